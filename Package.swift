@@ -1,0 +1,70 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Dependencies, and why each one:
+// - swift-argument-parser: the `tamis` command line (subcommands, help, exit codes).
+// - Yams: pipeline definitions are YAML; its `Node` API keeps line/column marks, which
+//   `tamis validate` needs to point at the offending line.
+// - GRDB.swift: the embedded SQLite base (migrations, transactions, prepared statements).
+// - libxml2 (Debian libxml2-dev, system library): streaming XML (xmlTextReader) with
+//   network and external entities switched off.
+// The CSV reader is hand-written: it must work on raw bytes at hundreds of MB/s, detect
+// French Excel dialects (cp1252, `;`, CRLF) and quarantine malformed rows with their line
+// numbers instead of failing the whole file — no Swift CSV library available here does that.
+let package = Package(
+    name: "Tamis",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tamis", targets: ["tamis"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        // A few POSIX calls Swift's Glibc overlay does not expose (renameat2 for an
+        // atomic swap of the output directory).
+        .target(name: "CTamisSys"),
+        // Pure core: record model, folding, header mapping, lineage, stages. No I/O.
+        .target(name: "TamisCore"),
+        // Format adapters: CSV, encodings, XML (libxml2), SQLite (GRDB), atomic files.
+        .target(
+            name: "TamisIO",
+            dependencies: [
+                "TamisCore", "CLibXML2", "CTamisSys",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Pipeline definitions (YAML), validation, the runner, lineage and summary.
+        .target(
+            name: "TamisPipeline",
+            dependencies: ["TamisCore", "TamisIO", .product(name: "Yams", package: "Yams")]
+        ),
+        .executableTarget(
+            name: "tamis",
+            dependencies: [
+                "TamisPipeline", "TamisIO", "TamisCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Release-mode benchmarks, kept apart from the tests: `swift run -c release tamis-bench`.
+        .executableTarget(
+            name: "tamis-bench",
+            dependencies: ["TamisCore", "TamisIO", "TamisPipeline"]
+        ),
+        .testTarget(name: "TamisCoreTests", dependencies: ["TamisCore"]),
+        .testTarget(name: "TamisIOTests", dependencies: ["TamisIO", "TamisCore"]),
+        .testTarget(
+            name: "TamisPipelineTests",
+            dependencies: ["TamisPipeline", "TamisIO", "TamisCore"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

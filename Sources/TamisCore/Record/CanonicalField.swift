@@ -1,0 +1,71 @@
+/// The fields of Tamis's canonical prospect record.
+///
+/// Every source column is mapped onto one of these or kept as an extra attribute.
+/// The raw value is an `UInt8` so a record can index its fields in a fixed-size table.
+public enum CanonicalField: Int, CaseIterable, Sendable, Comparable {
+    case civility
+    case firstName
+    case lastName
+    case jobTitle
+    case email
+    case phone
+    case mobile
+    case companyName
+    case siret
+    case siren
+    case naf
+    case headcountBand
+    case legalForm
+    case address1
+    case address2
+    case address3
+    case postalCode
+    case city
+    case country
+    case website
+    case capturedAt
+
+    public static let count = allCases.count
+
+    /// The snake_case name used in pipeline files, CSV headers and the SQLite base.
+    public var name: String {
+        switch self {
+        case .civility: return "civility"
+        case .firstName: return "first_name"
+        case .lastName: return "last_name"
+        case .jobTitle: return "job_title"
+        case .email: return "email"
+        case .phone: return "phone"
+        case .mobile: return "mobile"
+        case .companyName: return "company_name"
+        case .siret: return "siret"
+        case .siren: return "siren"
+        case .naf: return "naf"
+        case .headcountBand: return "headcount_band"
+        case .legalForm: return "legal_form"
+        case .address1: return "address_line1"
+        case .address2: return "address_line2"
+        case .address3: return "address_line3"
+        case .postalCode: return "postal_code"
+        case .city: return "city"
+        case .country: return "country"
+        case .website: return "website"
+        case .capturedAt: return "captured_at"
+        }
+    }
+
+    public init?(name: String) {
+        guard let field = CanonicalField.byName[name] else { return nil }
+        self = field
+    }
+
+    private static let byName: [String: CanonicalField] = {
+        var table: [String: CanonicalField] = [:]
+        for field in CanonicalField.allCases { table[field.name] = field }
+        return table
+    }()
+
+    public static func < (lhs: CanonicalField, rhs: CanonicalField) -> Bool {
+        lhs.rawValue < rhs.rawValue
+    }
+}

@@ -1,0 +1,115 @@
+/// A fixed number of byte strings packed into one buffer: one allocation per record
+/// instead of one per field.
+///
+/// Layout: `count + 1` little-endian `UInt32` end offsets, then the concatenated values.
+/// An empty value means "missing": a CSV cell or XML element with no text carries nothing.
+public struct PackedFields: Sendable, Hashable {
+    @usableFromInline var storage: [UInt8]
+    public let count: Int
+
+    @inlinable var headerSize: Int { (count + 1) &* 4 }
+
+    /// `count` empty values.
+    public init(count: Int) {
+        self.count = count
+        storage = [UInt8](repeating: 0, count: (count + 1) * 4)
+        let base = UInt32((count + 1) * 4)
+        for i in 0...count { storage.writeUInt32(base, at: i * 4) }
+    }
+
+    @inlinable
+    func offset(_ i: Int) -> Int {
+        storage.withUnsafeBufferPointer { buf in
+            let p = i &* 4
+            return Int(UInt32(buf[p]) | UInt32(buf[p &+ 1]) << 8 | UInt32(buf[p &+ 2]) << 16 | UInt32(buf[p &+ 3]) << 24)
+        }
+    }
+
+    /// Whether value `i` is missing (empty).
+    @inlinable
+    public func isEmpty(_ i: Int) -> Bool {
+        i >= count || offset(i) == offset(i &+ 1)
+    }
+
+    /// Calls `body` with the bytes of value `i` (empty when missing or out of range).
+    @inlinable
+    public func withBytes<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        guard i < count else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+        let start = offset(i), end = offset(i &+ 1)
+        return try storage.withUnsafeBufferPointer { buf in
+            try body(UnsafeBufferPointer(rebasing: buf[start..<end]))
+        }
+    }
+
+    /// Value `i` as a `String`, or nil when missing. Values are valid UTF-8 by construction.
+    public func string(_ i: Int) -> String? {
+        if isEmpty(i) { return nil }
+        return withBytes(i) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Value `i` as bytes.
+    public func bytes(_ i: Int) -> [UInt8] {
+        withBytes(i) { Array($0) }
+    }
+
+    /// A copy with value `i` replaced.
+    public func replacing(_ i: Int, with value: some Collection<UInt8>) -> PackedFields {
+        var builder = Builder(count: count)
+        for j in 0..<count {
+            if j == i { builder.append(value) } else { withBytes(j) { builder.append($0) } }
+        }
+        return builder.finish()
+    }
+
+    /// Builds a `PackedFields` by appending values in index order.
+    public struct Builder {
+        @usableFromInline var storage: [UInt8]
+        @usableFromInline let count: Int
+        @usableFromInline var next = 0
+
+        public init(count: Int, reservingBytes: Int = 64) {
+            self.count = count
+            storage = [UInt8]()
+            storage.reserveCapacity((count + 1) * 4 + reservingBytes)
+            storage.append(contentsOf: repeatElement(0, count: (count + 1) * 4))
+            storage.writeUInt32(UInt32((count + 1) * 4), at: 0)
+        }
+
+        /// Appends the next value (empty for missing).
+        @inlinable
+        public mutating func append(_ value: some Collection<UInt8>) {
+            precondition(next < count, "PackedFields.Builder: too many values")
+            storage.append(contentsOf: value)
+            next &+= 1
+            storage.writeUInt32(UInt32(storage.count), at: next &* 4)
+        }
+
+        @inlinable
+        public mutating func appendEmpty() {
+            precondition(next < count, "PackedFields.Builder: too many values")
+            next &+= 1
+            storage.writeUInt32(UInt32(storage.count), at: next &* 4)
+        }
+
+        public mutating func finish() -> PackedFields {
+            while next < count { appendEmpty() }
+            return PackedFields(storage: storage, count: count)
+        }
+    }
+
+    @usableFromInline
+    init(storage: [UInt8], count: Int) {
+        self.storage = storage
+        self.count = count
+    }
+}
+
+extension Array where Element == UInt8 {
+    @inlinable
+    mutating func writeUInt32(_ value: UInt32, at index: Int) {
+        self[index] = UInt8(truncatingIfNeeded: value)
+        self[index &+ 1] = UInt8(truncatingIfNeeded: value >> 8)
+        self[index &+ 2] = UInt8(truncatingIfNeeded: value >> 16)
+        self[index &+ 3] = UInt8(truncatingIfNeeded: value >> 24)
+    }
+}

@@ -1,0 +1,112 @@
+/// A source as the stages see it: a name and how far it is trusted.
+public struct SourceInfo: Sendable {
+    public var name: String
+    /// Higher wins in survivorship when two records disagree.
+    public var trust: Int
+    /// Names of the unmapped columns / element paths kept as extras, in record order.
+    public var extraNames: [String]
+
+    public init(name: String, trust: Int, extraNames: [String] = []) {
+        self.name = name
+        self.trust = trust
+        self.extraNames = extraNames
+    }
+}
+
+/// Everything a run holds between stages. Stages are pure functions over it.
+public struct RunState: Sendable {
+    public var sources: [SourceInfo]
+    /// Input files, indexed by `RecordOrigin.fileIndex` (for lineage).
+    public var files: [String]
+    public var records: [ProspectRecord] = []
+    /// Parallel to `records`.
+    public var outcomes: [RecordOutcome] = []
+    public var rejected: [RejectedInput] = []
+    public var golden: [GoldenRecord] = []
+
+    public init(sources: [SourceInfo], files: [String] = []) {
+        self.sources = sources
+        self.files = files
+    }
+
+    public mutating func append(_ record: ProspectRecord) {
+        records.append(record)
+        outcomes.append(RecordOutcome())
+    }
+
+    /// Number of input records seen so far (read or rejected).
+    public var inputCount: Int { records.count + rejected.count }
+
+    /// Indices of the records still in play (not excluded).
+    public var activeIndices: [Int] {
+        outcomes.indices.filter { outcomes[$0].disposition != .excluded }
+    }
+
+    /// One lineage entry per input record: the ingested ones in order, then the rejected.
+    public func lineage() -> [LineageEntry] {
+        var entries: [LineageEntry] = []
+        entries.reserveCapacity(inputCount)
+        for (i, record) in records.enumerated() {
+            let outcome = outcomes[i]
+            entries.append(LineageEntry(
+                source: sources[record.origin.sourceIndex].name,
+                sourceID: record.origin.sourceID,
+                file: fileName(record.origin.fileIndex),
+                line: record.origin.line,
+                disposition: outcome.disposition,
+                goldenID: outcome.goldenIndex.map { golden[$0].id },
+                reasonCode: outcome.reason?.code,
+                rule: outcome.reason?.rule))
+        }
+        for reject in rejected {
+            entries.append(LineageEntry(
+                source: sources[reject.origin.sourceIndex].name,
+                sourceID: reject.origin.sourceID,
+                file: fileName(reject.origin.fileIndex),
+                line: reject.origin.line,
+                disposition: .rejected, goldenID: nil,
+                reasonCode: reject.reason.code, rule: reject.reason.rule))
+        }
+        return entries
+    }
+
+    private func fileName(_ index: Int) -> String { index < files.count ? files[index] : "" }
+}
+
+/// Records in and out of one stage, for the console and the summary.
+public struct StageCounts: Sendable, Equatable, Codable {
+    public var stage: String
+    public var recordsIn: Int
+    public var recordsOut: Int
+    public var seconds: Double = 0
+    /// Stage-specific counts (per reason, per rule…), sorted by key when printed.
+    public var details: [String: Int] = [:]
+
+    public init(stage: String, recordsIn: Int, recordsOut: Int, details: [String: Int] = [:]) {
+        self.stage = stage
+        self.recordsIn = recordsIn
+        self.recordsOut = recordsOut
+        self.details = details
+    }
+}
+
+/// Receives progress from a long stage; the pipeline shows it on the terminal or in logs.
+public protocol ProgressSink: AnyObject {
+    func begin(stage: String, total: Int?)
+    func advance(to done: Int)
+    func end()
+}
+
+/// Discards progress (tests, quiet runs).
+public final class SilentProgress: ProgressSink {
+    public init() {}
+    public func begin(stage: String, total: Int?) {}
+    public func advance(to done: Int) {}
+    public func end() {}
+}
+
+/// A stage of the pipeline: normalise, exclude, deduplicate, segment.
+public protocol PipelineStage {
+    var name: String { get }
+    func run(_ state: inout RunState, progress: ProgressSink) throws -> StageCounts
+}

@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads a file in fixed-size chunks with plain `read(2)`: memory stays flat whatever the
+/// file size, and nothing is decoded here.
+public final class FileByteReader {
+    public let path: String
+    public let size: Int
+    private let fd: Int32
+    private var buffer: [UInt8]
+    public private(set) var bytesRead = 0
+
+    public init(path: String, chunkSize: Int = 1 << 20) throws {
+        self.path = path
+        fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw InputError(file: path, problem: "cannot open the file (\(String(cString: strerror(errno))))",
+                             hint: "check the path in the pipeline file; relative paths are relative to the pipeline file")
+        }
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw InputError(file: path, problem: "this is a directory, not a file", hint: "use a glob such as dir/*.csv")
+        }
+        size = Int(info.st_size)
+        buffer = [UInt8](repeating: 0, count: chunkSize)
+    }
+
+    deinit { close(fd) }
+
+    /// Calls `body` with each chunk until the end of the file.
+    public func forEachChunk(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw InputError(file: path, problem: "read failed (\(String(cString: strerror(errno))))")
+            }
+            if n == 0 { return }
+            bytesRead += n
+            try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<n])) }
+        }
+    }
+
+    /// The first `count` bytes of a file (for sniffing).
+    public static func prefix(of path: String, count: Int) throws -> [UInt8] {
+        let reader = try FileByteReader(path: path, chunkSize: count)
+        var out: [UInt8] = []
+        try reader.forEachChunk { chunk in
+            if out.count < count { out.append(contentsOf: chunk.prefix(count - out.count)) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,68 @@
+import TamisCore
+
+/// Where readers put what they read. The pipeline's sink appends to the run state.
+public protocol RecordSink: AnyObject {
+    func record(_ record: ProspectRecord)
+    func reject(_ rejected: RejectedInput)
+    /// Index of an extra attribute name for `sourceIndex`, registering it when new.
+    func extraIndex(source sourceIndex: Int, name: String) -> Int
+}
+
+/// A problem that stops one input file (not a row): empty file, not a CSV, bad XML…
+public struct FileProblem: Sendable, Codable, Equatable {
+    public var file: String
+    public var line: Int?
+    public var column: Int?
+    public var message: String
+
+    public init(file: String, line: Int?, column: Int?, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public init(_ error: InputError) {
+        self.init(file: error.file, line: error.line, column: error.column,
+                  message: error.problem + (error.hint.map { " (hint: \($0))" } ?? ""))
+    }
+}
+
+/// What reading one file gave.
+public struct FileReadReport: Sendable, Codable, Equatable {
+    public var file: String
+    public var format: String
+    public var encoding: String?
+    public var delimiter: String?
+    public var bytes: Int = 0
+    public var records = 0
+    public var rejected = 0
+    public var blankLines = 0
+    /// Fields that were not valid UTF-8 in a UTF-8 file and were read as Windows-1252.
+    public var encodingRepairs = 0
+    /// Set when the file could not be read to its end.
+    public var problem: FileProblem?
+
+    public init(file: String, format: String) {
+        self.file = file
+        self.format = format
+    }
+}
+
+/// Builds a record's packed values, repairing fields that are not valid UTF-8.
+struct RecordAssembler {
+    var repairs = 0
+    private var scratch: [UInt8] = []
+
+    /// Appends `bytes` to `builder`, decoding it as Windows-1252 if it is not valid UTF-8.
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>, to builder: inout PackedFields.Builder, checkUTF8: Bool) {
+        if !checkUTF8 || UTF8Validation.isValid(bytes) {
+            builder.append(bytes)
+            return
+        }
+        repairs += 1
+        scratch.removeAll(keepingCapacity: true)
+        Windows1252.decode(bytes, into: &scratch)
+        builder.append(scratch)
+    }
+}

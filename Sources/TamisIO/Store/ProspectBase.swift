@@ -1,0 +1,205 @@
+import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
+import TamisCore
+
+/// One run, as recorded in the base.
+public struct RunRow: Sendable, Equatable {
+    public var runID: String
+    public var pipeline: String
+    public var startedAt: String
+    public var finishedAt: String
+    public var balance: LineageBalance
+    public var summaryJSON: String
+
+    public init(runID: String, pipeline: String, startedAt: String, finishedAt: String,
+                balance: LineageBalance, summaryJSON: String) {
+        self.runID = runID
+        self.pipeline = pipeline
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.balance = balance
+        self.summaryJSON = summaryJSON
+    }
+}
+
+/// The embedded SQLite base: source records, golden records, lineage and runs.
+///
+/// A run is written in one transaction: if the process dies before the commit, SQLite's
+/// journal rolls it back and the previous base is intact.
+public final class ProspectBase {
+    public let path: String
+    let queue: DatabaseQueue
+
+    /// - Parameter fileMode: permissions of the database file (it holds personal data).
+    public init(path: String, fileMode: mode_t = 0o600) throws {
+        self.path = path
+        try OutputDirectory.makeDirectories(OutputDirectory.parent(of: path))
+        do {
+            var config = Configuration()
+            config.busyMode = .timeout(5)
+            queue = try DatabaseQueue(path: path, configuration: config)
+            try ProspectBase.migrator.migrate(queue)
+            chmod(path, fileMode)
+        } catch let error as DatabaseError {
+            throw InputError(file: path, problem: "cannot open the base: \(error.message ?? "\(error)")",
+                             hint: "is it a Tamis base (SQLite)? Point outputs.base at a new file to start a new base")
+        }
+    }
+
+    static let canonicalColumns = CanonicalField.allCases.map(\.name)
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-foundation") { db in
+            try db.create(table: "runs") { t in
+                t.primaryKey("run_id", .text)
+                t.column("pipeline", .text).notNull()
+                t.column("started_at", .text).notNull()
+                t.column("finished_at", .text).notNull()
+                t.column("inputs", .integer).notNull()
+                t.column("kept", .integer).notNull()
+                t.column("merged", .integer).notNull()
+                t.column("excluded", .integer).notNull()
+                t.column("rejected", .integer).notNull()
+                t.column("summary_json", .text).notNull()
+            }
+            try db.create(table: "golden_records") { t in
+                t.primaryKey("golden_id", .text)
+                for name in canonicalColumns { t.column(name, .text) }
+                t.column("segments", .text).notNull().defaults(to: "")
+                t.column("member_count", .integer).notNull()
+                t.column("sources", .text).notNull()
+                t.column("run_id", .text).notNull()
+            }
+            try db.create(table: "source_records") { t in
+                t.column("source", .text).notNull()
+                t.column("source_id", .text).notNull()
+                t.column("file", .text).notNull()
+                t.column("line", .integer).notNull()
+                t.column("status", .text).notNull()
+                t.column("golden_id", .text)
+                for name in canonicalColumns { t.column(name, .text) }
+                t.column("raw_json", .text).notNull()
+                t.column("extras_json", .text).notNull()
+                t.column("run_id", .text).notNull()
+            }
+            try db.create(index: "source_records_golden", on: "source_records", columns: ["golden_id"])
+            try db.create(table: "lineage") { t in
+                t.column("run_id", .text).notNull()
+                t.column("source", .text).notNull()
+                t.column("source_id", .text).notNull()
+                t.column("file", .text).notNull()
+                t.column("line", .integer).notNull()
+                t.column("status", .text).notNull()
+                t.column("golden_id", .text)
+                t.column("reason", .text)
+                t.column("rule", .text)
+            }
+            try db.create(index: "lineage_run", on: "lineage", columns: ["run_id"])
+        }
+        return migrator
+    }
+
+    /// Replaces the base's records with this run's, and appends its lineage and run row,
+    /// in one transaction. `checkpoint` is called at a few points (fault-injection tests).
+    public func write(run: RunRow, state: RunState, lineage: [LineageEntry],
+                      checkpoint: (String) -> Void = { _ in }) throws {
+        try queue.write { db in
+            try db.execute(sql: "DELETE FROM golden_records")
+            try db.execute(sql: "DELETE FROM source_records")
+            let columns = ProspectBase.canonicalColumns
+            let golden = try db.makeStatement(sql: """
+                INSERT INTO golden_records (golden_id, \(columns.joined(separator: ", ")), segments, member_count, sources, run_id)
+                VALUES (?\(String(repeating: ", ?", count: columns.count + 4)))
+                """)
+            for (n, record) in state.golden.enumerated() {
+                var values: [DatabaseValueConvertible?] = [record.id]
+                for field in CanonicalField.allCases { values.append(record.fields.string(field.rawValue)) }
+                values.append(record.segments.joined(separator: "|"))
+                values.append(record.members.count)
+                let sources = Set(record.members.map { state.sources[state.records[$0].origin.sourceIndex].name })
+                values.append(sources.sorted().joined(separator: "|"))
+                values.append(run.runID)
+                try golden.execute(arguments: StatementArguments(values))
+                if n == state.golden.count / 2 { checkpoint("db-write") }
+            }
+            let source = try db.makeStatement(sql: """
+                INSERT INTO source_records (source, source_id, file, line, status, golden_id, \(columns.joined(separator: ", ")), raw_json, extras_json, run_id)
+                VALUES (?, ?, ?, ?, ?, ?\(String(repeating: ", ?", count: columns.count + 3)))
+                """)
+            for (i, record) in state.records.enumerated() {
+                let outcome = state.outcomes[i]
+                let info = state.sources[record.origin.sourceIndex]
+                var values: [DatabaseValueConvertible?] = [
+                    info.name, record.origin.sourceID,
+                    record.origin.fileIndex < state.files.count ? state.files[record.origin.fileIndex] : "",
+                    record.origin.line, outcome.disposition.rawValue,
+                    outcome.goldenIndex.map { state.golden[$0].id },
+                ]
+                for field in CanonicalField.allCases { values.append(record.value.string(field.rawValue)) }
+                values.append(JSONText.object(CanonicalField.allCases.map { ($0.name, record.raw.bytes($0.rawValue)) }))
+                values.append(JSONText.object((0..<record.extras.count).map { slot in
+                    (slot < info.extraNames.count ? info.extraNames[slot] : "extra_\(slot)", record.extras.bytes(slot))
+                }))
+                values.append(run.runID)
+                try source.execute(arguments: StatementArguments(values))
+            }
+            let lineageInsert = try db.makeStatement(sql: """
+                INSERT INTO lineage (run_id, source, source_id, file, line, status, golden_id, reason, rule)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for entry in lineage {
+                try lineageInsert.execute(arguments: [run.runID, entry.source, entry.sourceID, entry.file, entry.line,
+                                                      entry.disposition.rawValue, entry.goldenID, entry.reasonCode, entry.rule])
+            }
+            try db.execute(sql: """
+                INSERT INTO runs (run_id, pipeline, started_at, finished_at, inputs, kept, merged, excluded, rejected, summary_json)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [run.runID, run.pipeline, run.startedAt, run.finishedAt, run.balance.inputs,
+                                 run.balance.kept, run.balance.merged, run.balance.excluded, run.balance.rejected,
+                                 run.summaryJSON])
+            checkpoint("db-commit")
+        }
+    }
+
+    public func runs() throws -> [RunRow] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at, run_id").map { row in
+                var balance = LineageBalance()
+                balance.inputs = row["inputs"]
+                balance.kept = row["kept"]
+                balance.merged = row["merged"]
+                balance.excluded = row["excluded"]
+                balance.rejected = row["rejected"]
+                return RunRow(runID: row["run_id"], pipeline: row["pipeline"], startedAt: row["started_at"],
+                              finishedAt: row["finished_at"], balance: balance, summaryJSON: row["summary_json"])
+            }
+        }
+    }
+
+    /// Row count of a table (for tests and `tamis inspect` of a base).
+    public func count(_ table: String) throws -> Int {
+        try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
+    }
+
+    /// Lineage rows of a run, grouped by status.
+    public func lineageCounts(run runID: String) throws -> [String: Int] {
+        try queue.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM lineage WHERE run_id = ? GROUP BY status", arguments: [runID]) {
+                counts[row["status"]] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    /// The golden records' values for one column, sorted (tests, exports).
+    public func goldenValues(_ column: String) throws -> [String?] {
+        precondition(ProspectBase.canonicalColumns.contains(column) || column == "golden_id")
+        return try queue.read { db in
+            try String?.fetchAll(db, sql: "SELECT \(column) FROM golden_records ORDER BY golden_id")
+        }
+    }
+}

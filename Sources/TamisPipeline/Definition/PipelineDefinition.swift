@@ -1,0 +1,40 @@
+import TamisCore
+import TamisIO
+
+/// A pipeline file (`pipelines/*.yml`), resolved: paths are absolute or relative to the
+/// current directory, every option has its value.
+public struct PipelineDefinition: Sendable {
+    public var name: String
+    /// The pipeline file itself.
+    public var file: String
+    public var sources: [SourceDefinition]
+    /// Named reference files (partners, customers, competitors, suppression lists).
+    public var referenceLists: [String: String]
+    public var exclusionRules: [ExclusionRule]
+    public var segments: [SegmentDefinition]
+    public var outputs: OutputDefinition
+}
+
+public struct SourceDefinition: Sendable {
+    public enum Format: String, Sendable { case csv, xml }
+
+    public var name: String
+    /// As written in the pipeline file (for messages).
+    public var pathPattern: String
+    /// The files the pattern matched, sorted.
+    public var files: [String]
+    public var format: Format
+    /// Higher wins in survivorship.
+    public var trust: Int
+    public var csv: CSVReadOptions
+    public var xml: XMLReadOptions?
+}
+
+public struct OutputDefinition: Sendable {
+    /// Folder of the run's files (clean base CSV, rejects, lineage, summary).
+    public var directory: String
+    /// The SQLite base.
+    public var base: String
+    /// Permissions of the files written (personal data: owner only by default).
+    public var fileMode: UInt32
+}

@@ -1,0 +1,301 @@
+import Foundation
+import TamisCore
+import TamisIO
+import Yams
+
+/// Reads and validates a pipeline file, reporting every mistake with its line and column.
+public enum PipelineLoader {
+    public static func load(path: String) throws -> PipelineDefinition {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(issues: [ConfigIssue(file: path, message: "cannot read the pipeline file",
+                                                   hint: "check the path; pipelines live in pipelines/*.yml")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(issues: [ConfigIssue(file: path, message: "the pipeline file is not UTF-8 text")])
+        }
+        return try load(yaml: text, file: path)
+    }
+
+    public static func load(yaml: String, file: String) throws -> PipelineDefinition {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw ConfigError(issues: [ConfigIssue(file: file, line: 1, message: "the pipeline file is empty",
+                                                       hint: "start from pipelines/pre-campaign.yml")])
+            }
+            root = node
+        } catch let error as YamlError {
+            throw ConfigError(issues: [yamlIssue(error, file: file)])
+        }
+        var reader = ConfigReader(file: file, baseDirectory: directory(of: file))
+        let definition = reader.pipeline(root)
+        if !reader.issues.isEmpty { throw ConfigError(issues: reader.issues) }
+        return definition!
+    }
+
+    static func yamlIssue(_ error: YamlError, file: String) -> ConfigIssue {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+            return ConfigIssue(file: file, line: mark.line, column: mark.column, message: "YAML syntax: \(problem)",
+                               hint: "check indentation (spaces, not tabs) and quote values containing ':' or '#'")
+        default:
+            return ConfigIssue(file: file, message: "YAML: \(error)")
+        }
+    }
+
+    static func directory(of file: String) -> String {
+        let url = URL(fileURLWithPath: file).deletingLastPathComponent()
+        return url.path
+    }
+}
+
+/// Walks the YAML tree, collecting issues instead of stopping at the first one.
+struct ConfigReader {
+    let file: String
+    let baseDirectory: String
+    var issues: [ConfigIssue] = []
+
+    mutating func issue(_ node: Node?, _ message: String, hint: String? = nil) {
+        issues.append(ConfigIssue(file: file, line: node?.mark?.line, column: node?.mark?.column, message: message, hint: hint))
+    }
+
+    /// The mapping's entries; unknown keys are reported with a suggestion.
+    mutating func entries(_ node: Node, context: String, allowed: [String]) -> [String: (key: Node, value: Node)] {
+        guard case .mapping(let mapping) = node else {
+            issue(node, "\(context) must be a mapping (key: value lines)")
+            return [:]
+        }
+        var result: [String: (key: Node, value: Node)] = [:]
+        for (key, value) in mapping {
+            guard let name = key.string else { issue(key, "\(context): keys must be text"); continue }
+            if !allowed.contains(name) {
+                let suggestion = Suggestion.closest(to: name, in: allowed)
+                issue(key, "unknown key '\(name)' in \(context)",
+                      hint: suggestion.map { "did you mean '\($0)'?" } ?? "allowed keys: \(allowed.joined(separator: ", "))")
+                continue
+            }
+            if result[name] != nil { issue(key, "'\(name)' appears twice in \(context)") }
+            result[name] = (key, value)
+        }
+        return result
+    }
+
+    mutating func string(_ node: Node?, _ what: String) -> String? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node else {
+            issue(node, "\(what) must be a single value")
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func strings(_ node: Node, _ what: String) -> [String] {
+        switch node {
+        case .scalar(let scalar): return [scalar.string]
+        case .sequence(let sequence): return sequence.compactMap { string($0, what) }
+        default:
+            issue(node, "\(what) must be a value or a list of values")
+            return []
+        }
+    }
+
+    func resolve(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: baseDirectory + "/")).standardizedFileURL.path
+    }
+
+    mutating func pipeline(_ root: Node) -> PipelineDefinition? {
+        let top = entries(root, context: "the pipeline", allowed: ["name", "description", "sources", "reference_lists", "stages", "outputs"])
+        let name = string(top["name"]?.value, "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        var sources: [SourceDefinition] = []
+        if let node = top["sources"]?.value {
+            if case .sequence(let list) = node, !list.isEmpty {
+                for item in list { if let source = source(item) { sources.append(source) } }
+            } else {
+                issue(node, "sources must be a non-empty list", hint: "each item: name, path, format…")
+            }
+        } else {
+            issue(root, "the pipeline has no sources", hint: "add a 'sources:' list with at least one file")
+        }
+        var seen = Set<String>()
+        for source in sources where !seen.insert(source.name).inserted {
+            issue(top["sources"]?.value, "two sources are named '\(source.name)'", hint: "source names must be unique: they appear in lineage")
+        }
+        var lists: [String: String] = [:]
+        if let node = top["reference_lists"]?.value, case .mapping(let mapping) = node {
+            for (key, value) in mapping {
+                guard let name = key.string, let path = string(value, "reference list \(key.string ?? "")") else { continue }
+                let resolved = resolve(path)
+                if !FileManager.default.fileExists(atPath: resolved) {
+                    issue(value, "reference list '\(name)': file not found: \(path)", hint: "paths are relative to the pipeline file")
+                }
+                lists[name] = resolved
+            }
+        } else if let node = top["reference_lists"]?.value, node.scalar?.string.isEmpty == false {
+            issue(node, "reference_lists must be a mapping of name: path")
+        }
+        var rules: [ExclusionRule] = []
+        var segments: [SegmentDefinition] = []
+        if let node = top["stages"]?.value {
+            let stages = entries(node, context: "stages", allowed: ["normalise", "exclude", "deduplicate", "segment"])
+            if let exclude = stages["exclude"]?.value {
+                let options = entries(exclude, context: "stages.exclude", allowed: ["rules"])
+                if let list = options["rules"]?.value { rules = exclusionRules(list) }
+            }
+            if let segment = stages["segment"]?.value {
+                let options = entries(segment, context: "stages.segment", allowed: ["segments"])
+                if let list = options["segments"]?.value { segments = segmentDefinitions(list) }
+            }
+        }
+        var outputs = OutputDefinition(directory: resolve("../out/\(name)"), base: resolve("../out/tamis.sqlite"), fileMode: 0o600)
+        if let node = top["outputs"]?.value {
+            let options = entries(node, context: "outputs", allowed: ["directory", "base", "file_mode"])
+            if let dir = string(options["directory"]?.value, "outputs.directory") { outputs.directory = resolve(dir) }
+            if let base = string(options["base"]?.value, "outputs.base") { outputs.base = resolve(base) }
+            if let modeNode = options["file_mode"]?.value, let text = string(modeNode, "outputs.file_mode") {
+                if let mode = UInt32(text, radix: 8), mode <= 0o777 { outputs.fileMode = mode }
+                else { issue(modeNode, "file_mode must be an octal permission such as \"0600\" or \"0640\"") }
+            }
+        }
+        return PipelineDefinition(name: name, file: file, sources: sources, referenceLists: lists,
+                                  exclusionRules: rules, segments: segments, outputs: outputs)
+    }
+
+    mutating func source(_ node: Node) -> SourceDefinition? {
+        let keys = ["name", "path", "format", "encoding", "delimiter", "id_column", "trust", "mapping", "record", "id", "fields"]
+        let e = entries(node, context: "a source", allowed: keys)
+        guard let pathNode = e["path"]?.value, let pattern = string(pathNode, "path") else {
+            issue(node, "a source needs a 'path' (a file or a glob such as data/*.csv)")
+            return nil
+        }
+        let name = string(e["name"]?.value, "name") ?? URL(fileURLWithPath: pattern).deletingPathExtension().lastPathComponent
+        let files = Glob.expand(resolve(pattern))
+        if files.isEmpty {
+            issue(pathNode, "source '\(name)': no file matches \(pattern)", hint: "paths are relative to the pipeline file (\(baseDirectory))")
+        }
+        var format: SourceDefinition.Format = pattern.lowercased().hasSuffix(".xml") ? .xml : .csv
+        if let node = e["format"]?.value, let text = string(node, "format") {
+            if let f = SourceDefinition.Format(rawValue: text.lowercased()) { format = f }
+            else { issue(node, "format must be csv or xml, not '\(text)'") }
+        }
+        var csv = CSVReadOptions()
+        if let node = e["encoding"]?.value, let text = string(node, "encoding"), text.lowercased() != "auto" {
+            if let encoding = TextEncoding(setting: text) { csv.encoding = encoding }
+            else { issue(node, "unknown encoding '\(text)'", hint: "use auto, utf-8, cp1252, latin-1, utf-16le or utf-16be") }
+        }
+        if let node = e["delimiter"]?.value, let text = string(node, "delimiter"), text.lowercased() != "auto" {
+            switch text {
+            case ";", ",", "|": csv.delimiter = text.utf8.first
+            case "\t", "tab", "\\t": csv.delimiter = 0x09
+            default: issue(node, "delimiter must be auto, \";\", \",\", tab or \"|\"")
+            }
+        }
+        csv.idColumn = string(e["id_column"]?.value, "id_column")
+        var trust = 5
+        if let node = e["trust"]?.value, let text = string(node, "trust") {
+            if let value = Int(text), (0...100).contains(value) { trust = value }
+            else { issue(node, "trust must be a whole number from 0 to 100 (higher wins)") }
+        }
+        if let node = e["mapping"]?.value {
+            if case .mapping(let mapping) = node {
+                for (key, value) in mapping {
+                    guard let header = key.string, let fieldName = string(value, "mapping value") else { continue }
+                    if let field = CanonicalField(name: fieldName) { csv.mapping[header] = field }
+                    else if fieldName == "extra" { csv.extraColumns.insert(header) }
+                    else { issue(value, "unknown field '\(fieldName)' for column '\(header)'", hint: fieldHint(fieldName) + " (or 'extra' to keep it as an extra attribute)") }
+                }
+            } else {
+                issue(node, "mapping must be a mapping of column header: field")
+            }
+        }
+        var xml: XMLReadOptions?
+        if format == .xml {
+            guard let record = string(e["record"]?.value, "record") else {
+                issue(node, "XML source '\(name)' needs 'record': the element name of one record (e.g. contact)")
+                return nil
+            }
+            var options = XMLReadOptions(recordElement: record, idPath: string(e["id"]?.value, "id"))
+            if let node = e["fields"]?.value {
+                if case .mapping(let mapping) = node {
+                    for (key, value) in mapping {
+                        guard let fieldName = key.string, let path = string(value, "field path") else { continue }
+                        if let field = CanonicalField(name: fieldName) { options.fields[field] = path }
+                        else { issue(key, "unknown field '\(fieldName)'", hint: fieldHint(fieldName)) }
+                    }
+                } else {
+                    issue(node, "fields must be a mapping of field: path (e.g. siret: societe/@siret)")
+                }
+            }
+            xml = options
+        } else {
+            for key in ["record", "id", "fields"] where e[key] != nil {
+                issue(e[key]?.key, "'\(key)' is for XML sources; for CSV use id_column and mapping")
+            }
+        }
+        return SourceDefinition(name: name, pathPattern: pattern, files: files, format: format, trust: trust, csv: csv, xml: xml)
+    }
+
+    func fieldHint(_ name: String) -> String {
+        let names = CanonicalField.allCases.map(\.name)
+        if let close = Suggestion.closest(to: name, in: names) { return "did you mean '\(close)'?" }
+        return "fields: \(names.joined(separator: ", "))"
+    }
+
+    mutating func conditions(_ node: Node, context: String) -> [FieldCondition] {
+        guard case .sequence(let list) = node else {
+            issue(node, "\(context): 'when' must be a list of conditions", hint: "- { field: job_title, in: [Stagiaire, Étudiant] }")
+            return []
+        }
+        var result: [FieldCondition] = []
+        let operators = FieldCondition.Operator.allCases.map(\.rawValue)
+        for item in list {
+            let e = entries(item, context: "\(context) condition", allowed: ["field"] + operators)
+            guard let fieldNode = e["field"]?.value, let fieldName = string(fieldNode, "field") else {
+                issue(item, "\(context): a condition needs 'field'")
+                continue
+            }
+            guard let field = CanonicalField(name: fieldName) else {
+                issue(fieldNode, "unknown field '\(fieldName)'", hint: fieldHint(fieldName))
+                continue
+            }
+            let ops = operators.filter { e[$0] != nil }
+            guard ops.count == 1, let opName = ops.first, let op = FieldCondition.Operator(rawValue: opName) else {
+                issue(item, "\(context): a condition needs exactly one operator", hint: operators.joined(separator: ", "))
+                continue
+            }
+            let values = (op == .missing || op == .present) ? [] : strings(e[opName]!.value, opName)
+            result.append(FieldCondition(field: field, op: op, values: values))
+        }
+        return result
+    }
+
+    mutating func exclusionRules(_ node: Node) -> [ExclusionRule] {
+        guard case .sequence(let list) = node else { issue(node, "rules must be a list"); return [] }
+        return list.compactMap { item in
+            let e = entries(item, context: "an exclusion rule", allowed: ["name", "reason", "when"])
+            guard let name = string(e["name"]?.value, "name"), let reason = string(e["reason"]?.value, "reason"),
+                  let when = e["when"]?.value else {
+                issue(item, "an exclusion rule needs name, reason and when")
+                return nil
+            }
+            return ExclusionRule(name: name, reasonCode: reason, conditions: conditions(when, context: "rule \(name)"))
+        }
+    }
+
+    mutating func segmentDefinitions(_ node: Node) -> [SegmentDefinition] {
+        guard case .sequence(let list) = node else { issue(node, "segments must be a list"); return [] }
+        return list.compactMap { item in
+            let e = entries(item, context: "a segment", allowed: ["name", "when"])
+            guard let name = string(e["name"]?.value, "name"), let when = e["when"]?.value else {
+                issue(item, "a segment needs name and when")
+                return nil
+            }
+            if name.contains("/") || name.hasPrefix(".") { issue(e["name"]?.value, "segment names become file names: no '/' or leading '.'") }
+            return SegmentDefinition(name: name, conditions: conditions(when, context: "segment \(name)"))
+        }
+    }
+}
+
+extension Node {
+    var string: String? { scalar?.string }
+}

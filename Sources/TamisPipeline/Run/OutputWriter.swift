@@ -1,0 +1,105 @@
+import Foundation
+import TamisCore
+import TamisIO
+
+/// Writes a run's files into the staging folder.
+enum OutputWriter {
+    static let cleanBase = "clean_base.csv"
+    static let rejects = "rejects.csv"
+    static let excluded = "excluded.csv"
+    static let lineage = "lineage.csv"
+    static let summary = "summary.json"
+
+    static func writeAll(state: RunState, lineage: [LineageEntry], segments: [SegmentDefinition],
+                         summary: RunSummary, into directory: OutputDirectory) throws {
+        try writeGolden(state: state, filter: nil, into: directory, name: cleanBase)
+        for segment in segments {
+            try writeGolden(state: state, filter: segment.name, into: directory, name: "segment-\(segment.name).csv")
+        }
+        try writeRejects(state: state, into: directory)
+        try writeExcluded(state: state, into: directory)
+        try writeLineage(lineage, into: directory)
+        try writeSummary(summary, into: directory)
+    }
+
+    static func writeGolden(state: RunState, filter: String?, into directory: OutputDirectory, name: String) throws {
+        let file = try directory.createFile(name)
+        let csv = CSVWriter(file: file)
+        try csv.writeRow(["golden_id"] + CanonicalField.allCases.map(\.name) + ["segments", "member_count", "sources"])
+        for record in state.golden {
+            if let filter, !record.segments.contains(filter) { continue }
+            csv.writeCell(record.id)
+            for field in CanonicalField.allCases {
+                record.fields.withBytes(field.rawValue) { csv.writeCell(bytes: $0) }
+            }
+            csv.writeCell(record.segments.joined(separator: "|"))
+            csv.writeCell(String(record.members.count))
+            let sources = Set(record.members.map { state.sources[state.records[$0].origin.sourceIndex].name })
+            csv.writeCell(sources.sorted().joined(separator: "|"))
+            try csv.endRow()
+        }
+        try csv.flush()
+        try file.close()
+    }
+
+    static func fileName(_ state: RunState, _ index: Int) -> String {
+        index < state.files.count ? state.files[index] : ""
+    }
+
+    static func writeRejects(state: RunState, into directory: OutputDirectory) throws {
+        let file = try directory.createFile(rejects)
+        let csv = CSVWriter(file: file)
+        try csv.writeRow(["source", "file", "line", "source_id", "reason", "message", "excerpt"])
+        for reject in state.rejected {
+            try csv.writeRow([state.sources[reject.origin.sourceIndex].name, fileName(state, reject.origin.fileIndex),
+                              String(reject.origin.line), reject.origin.sourceID, reject.reason.code,
+                              reject.reason.message, reject.excerpt])
+        }
+        try csv.flush()
+        try file.close()
+    }
+
+    static func writeExcluded(state: RunState, into directory: OutputDirectory) throws {
+        let file = try directory.createFile(excluded)
+        let csv = CSVWriter(file: file)
+        try csv.writeRow(["source", "file", "line", "source_id", "reason", "rule"] + CanonicalField.allCases.map(\.name))
+        for (i, outcome) in state.outcomes.enumerated() where outcome.disposition == .excluded {
+            let record = state.records[i]
+            for cell in [state.sources[record.origin.sourceIndex].name, fileName(state, record.origin.fileIndex),
+                         String(record.origin.line), record.origin.sourceID, outcome.reason?.code ?? "",
+                         outcome.reason?.rule ?? ""] {
+                csv.writeCell(cell)
+            }
+            for field in CanonicalField.allCases {
+                record.value.withBytes(field.rawValue) { csv.writeCell(bytes: $0) }
+            }
+            try csv.endRow()
+        }
+        try csv.flush()
+        try file.close()
+    }
+
+    static func writeLineage(_ lineage: [LineageEntry], into directory: OutputDirectory) throws {
+        let file = try directory.createFile(OutputWriter.lineage)
+        let csv = CSVWriter(file: file)
+        try csv.writeRow(["source", "source_id", "file", "line", "status", "golden_id", "reason", "rule"])
+        for entry in lineage {
+            try csv.writeRow([entry.source, entry.sourceID, entry.file, String(entry.line), entry.disposition.rawValue,
+                              entry.goldenID ?? "", entry.reasonCode ?? "", entry.rule ?? ""])
+        }
+        try csv.flush()
+        try file.close()
+    }
+
+    static func summaryJSON(_ summary: RunSummary) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(summary), as: UTF8.self)
+    }
+
+    static func writeSummary(_ summary: RunSummary, into directory: OutputDirectory) throws {
+        let file = try directory.createFile(OutputWriter.summary)
+        try file.write(try summaryJSON(summary) + "\n")
+        try file.close()
+    }
+}

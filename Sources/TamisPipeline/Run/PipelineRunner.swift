@@ -1,0 +1,260 @@
+import Foundation
+import TamisCore
+import TamisIO
+
+/// Options from the command line.
+public struct RunOptions: Sendable {
+    /// Overrides `outputs.directory` (scheduled runs write to dated folders).
+    public var outputDirectory: String?
+    /// Read and process everything, write nothing.
+    public var dryRun = false
+    /// Any rejected row or unreadable file fails the run (exit 1) and nothing is written.
+    public var strict = false
+    public var quiet = false
+
+    public init(outputDirectory: String? = nil, dryRun: Bool = false, strict: Bool = false, quiet: Bool = false) {
+        self.outputDirectory = outputDirectory
+        self.dryRun = dryRun
+        self.strict = strict
+        self.quiet = quiet
+    }
+}
+
+/// Why a run stopped without writing.
+public enum RunFailure: Error, CustomStringConvertible {
+    /// `--strict` and the input had errors.
+    case strictDataErrors(rejected: Int, fileProblems: Int)
+    /// Inputs ≠ kept + merged + excluded + rejected: a bug; nothing is written.
+    case lineageBroken(LineageBalance)
+    case io(InputError)
+
+    public var description: String {
+        switch self {
+        case .strictDataErrors(let rejected, let files):
+            return "--strict: \(rejected) rejected record(s) and \(files) unreadable file(s); nothing was written (see the messages above)"
+        case .lineageBroken(let b):
+            return "lineage does not balance: \(b.inputs) inputs ≠ \(b.kept) kept + \(b.merged) merged + \(b.excluded) excluded + \(b.rejected) rejected. Nothing was written; please report this bug."
+        case .io(let error):
+            return error.description
+        }
+    }
+
+    /// The documented exit code.
+    public var exitCode: Int32 {
+        switch self {
+        case .strictDataErrors: return 1
+        case .lineageBroken, .io: return 3
+        }
+    }
+}
+
+/// Runs a pipeline: ingest → normalise → exclude → deduplicate → segment → write.
+public final class PipelineRunner {
+    public let definition: PipelineDefinition
+    public let options: RunOptions
+    public let console: Console
+    /// The run's state after `run()` (for tests and `explain`).
+    public private(set) var state: RunState
+
+    public init(definition: PipelineDefinition, options: RunOptions = RunOptions(), console: Console? = nil) {
+        self.definition = definition
+        self.options = options
+        self.console = console ?? Console(quiet: options.quiet)
+        state = RunState(sources: definition.sources.map { SourceInfo(name: $0.name, trust: $0.trust) })
+    }
+
+    public var outputDirectory: String { options.outputDirectory ?? definition.outputs.directory }
+
+    @discardableResult
+    public func run() throws -> RunSummary {
+        let startedAt = PipelineRunner.timestamp()
+        let runID = PipelineRunner.makeRunID()
+        console.say("Tamis — pipeline \(definition.name), run \(runID)\(options.dryRun ? " (dry run: nothing is written)" : "")")
+
+        let (reports, problems, ingestCounts) = try ingest()
+        FaultInjection.reach("after-ingest")
+        var stageCounts = [ingestCounts]
+        let stages: [PipelineStage] = [
+            NormalizeStage(),
+            ExcludeStage(rules: definition.exclusionRules),
+            DeduplicateStage(),
+            SegmentStage(segments: definition.segments),
+        ]
+        for stage in stages {
+            let clock = ContinuousClock.now
+            var counts = try stage.run(&state, progress: console)
+            counts.seconds = (ContinuousClock.now - clock).seconds
+            stageCounts.append(counts)
+            report(counts)
+        }
+
+        let lineage = state.lineage()
+        let balance = LineageBalance(entries: lineage, inputs: state.inputCount)
+        guard balance.holds, lineage.count == state.inputCount else { throw RunFailure.lineageBroken(balance) }
+        console.say("lineage: \(balance.inputs) in = \(balance.kept) kept + \(balance.merged) merged + \(balance.excluded) excluded + \(balance.rejected) rejected ✓")
+
+        var rejectReasons: [String: Int] = [:]
+        for reject in state.rejected { rejectReasons[reject.reason.code, default: 0] += 1 }
+        let outputs = options.dryRun ? [:] : [
+            "directory": outputDirectory, "base": definition.outputs.base,
+            "clean_base": outputDirectory + "/" + OutputWriter.cleanBase,
+        ]
+        var summary = RunSummary(
+            runID: runID, pipeline: definition.name, startedAt: startedAt, finishedAt: "",
+            dryRun: options.dryRun, strict: options.strict,
+            sources: definition.sources.enumerated().map { index, source in
+                let files = reports.filter { $0.source == index }.map(\.report)
+                return .init(name: source.name, trust: source.trust, files: files,
+                             records: files.reduce(0) { $0 + $1.records }, rejected: files.reduce(0) { $0 + $1.rejected })
+            },
+            stages: stageCounts, lineage: balance, rejectReasons: rejectReasons, fileProblems: problems,
+            outputs: outputs, goldenRecords: state.golden.count)
+
+        if options.strict && (!state.rejected.isEmpty || !problems.isEmpty) {
+            throw RunFailure.strictDataErrors(rejected: state.rejected.count, fileProblems: problems.count)
+        }
+        summary.finishedAt = PipelineRunner.timestamp()
+        if options.dryRun {
+            console.say("dry run: \(state.golden.count) golden records would be written; nothing was written")
+            return summary
+        }
+        try write(summary: summary, lineage: lineage, balance: balance)
+        console.say("wrote \(state.golden.count) golden records to \(definition.outputs.base) and \(outputDirectory)/")
+        return summary
+    }
+
+    // MARK: - Ingest
+
+    private func ingest() throws -> ([(source: Int, report: FileReadReport)], [FileProblem], StageCounts) {
+        let clock = ContinuousClock.now
+        let sink = IngestSink(state: state)
+        var reports: [(source: Int, report: FileReadReport)] = []
+        var problems: [FileProblem] = []
+        let totalBytes = definition.sources.flatMap(\.files).reduce(0) { $0 + PipelineRunner.fileSize($1) }
+        var doneBytes = 0
+        console.begin(stage: "ingest (bytes)", total: totalBytes)
+        for (sourceIndex, source) in definition.sources.enumerated() {
+            for path in source.files {
+                let fileIndex = sink.state.files.count
+                let display = PipelineRunner.displayPath(path)
+                sink.state.files.append(display)
+                let before = doneBytes
+                let progress: (Int, Int) -> Void = { done, _ in self.console.advance(to: before + done) }
+                do {
+                    let report: FileReadReport
+                    switch source.format {
+                    case .csv:
+                        report = try CSVSourceReader.read(path: path, displayName: display, sourceIndex: sourceIndex,
+                                                          fileIndex: fileIndex, options: source.csv, sink: sink, progress: progress)
+                    case .xml:
+                        report = try XMLRecordReader.read(path: path, displayName: display, sourceIndex: sourceIndex,
+                                                          fileIndex: fileIndex, options: source.xml!, sink: sink, progress: progress)
+                    }
+                    if let problem = report.problem {
+                        problems.append(problem)
+                        console.warn("warning: \(PipelineRunner.describe(problem)) — the \(report.records) record(s) read before it are kept")
+                    }
+                    reports.append((sourceIndex, report))
+                } catch let error as InputError {
+                    let problem = FileProblem(error)
+                    problems.append(problem)
+                    var report = FileReadReport(file: display, format: source.format.rawValue)
+                    report.problem = problem
+                    reports.append((sourceIndex, report))
+                    console.warn("warning: \(error.description)\n  this file was skipped; the run goes on (use --strict to stop instead)")
+                }
+                doneBytes = before + PipelineRunner.fileSize(path)
+            }
+        }
+        console.end()
+        state = sink.state
+        let records = state.records.count
+        var counts = StageCounts(stage: "ingest", recordsIn: state.inputCount, recordsOut: records,
+                                 details: ["rejected": state.rejected.count, "files": state.files.count,
+                                           "unreadable_files": problems.count])
+        counts.seconds = (ContinuousClock.now - clock).seconds
+        report(counts)
+        for reject in state.rejected.prefix(5) {
+            console.warn("rejected: \(state.files[reject.origin.fileIndex]):\(reject.origin.line): \(reject.reason.code): \(reject.reason.message)")
+        }
+        if state.rejected.count > 5 {
+            console.warn("… and \(state.rejected.count - 5) more rejected rows: see rejects.csv")
+        }
+        return (reports, problems, counts)
+    }
+
+    // MARK: - Write
+
+    private func write(summary: RunSummary, lineage: [LineageEntry], balance: LineageBalance) throws {
+        do {
+            let directory = try OutputDirectory(path: outputDirectory, fileMode: mode_t(definition.outputs.fileMode))
+            do {
+                try OutputWriter.writeAll(state: state, lineage: lineage, segments: definition.segments,
+                                          summary: summary, into: directory)
+                FaultInjection.reach("outputs-staged")
+                let base = try ProspectBase(path: definition.outputs.base, fileMode: mode_t(definition.outputs.fileMode))
+                let run = RunRow(runID: summary.runID, pipeline: definition.name, startedAt: summary.startedAt,
+                                 finishedAt: summary.finishedAt, balance: balance,
+                                 summaryJSON: try OutputWriter.summaryJSON(summary))
+                try base.write(run: run, state: state, lineage: lineage, checkpoint: FaultInjection.reach)
+                FaultInjection.reach("before-output-swap")
+                try directory.commit()
+            } catch {
+                directory.discard()
+                throw error
+            }
+        } catch let error as InputError {
+            throw RunFailure.io(error)
+        }
+    }
+
+    private func report(_ counts: StageCounts) {
+        let details = counts.details.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        let name = counts.stage.padding(toLength: 12, withPad: " ", startingAt: 0)
+        console.say("\(name) \(Console.grouped(counts.recordsIn)) in → \(Console.grouped(counts.recordsOut)) out"
+                    + String(format: "  (%.2f s)", counts.seconds) + (details.isEmpty ? "" : "  [\(details)]"))
+    }
+
+    // MARK: - Helpers
+
+    static func describe(_ problem: FileProblem) -> String {
+        var location = problem.file
+        if let line = problem.line { location += ":\(line)" }
+        if let column = problem.column { location += ":\(column)" }
+        return "\(location): \(problem.message)"
+    }
+
+    static func fileSize(_ path: String) -> Int {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    }
+
+    /// The path relative to the current directory when it is below it.
+    static func displayPath(_ path: String) -> String {
+        let cwd = FileManager.default.currentDirectoryPath
+        return path.hasPrefix(cwd + "/") ? String(path.dropFirst(cwd.count + 1)) : path
+    }
+
+    static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+
+    /// `20261122T093000Z-1a2b`: sortable, unique per run.
+    static func makeRunID() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        var hash = StableHash()
+        hash.combine("\(getpid())-\(Date().timeIntervalSince1970)")
+        return formatter.string(from: Date()) + "-" + hash.hex.prefix(4)
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) / 1e18
+    }
+}

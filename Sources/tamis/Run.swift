@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import TamisPipeline
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a pipeline: ingest → normalise → exclude → deduplicate → segment → write.")
+
+    @Argument(help: "The pipeline file, e.g. pipelines/pre-campaign.yml.")
+    var pipeline: String
+
+    @Option(name: .long, help: "Write the run's files to this folder instead of the pipeline's outputs.directory.")
+    var out: String?
+
+    @Flag(name: .long, help: "Read and process everything, write nothing.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "Fail (exit 1, nothing written) if any row is rejected or any file cannot be read.")
+    var strict = false
+
+    @Flag(name: .shortAndLong, help: "Print only warnings and errors.")
+    var quiet = false
+
+    func run() throws {
+        let definition: PipelineDefinition
+        do {
+            definition = try PipelineLoader.load(path: pipeline)
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(ExitCodes.usage)
+        }
+        let runner = PipelineRunner(definition: definition,
+                                    options: RunOptions(outputDirectory: out, dryRun: dryRun, strict: strict, quiet: quiet))
+        do {
+            try runner.run()
+        } catch let failure as RunFailure {
+            FileHandle.standardError.write(Data(("error: " + failure.description + "\n").utf8))
+            throw ExitCode(failure.exitCode)
+        }
+    }
+}

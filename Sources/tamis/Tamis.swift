@@ -1,0 +1,21 @@
+import ArgumentParser
+
+@main
+struct Tamis: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tamis",
+        abstract: "Turns messy French B2B prospect files into a clean, deduplicated, segmented base.",
+        discussion: """
+            Exit codes: 0 success; 1 data errors under --strict; 2 usage or pipeline-file errors;
+            3 the run failed (I/O error or broken lineage) and nothing was written.
+            """,
+        subcommands: [Run.self, Validate.self, Inspect.self]
+    )
+}
+
+/// Exit codes, as documented in the README.
+enum ExitCodes {
+    static let dataErrors: Int32 = 1
+    static let usage: Int32 = 2
+    static let runFailed: Int32 = 3
+}

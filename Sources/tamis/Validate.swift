@@ -1,0 +1,23 @@
+import ArgumentParser
+import Foundation
+import TamisPipeline
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a pipeline file: every mistake with its line and a hint. Exit 2 if any.")
+
+    @Argument(help: "The pipeline file.")
+    var pipeline: String
+
+    func run() throws {
+        do {
+            let definition = try PipelineLoader.load(path: pipeline)
+            let files = definition.sources.reduce(0) { $0 + $1.files.count }
+            print("\(pipeline): OK — \(definition.sources.count) source(s), \(files) file(s), "
+                  + "\(definition.exclusionRules.count) exclusion rule(s), \(definition.segments.count) segment(s)")
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(ExitCodes.usage)
+        }
+    }
+}
