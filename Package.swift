@@ -60,11 +60,7 @@ let package = Package(
         ),
         .testTarget(name: "TamisCoreTests", dependencies: ["TamisCore"]),
         .testTarget(name: "TamisIOTests", dependencies: ["TamisIO", "TamisCore"]),
-        .testTarget(
-            name: "TamisPipelineTests",
-            dependencies: ["TamisPipeline", "TamisIO", "TamisCore"],
-            resources: [.copy("Fixtures")]
-        ),
+        .testTarget(name: "TamisPipelineTests", dependencies: ["TamisPipeline", "TamisIO", "TamisCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

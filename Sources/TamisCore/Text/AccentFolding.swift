@@ -45,7 +45,12 @@ public enum AccentFolding {
                         continue
                     }
                 }
-                if keepPunctuation { emit(b); emit(input[i &- 1]) } else { pendingSpace = true }
+                if cp >= 0x180 || keepPunctuation {
+                    // Letters of other scripts (Greek, Cyrillic…) are kept as they are.
+                    emit(b); emit(input[i &- 1])
+                } else {
+                    pendingSpace = true  // U+0080–U+00BF: °, «, », NBSP… are separators
+                }
                 continue
             }
             // Three-byte sequences: typographic apostrophes and dashes fold to punctuation,

@@ -200,7 +200,7 @@ public struct CSVParser {
                     recovery.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[start..<i]))
                 }
                 if rowBytes.count &- fieldStartCount > limits.maxFieldBytes || line &- quoteLine > limits.maxQuotedLines {
-                    abandonQuotedRow(handler: &handler)
+                    abandonQuotedRow(handler: &handler, reason: .tooLong)
                     continue
                 }
                 if i < n {
@@ -224,10 +224,14 @@ public struct CSVParser {
                 } else if b == 0x0A || b == 0x0D {
                     i &+= 1
                     endRow(newline: b, handler: &handler)
+                } else if recoveryLine > 0 {
+                    // Text right after the closing quote of a field that ran over several
+                    // lines: that "closing" quote really opened the next quoted field, and
+                    // the first quote was a stray one.
+                    abandonQuotedRow(handler: &handler, reason: .strayQuote)
                 } else {
-                    // Text after a closing quote: keep it, as Excel does.
+                    // Text after a closing quote on one line: keep it, as Excel does.
                     state = .unquoted
-                    if recoveryLine > 0 { recovery.append(b) }
                 }
             case .skipLine:
                 while i < n, chunk[i] != 0x0A, chunk[i] != 0x0D { i &+= 1 }
@@ -245,7 +249,7 @@ public struct CSVParser {
     public mutating func finish<H: CSVRowHandler>(into handler: inout H) {
         switch state {
         case .quoted:
-            abandonQuotedRow(handler: &handler, atEnd: true)
+            abandonQuotedRow(handler: &handler, reason: .endOfFile)
             if state != .fieldStart || !ends.isEmpty || !rowBytes.isEmpty { finish(into: &handler) }
         case .skipLine:
             resetRow()
@@ -293,9 +297,16 @@ public struct CSVParser {
 
     /// The quoted field opened at `quoteLine` never closed: report the row, then read again
     /// from the line after the quote's.
-    private mutating func abandonQuotedRow<H: CSVRowHandler>(handler: inout H, atEnd: Bool = false) {
+    private enum AbandonReason { case endOfFile, tooLong, strayQuote }
+
+    private mutating func abandonQuotedRow<H: CSVRowHandler>(handler: inout H, reason: AbandonReason) {
         let opened = quoteLine
-        let why = atEnd ? "the file ends inside it" : "it runs over \(limits.maxQuotedLines) lines or \(limits.maxFieldBytes) bytes"
+        let why: String
+        switch reason {
+        case .endOfFile: why = "the file ends inside it"
+        case .tooLong: why = "it runs over \(limits.maxQuotedLines) lines or \(limits.maxFieldBytes) bytes"
+        case .strayQuote: why = "a later quote closes it in the middle of a field"
+        }
         handler.problem(CSVProblem(
             line: rowLine, field: ends.count + 1, code: "unterminated_quote",
             message: "the quoted field \(ends.count + 1) opened on line \(opened) is never closed (\(why)); the following lines were read again as new rows",

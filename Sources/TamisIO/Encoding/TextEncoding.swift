@@ -27,6 +27,12 @@ public struct DetectedEncoding: Sendable, Equatable {
     public var hasBOM: Bool
     /// Bytes to skip at the start of the file (the BOM).
     public var bomLength: Int
+
+    public init(encoding: TextEncoding, hasBOM: Bool, bomLength: Int) {
+        self.encoding = encoding
+        self.hasBOM = hasBOM
+        self.bomLength = bomLength
+    }
 }
 
 public enum EncodingDetector {
@@ -40,11 +46,36 @@ public enum EncodingDetector {
         if sample.starts(with: [0xEF, 0xBB, 0xBF]) { return DetectedEncoding(encoding: .utf8, hasBOM: true, bomLength: 3) }
         if sample.starts(with: [0xFF, 0xFE]) { return DetectedEncoding(encoding: .utf16LE, hasBOM: true, bomLength: 2) }
         if sample.starts(with: [0xFE, 0xFF]) { return DetectedEncoding(encoding: .utf16BE, hasBOM: true, bomLength: 2) }
-        let check = sample.withUnsafeBufferPointer { UTF8Validation.check($0) }
-        switch check {
-        case .valid, .truncated: return DetectedEncoding(encoding: .utf8, hasBOM: false, bomLength: 0)
-        case .invalid: return DetectedEncoding(encoding: .windows1252, hasBOM: false, bomLength: 0)
+        let evidence = sample.withUnsafeBufferPointer { utf8Evidence($0) }
+        // Windows-1252 text almost never forms valid UTF-8 multi-byte sequences ("Ã©" would be
+        // needed), so valid sequences outweighing invalid bytes mean a UTF-8 file with a few
+        // pasted Windows-1252 values — which are repaired field by field at ingest.
+        if evidence.invalid == 0 || evidence.validMultibyte > evidence.invalid {
+            return DetectedEncoding(encoding: .utf8, hasBOM: false, bomLength: 0)
         }
+        return DetectedEncoding(encoding: .windows1252, hasBOM: false, bomLength: 0)
+    }
+
+    /// Counts valid multi-byte UTF-8 sequences and invalid bytes.
+    static func utf8Evidence(_ bytes: UnsafeBufferPointer<UInt8>) -> (validMultibyte: Int, invalid: Int) {
+        var valid = 0, invalid = 0
+        var rest = bytes
+        while !rest.isEmpty {
+            switch UTF8Validation.check(rest) {
+            case .valid, .truncated:
+                valid += multibyteStarts(rest)
+                return (valid, invalid)
+            case .invalid(let at):
+                valid += multibyteStarts(UnsafeBufferPointer(rebasing: rest[..<at]))
+                invalid += 1
+                rest = UnsafeBufferPointer(rebasing: rest[(at + 1)...])
+            }
+        }
+        return (valid, invalid)
+    }
+
+    private static func multibyteStarts(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        bytes.reduce(0) { $0 + ($1 >= 0xC2 && $1 <= 0xF4 ? 1 : 0) }
     }
 
     /// The BOM length for an explicitly configured encoding, when the file has one.

@@ -179,6 +179,11 @@ public final class ProspectBase {
         }
     }
 
+    /// SQLite's own consistency check: "ok" when the file is sound.
+    public func integrityCheck() throws -> String {
+        try queue.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+    }
+
     /// Row count of a table (for tests and `tamis inspect` of a base).
     public func count(_ table: String) throws -> Int {
         try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }

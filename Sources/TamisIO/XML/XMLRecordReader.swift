@@ -186,6 +186,9 @@ final class XMLSession {
         var message = error.message.map { String(cString: $0) } ?? "XML error"
         message = message.trimmingASCIIWhitespace()
         var hint = "fix the XML at that position (an unescaped & or <, a missing closing tag, a truncated file?)"
+        if message.hasPrefix("Excessive depth") {
+            hint = "the document nests elements more than 256 levels deep; no prospect export does that, so it is refused"
+        }
         if message.contains("ntity") && (message.contains("loop") || message.contains("amplification")) {
             message = "entity expansion refused: " + message
             hint = "the document declares entities that expand enormously (a \"billion laughs\" attack); Tamis does not read it"
@@ -244,7 +247,8 @@ final class XMLSession {
                     guard String(cString: name) == recordName else { continue }
                     inRecord = true
                     recordDepth = depth
-                    recordLine = Int(xmlTextReaderGetParserLineNumber(reader))
+                    // The node's own line: the parser's position is ahead of it (read-ahead).
+                    recordLine = Int(xmlGetLineNo(xmlTextReaderCurrentNode(reader)))
                     stack.removeAll()
                     values.removeAll()
                     textFor.removeAll()

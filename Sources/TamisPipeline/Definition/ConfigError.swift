@@ -24,6 +24,11 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 /// Suggests the closest known word for a misspelt key.
 enum Suggestion {
     static func closest(to word: String, in candidates: [String]) -> String? {
+        let lower = word.lowercased()
+        // "company" → "company_name", "postal" → "postal_code".
+        if lower.count >= 3, let prefixed = candidates.filter({ $0.hasPrefix(lower) }).min(by: { $0.count < $1.count }) {
+            return prefixed
+        }
         let scored = candidates.map { ($0, distance(word.lowercased(), $0)) }.min { $0.1 < $1.1 }
         guard let best = scored, best.1 <= max(2, word.count / 3) else { return nil }
         return best.0

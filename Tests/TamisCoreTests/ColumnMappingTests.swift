@@ -1,0 +1,107 @@
+import TamisCore
+import XCTest
+
+final class ColumnMappingTests: XCTestCase {
+    func field(_ header: String) -> CanonicalField? { ColumnMapping.detect(header) }
+
+    func test_french_headers_are_detected_whatever_accents_and_case() {
+        XCTAssertEqual(field("Raison sociale"), .companyName)
+        XCTAssertEqual(field("SOCIÉTÉ"), .companyName)
+        XCTAssertEqual(field("Entreprise"), .companyName)
+        XCTAssertEqual(field("N° SIRET"), .siret)
+        XCTAssertEqual(field("n°siret"), .siret)
+        XCTAssertEqual(field("Numéro SIREN"), .siren)
+        XCTAssertEqual(field("Code APE"), .naf)
+        XCTAssertEqual(field("code NAF"), .naf)
+        XCTAssertEqual(field("Courriel"), .email)
+        XCTAssertEqual(field("E-mail"), .email)
+        XCTAssertEqual(field("Tél"), .phone)
+        XCTAssertEqual(field("Téléphone"), .phone)
+        XCTAssertEqual(field("Portable"), .mobile)
+        XCTAssertEqual(field("CP"), .postalCode)
+        XCTAssertEqual(field("Code postal"), .postalCode)
+        XCTAssertEqual(field("Ville"), .city)
+        XCTAssertEqual(field("Commune"), .city)
+        XCTAssertEqual(field("Prénom"), .firstName)
+        XCTAssertEqual(field("Nom"), .lastName)
+        XCTAssertEqual(field("Fonction"), .jobTitle)
+        XCTAssertEqual(field("Poste"), .jobTitle)
+        XCTAssertEqual(field("Civilité"), .civility)
+        XCTAssertEqual(field("Tranche d'effectif"), .headcountBand)
+        XCTAssertEqual(field("Forme juridique"), .legalForm)
+        XCTAssertEqual(field("Complément d'adresse"), .address2)
+    }
+
+    func test_english_crm_headers_are_detected() {
+        XCTAssertEqual(field("First Name"), .firstName)
+        XCTAssertEqual(field("Last Name"), .lastName)
+        XCTAssertEqual(field("Company Name"), .companyName)
+        XCTAssertEqual(field("Job Title"), .jobTitle)
+        XCTAssertEqual(field("Mobile Phone Number"), .mobile)
+        XCTAssertEqual(field("Phone Number"), .phone)
+        XCTAssertEqual(field("Street Address"), .address1)
+        XCTAssertEqual(field("Postal Code"), .postalCode)
+        XCTAssertEqual(field("Website URL"), .website)
+        XCTAssertEqual(field("email_address"), .email)
+    }
+
+    func test_header_with_a_qualifier_after_a_known_name_is_detected() {
+        XCTAssertEqual(field("E-mail professionnel (pro)"), .email)
+        XCTAssertEqual(field("Code postal / CEDEX"), .postalCode)
+    }
+
+    func test_unknown_headers_are_not_guessed() {
+        XCTAssertNil(field("Commentaire"))
+        XCTAssertNil(field("Lead Source"))
+        XCTAssertNil(field(""))
+        XCTAssertNil(field("Numéro"))
+    }
+
+    func test_explicit_mapping_wins_over_detection_and_unmapped_columns_are_kept_as_extras() {
+        let mapping = ColumnMapping(headers: ["Société", "Nom commercial", "Commentaire", ""],
+                                    explicit: ["Nom commercial": .companyName])
+        XCTAssertEqual(mapping.columns[1].role, .field(.companyName))
+        XCTAssertEqual(mapping.columns[1].origin, .explicit)
+        // "Société" would be company_name, but the explicit column took it.
+        XCTAssertEqual(mapping.columns[0].role, .extra(name: "Société"))
+        XCTAssertEqual(mapping.columns[0].shadowedBy, 1)
+        XCTAssertEqual(mapping.columns[2].role, .extra(name: "Commentaire"))
+        XCTAssertEqual(mapping.columns[3].role, .extra(name: "column_4"))
+        XCTAssertEqual(mapping.extraColumns.map(\.name), ["Société", "Commentaire", "column_4"])
+    }
+
+    func test_a_field_is_taken_by_the_first_column_only() {
+        let mapping = ColumnMapping(headers: ["Email", "E-mail", "Téléphone", "Tel"])
+        XCTAssertEqual(mapping.columns[0].role, .field(.email))
+        XCTAssertEqual(mapping.columns[1].role, .extra(name: "E-mail"))
+        XCTAssertEqual(mapping.columns[3].role, .extra(name: "Tel"))
+        XCTAssertEqual(mapping.columnForField[CanonicalField.email.rawValue], 0)
+        XCTAssertEqual(mapping.columnForField[CanonicalField.phone.rawValue], 2)
+    }
+
+    func test_forced_extra_columns_are_not_detected() {
+        let mapping = ColumnMapping(headers: ["Date", "Email"], extras: ["date"])
+        XCTAssertEqual(mapping.columns[0].role, .extra(name: "Date"))
+        XCTAssertNil(mapping.columnForField[CanonicalField.capturedAt.rawValue] ?? nil)
+    }
+}
+
+final class PackedFieldsTests: XCTestCase {
+    func test_values_round_trip_and_empty_means_missing() {
+        var builder = PackedFields.Builder(count: 4)
+        builder.append(Array("Hélène".utf8))
+        builder.appendEmpty()
+        builder.append(Array("x".utf8))
+        let fields = builder.finish()
+        XCTAssertEqual(fields.string(0), "Hélène")
+        XCTAssertNil(fields.string(1))
+        XCTAssertTrue(fields.isEmpty(1))
+        XCTAssertEqual(fields.string(2), "x")
+        XCTAssertNil(fields.string(3), "values not appended are missing")
+        XCTAssertNil(fields.string(9), "out of range reads as missing")
+        let replaced = fields.replacing(1, with: Array("Martin".utf8))
+        XCTAssertEqual(replaced.string(1), "Martin")
+        XCTAssertEqual(replaced.string(0), "Hélène")
+        XCTAssertEqual(fields.string(1), nil, "replacing makes a copy")
+    }
+}

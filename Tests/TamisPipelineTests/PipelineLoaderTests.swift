@@ -1,0 +1,119 @@
+import Foundation
+import TamisCore
+import TamisPipeline
+import XCTest
+
+final class PipelineLoaderTests: XCTestCase {
+    func issues(_ yaml: String, files: [String] = ["in.csv"]) throws -> [ConfigIssue] {
+        let dir = try temporaryDirectory(self)
+        for file in files { try Data("a;b\n".utf8).write(to: dir.appendingPathComponent(file)) }
+        let path = dir.appendingPathComponent("p.yml").path
+        do {
+            _ = try PipelineLoader.load(yaml: yaml, file: path)
+            return []
+        } catch let error as ConfigError {
+            return error.issues
+        }
+    }
+
+    func test_a_valid_pipeline_resolves_paths_relative_to_its_file() throws {
+        let dir = try temporaryDirectory(self)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("data"), withIntermediateDirectories: true)
+        try Data("a;b\n".utf8).write(to: dir.appendingPathComponent("data/x-1.csv"))
+        try Data("a;b\n".utf8).write(to: dir.appendingPathComponent("data/x-2.csv"))
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("pipelines"), withIntermediateDirectories: true)
+        let yaml = """
+            name: t
+            sources:
+              - name: s
+                path: ../data/x-*.csv
+                delimiter: ";"
+                encoding: cp1252
+                trust: 7
+                mapping: { "Soc.": company_name, Date: extra }
+            outputs: { directory: ../out/t, base: ../out/base.sqlite, file_mode: "0640" }
+            """
+        let definition = try PipelineLoader.load(yaml: yaml, file: dir.appendingPathComponent("pipelines/t.yml").path)
+        XCTAssertEqual(definition.sources[0].files.map { URL(fileURLWithPath: $0).lastPathComponent }, ["x-1.csv", "x-2.csv"])
+        XCTAssertEqual(definition.sources[0].csv.encoding, .windows1252)
+        XCTAssertEqual(definition.sources[0].csv.delimiter, UInt8(ascii: ";"))
+        XCTAssertEqual(definition.sources[0].csv.mapping["Soc."], .companyName)
+        XCTAssertEqual(definition.sources[0].csv.extraColumns, ["Date"])
+        XCTAssertEqual(definition.sources[0].trust, 7)
+        XCTAssertEqual(definition.outputs.directory, dir.appendingPathComponent("out/t").standardizedFileURL.path)
+        XCTAssertEqual(definition.outputs.fileMode, 0o640)
+    }
+
+    func test_unknown_key_is_located_with_a_suggestion() throws {
+        let found = try issues("""
+            sources:
+              - name: s
+                path: in.csv
+                delimitor: ";"
+            """)
+        XCTAssertEqual(found.count, 1)
+        XCTAssertEqual(found.first?.line, 4)
+        XCTAssertEqual(found.first?.column, 5)
+        XCTAssertTrue(found.first?.message.contains("unknown key 'delimitor'") == true)
+        XCTAssertEqual(found.first?.hint, "did you mean 'delimiter'?")
+    }
+
+    func test_all_mistakes_are_reported_at_once() throws {
+        let found = try issues("""
+            sources:
+              - path: missing-*.csv
+                format: xlsx
+                trust: high
+              - path: in.csv
+                mapping: { Société: company }
+            outputs: { file_mode: "rw" }
+            """)
+        let messages = found.map(\.message)
+        XCTAssertTrue(messages.contains { $0.contains("no file matches missing-*.csv") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.contains("format must be csv or xml") })
+        XCTAssertTrue(messages.contains { $0.contains("trust must be") })
+        XCTAssertTrue(messages.contains { $0.contains("unknown field 'company'") })
+        XCTAssertTrue(messages.contains { $0.contains("file_mode") })
+        XCTAssertTrue(found.allSatisfy { $0.line != nil }, "every issue has a line")
+        XCTAssertEqual(found.first { $0.message.contains("company'") }?.hint?.hasPrefix("did you mean 'company_name'?"), true)
+    }
+
+    func test_xml_source_needs_a_record_element() throws {
+        let found = try issues("sources:\n  - path: in.xml\n", files: ["in.xml"])
+        XCTAssertTrue(found.first?.message.contains("needs 'record'") == true, "\(found)")
+    }
+
+    func test_yaml_syntax_error_has_a_line() throws {
+        let found = try issues("sources:\n  - path: in.csv\n   name: [oops\n")
+        XCTAssertEqual(found.count, 1)
+        XCTAssertNotNil(found.first?.line)
+        XCTAssertTrue(found.first?.message.hasPrefix("YAML syntax") == true, "\(found)")
+    }
+
+    func test_rules_and_segments_are_read_with_their_conditions() throws {
+        let dir = try temporaryDirectory(self)
+        try Data("a;b\n".utf8).write(to: dir.appendingPathComponent("in.csv"))
+        let yaml = """
+            sources: [{ path: in.csv }]
+            stages:
+              exclude:
+                rules:
+                  - { name: students, reason: student, when: [{ field: job_title, in: [Stagiaire, Étudiant] }] }
+              segment:
+                segments:
+                  - { name: idf, when: [{ field: postal_code, prefix: ["75", "92"] }, { field: email, present: true }] }
+            """
+        let definition = try PipelineLoader.load(yaml: yaml, file: dir.appendingPathComponent("p.yml").path)
+        XCTAssertEqual(definition.exclusionRules.map(\.name), ["students"])
+        XCTAssertEqual(definition.exclusionRules[0].conditions[0].op, .in)
+        XCTAssertEqual(definition.segments[0].conditions.map(\.op), [.prefix, .present])
+    }
+
+    func test_condition_with_two_operators_is_refused() throws {
+        let found = try issues("""
+            sources: [{ path: in.csv }]
+            stages: { exclude: { rules: [{ name: r, reason: x, when: [{ field: city, equals: a, prefix: b }] }] } }
+            """)
+        XCTAssertTrue(found.contains { $0.message.contains("exactly one operator") }, "\(found)")
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import TamisCore
+import TamisIO
+import TamisPipeline
+import XCTest
+
+/// Runs the pre-campaign pipeline on the bundled samples and checks what a steward would.
+final class SamplePipelineTests: XCTestCase {
+    var dir: URL!
+    var pipeline: String!
+
+    override func setUpWithError() throws {
+        dir = try temporaryDirectory(self)
+        pipeline = try samplePipeline(in: dir)
+    }
+
+    func runPipeline(_ options: RunOptions = RunOptions(quiet: true)) throws -> (RunSummary, PipelineRunner) {
+        let runner = PipelineRunner(definition: try PipelineLoader.load(path: pipeline), options: options)
+        let summary = try runner.run()
+        return (summary, runner)
+    }
+
+    var out: String { dir.appendingPathComponent("out/pre-campaign").path }
+    var basePath: String { dir.appendingPathComponent("out/tamis.sqlite").path }
+
+    /// Input records counted straight from the sample files, independently of Tamis's readers.
+    func expectedInputs() throws -> Int {
+        let samples = dir.appendingPathComponent("data/samples")
+        let salon = try Data(contentsOf: samples.appendingPathComponent("salon-lyon-2026.csv"))
+        let salonRows = String(decoding: salon, as: UTF8.self).components(separatedBy: "\r\nSL-").count - 1
+        let webinar = try String(contentsOf: samples.appendingPathComponent("webinar-hubspot.csv"), encoding: .utf8)
+        let webinarRows = webinar.split(separator: "\n").count - 1
+        let xml = try String(contentsOf: samples.appendingPathComponent("crm-relationpro.xml"), encoding: .utf8)
+        let contacts = xml.components(separatedBy: "<contact ").count - 1
+        return salonRows + webinarRows + contacts
+    }
+
+    func test_every_input_record_is_accounted_for_once_in_lineage() throws {
+        let (summary, _) = try runPipeline()
+        let inputs = try expectedInputs()
+        XCTAssertEqual(summary.lineage.inputs, inputs)
+        XCTAssertTrue(summary.lineage.holds)
+        let lineage = try readCSVRecords(out + "/lineage.csv")
+        XCTAssertEqual(lineage.count, inputs)
+        let keys = lineage.map { "\($0["source"]!)/\($0["source_id"]!)" }
+        XCTAssertEqual(Set(keys).count, inputs, "one lineage row per input record")
+        let golden = try readCSVRecords(out + "/clean_base.csv")
+        let goldenIDs = Set(golden.map { $0["golden_id"]! })
+        XCTAssertEqual(golden.count, summary.lineage.kept)
+        for row in lineage where row["status"] == "kept" || row["status"] == "merged" {
+            XCTAssertTrue(goldenIDs.contains(row["golden_id"]!), "lineage points at a golden record that exists")
+        }
+        for row in lineage where row["status"] == "excluded" || row["status"] == "rejected" {
+            XCTAssertEqual(row["golden_id"], "")
+            XCTAssertNotEqual(row["reason"], "", "every excluded or rejected record has a reason")
+        }
+    }
+
+    func test_broken_excel_row_is_quarantined_with_file_line_and_reason() throws {
+        let (summary, _) = try runPipeline()
+        let rejects = try readCSVRecords(out + "/rejects.csv")
+        XCTAssertEqual(rejects.count, 1)
+        XCTAssertEqual(rejects[0]["file"]?.hasSuffix("salon-lyon-2026.csv"), true)
+        XCTAssertEqual(rejects[0]["line"], "8", "the multi-line address on lines 3-4 is counted")
+        XCTAssertEqual(rejects[0]["reason"], "field_count")
+        XCTAssertTrue(rejects[0]["excerpt"]!.hasPrefix("SL-0009;"))
+        XCTAssertEqual(summary.rejectReasons, ["field_count": 1])
+    }
+
+    func test_cp1252_french_excel_values_are_decoded_and_duplicates_across_sources_merged() throws {
+        _ = try runPipeline()
+        let lineage = try readCSVRecords(out + "/lineage.csv")
+        func golden(_ source: String, _ id: String) -> String? {
+            lineage.first { $0["source"] == source && $0["source_id"] == id }?["golden_id"]
+        }
+        // Same person, e-mail in another case, in the same file and across files.
+        XCTAssertEqual(golden("salon-lyon-2026", "SL-0001"), golden("salon-lyon-2026", "SL-0008"))
+        XCTAssertEqual(golden("salon-lyon-2026", "SL-0002"), golden("webinar-hubspot", "hs-1001"))
+        XCTAssertEqual(golden("crm", "CRM-88121"), golden("webinar-hubspot", "hs-1003"))
+        XCTAssertNotEqual(golden("crm", "CRM-88121"), golden("crm", "CRM-88122"))
+        let base = try readCSVRecords(out + "/clean_base.csv")
+        let jp = try XCTUnwrap(base.first { $0["golden_id"] == golden("salon-lyon-2026", "SL-0001") })
+        XCTAssertEqual(jp["last_name"], "DUPRÉ-LEFÈVRE")
+        XCTAssertEqual(jp["member_count"], "2")
+        // The CRM is trusted most: its spelling of the company wins over the webinar's.
+        let marc = try XCTUnwrap(base.first { $0["golden_id"] == golden("crm", "CRM-88121") })
+        XCTAssertEqual(marc["company_name"], "OLIVIER BTP")
+        XCTAssertEqual(marc["sources"], "crm|webinar-hubspot")
+        XCTAssertEqual(marc["website"], "olivier-btp.fr", "a field empty in the CRM is filled from the webinar")
+    }
+
+    func test_exclusion_rules_from_the_pipeline_exclude_with_reason_and_rule() throws {
+        let (summary, _) = try runPipeline()
+        let excluded = try readCSVRecords(out + "/excluded.csv")
+        let byID = Dictionary(uniqueKeysWithValues: excluded.map { ($0["source_id"]!, $0) })
+        XCTAssertEqual(byID["SL-0006"]?["reason"], "student")
+        XCTAssertEqual(byID["SL-0006"]?["rule"], "students-by-title")
+        XCTAssertEqual(byID["SL-0007"]?["reason"], "test_entry")
+        XCTAssertEqual(summary.lineage.excluded, excluded.count)
+    }
+
+    func test_spreadsheet_formulas_from_an_input_are_neutralised_in_outputs() throws {
+        _ = try runPipeline()
+        let text = try String(contentsOfFile: out + "/clean_base.csv", encoding: .utf8)
+        XCTAssertTrue(text.contains("\"'=HYPERLINK("), "the formula is prefixed with a quote")
+        XCTAssertFalse(text.contains(",=HYPERLINK") || text.contains(",\"=HYPERLINK"))
+    }
+
+    func test_sqlite_base_holds_golden_records_source_records_lineage_and_the_run() throws {
+        let (summary, _) = try runPipeline()
+        let base = try ProspectBase(path: basePath)
+        XCTAssertEqual(try base.count("golden_records"), summary.lineage.kept)
+        XCTAssertEqual(try base.count("source_records"), summary.lineage.inputs - summary.lineage.rejected)
+        XCTAssertEqual(try base.count("lineage"), summary.lineage.inputs)
+        let runs = try base.runs()
+        XCTAssertEqual(runs.map(\.runID), [summary.runID])
+        XCTAssertEqual(runs[0].balance, summary.lineage)
+        XCTAssertEqual(try base.lineageCounts(run: summary.runID)["rejected"], 1)
+        let mode = try FileManager.default.attributesOfItem(atPath: basePath)[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o600, "the base holds personal data")
+    }
+
+    func test_same_inputs_give_the_same_golden_ids_on_a_second_run() throws {
+        let (first, _) = try runPipeline()
+        let ids1 = try readCSVRecords(out + "/clean_base.csv").map { $0["golden_id"]! }
+        let (second, _) = try runPipeline()
+        let ids2 = try readCSVRecords(out + "/clean_base.csv").map { $0["golden_id"]! }
+        XCTAssertEqual(ids1, ids2)
+        XCTAssertNotEqual(first.runID, second.runID)
+        XCTAssertEqual(try ProspectBase(path: basePath).runs().count, 2)
+        XCTAssertEqual(try ProspectBase(path: basePath).count("golden_records"), ids1.count, "a full run replaces the records")
+    }
+
+    func test_segments_get_their_own_files_and_sizes() throws {
+        let (summary, _) = try runPipeline()
+        let segmentCounts = try XCTUnwrap(summary.stages.first { $0.stage == "segment" }?.details)
+        let rhone = try readCSVRecords(out + "/segment-rhone.csv")
+        XCTAssertEqual(rhone.count, segmentCounts["rhone"])
+        XCTAssertTrue(rhone.allSatisfy { $0["postal_code"]!.hasPrefix("69") })
+        XCTAssertGreaterThan(rhone.count, 0)
+    }
+
+    func test_dry_run_writes_nothing() throws {
+        let (summary, _) = try runPipeline(RunOptions(dryRun: true, quiet: true))
+        XCTAssertTrue(summary.dryRun)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: basePath))
+    }
+
+    func test_strict_run_with_a_rejected_row_fails_and_writes_nothing() throws {
+        XCTAssertThrowsError(try runPipeline(RunOptions(strict: true, quiet: true))) { error in
+            guard case RunFailure.strictDataErrors(let rejected, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(rejected, 1)
+            XCTAssertEqual((error as? RunFailure)?.exitCode, 1)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: basePath))
+    }
+
+    func test_out_option_overrides_the_output_folder() throws {
+        let other = dir.appendingPathComponent("runs/2026-11").path
+        _ = try runPipeline(RunOptions(outputDirectory: other, quiet: true))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: other + "/clean_base.csv"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
+    func test_an_unreadable_file_is_reported_and_the_run_goes_on() throws {
+        try Data([0x50, 0x4B, 0x03, 0x04] + [UInt8](repeating: 0, count: 64))
+            .write(to: dir.appendingPathComponent("data/samples/salon-lyon-2027.csv"))
+        let (summary, _) = try runPipeline()
+        XCTAssertEqual(summary.fileProblems.count, 1)
+        XCTAssertTrue(summary.fileProblems[0].message.contains("not a CSV file"))
+        XCTAssertGreaterThan(summary.goldenRecords, 0)
+    }
+}
