@@ -56,7 +56,7 @@ let package = Package(
         // Release-mode benchmarks, kept apart from the tests: `swift run -c release tamis-bench`.
         .executableTarget(
             name: "tamis-bench",
-            dependencies: ["TamisCore", "TamisIO", "TamisPipeline"]
+            dependencies: ["TamisCore", "TamisIO", "TamisPipeline", "CLibXML2"]
         ),
         .testTarget(name: "TamisCoreTests", dependencies: ["TamisCore"]),
         .testTarget(name: "TamisIOTests", dependencies: ["TamisIO", "TamisCore"]),

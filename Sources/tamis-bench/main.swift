@@ -1,1 +1,177 @@
-print("bench")
+import Foundation
+import TamisCore
+import TamisIO
+import CLibXML2
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Release-mode benchmarks of Tamis, apart from the tests:
+//   swift run -c release tamis-bench [--rows N] [--json results.json] [--keep DIR]
+// Generates French-looking CSV and XML exports of N rows (default 1,000,000), then measures
+// ingest throughput (MB/s, records/s) and the process's peak memory.
+
+struct Measurement: Codable {
+    var name: String
+    var rows: Int
+    var bytes: Int
+    var seconds: Double
+    var megabytesPerSecond: Double
+    var recordsPerSecond: Double
+    var peakMemoryMB: Double
+}
+
+/// Counts what the readers produce without keeping it (throughput of reading alone).
+final class CountingSink: RecordSink {
+    var records = 0
+    var rejects = 0
+    var names: [String: Int] = [:]
+    func record(_ record: ProspectRecord) { records += 1 }
+    func reject(_ rejected: RejectedInput) { rejects += 1 }
+    func extraIndex(source: Int, name: String) -> Int {
+        if let i = names[name] { return i }
+        names[name] = names.count
+        return names.count - 1
+    }
+}
+
+/// Keeps every record, as the pipeline does (measures the memory of the record model).
+final class KeepingSink: RecordSink {
+    var records: [ProspectRecord] = []
+    var names: [String: Int] = [:]
+    func record(_ record: ProspectRecord) { records.append(record) }
+    func reject(_ rejected: RejectedInput) {}
+    func extraIndex(source: Int, name: String) -> Int {
+        if let i = names[name] { return i }
+        names[name] = names.count
+        return names.count - 1
+    }
+}
+
+func peakMemoryMB() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
+}
+
+func measure(_ name: String, rows: Int, bytes: Int, repeat times: Int = 3, _ body: () throws -> Int) rethrows -> Measurement {
+    var best = Double.infinity
+    var count = 0
+    for _ in 0..<times {
+        let start = ContinuousClock.now
+        count = try body()
+        let elapsed = ContinuousClock.now - start
+        let (s, atto) = elapsed.components
+        best = min(best, Double(s) + Double(atto) / 1e18)
+    }
+    precondition(count == rows, "\(name): read \(count) records, expected \(rows)")
+    return Measurement(name: name, rows: rows, bytes: bytes, seconds: best,
+                       megabytesPerSecond: Double(bytes) / 1e6 / best, recordsPerSecond: Double(rows) / best,
+                       peakMemoryMB: peakMemoryMB())
+}
+
+var rows = 1_000_000
+var jsonPath: String?
+var keepDirectory: String?
+var arguments = CommandLine.arguments.dropFirst().makeIterator()
+while let argument = arguments.next() {
+    switch argument {
+    case "--rows": rows = Int(arguments.next() ?? "") ?? rows
+    case "--json": jsonPath = arguments.next()
+    case "--keep": keepDirectory = arguments.next()
+    default:
+        print("usage: tamis-bench [--rows N] [--json FILE] [--keep DIR]")
+        exit(2)
+    }
+}
+
+#if DEBUG
+print("warning: this is a debug build; benchmark figures are meaningless. Use: swift run -c release tamis-bench")
+#endif
+
+let directory = keepDirectory ?? NSTemporaryDirectory() + "tamis-bench-\(getpid())"
+try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+defer { if keepDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
+let csvPath = directory + "/prospects.csv"
+let xmlPath = directory + "/prospects.xml"
+// With --keep, files generated earlier for the same row count are reused (for profiling).
+let stamp = directory + "/rows.txt"
+let csvBytes: Int, xmlBytes: Int
+if keepDirectory != nil, (try? String(contentsOfFile: stamp, encoding: .utf8)) == "\(rows)" {
+    csvBytes = (try FileManager.default.attributesOfItem(atPath: csvPath)[.size] as? Int) ?? 0
+    xmlBytes = (try FileManager.default.attributesOfItem(atPath: xmlPath)[.size] as? Int) ?? 0
+    print("reusing \(rows) rows in \(directory)")
+} else {
+    print("generating \(rows) rows in \(directory)…")
+    csvBytes = try SyntheticExport.writeCSV(rows: rows, to: csvPath)
+    xmlBytes = try SyntheticExport.writeXML(rows: rows, to: xmlPath)
+    try "\(rows)".write(toFile: stamp, atomically: true, encoding: .utf8)
+}
+
+var results: [Measurement] = []
+
+results.append(try measure("csv parse (rows only)", rows: rows, bytes: csvBytes) {
+    struct Counter: CSVRowHandler {
+        var rows = -1  // the header
+        mutating func row(_ row: CSVRow) -> CSVRowDecision { rows += 1; return .accept }
+        mutating func problem(_ problem: CSVProblem) {}
+    }
+    var parser = CSVParser(dialect: CSVDialect(delimiter: UInt8(ascii: ";")))
+    var counter = Counter()
+    let reader = try FileByteReader(path: csvPath)
+    try reader.forEachChunk { parser.parse($0, into: &counter) }
+    parser.finish(into: &counter)
+    return counter.rows
+})
+
+results.append(try measure("csv ingest (records, discarded)", rows: rows, bytes: csvBytes) {
+    let sink = CountingSink()
+    let report = try CSVSourceReader.read(path: csvPath, displayName: "prospects.csv", sourceIndex: 0, fileIndex: 0,
+                                          options: CSVReadOptions(idColumn: "Identifiant"), sink: sink, progress: { _, _ in })
+    return report.records
+})
+
+results.append(measure("xml parse (libxml2 reader only)", rows: rows, bytes: xmlBytes) {
+    // libxml2's own pace with the same secure options: the ceiling for XML ingest.
+    let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOENT.rawValue | XML_PARSE_NOCDATA.rawValue)
+    guard let reader = xmlReaderForFile(xmlPath, nil, options) else { return 0 }
+    defer { xmlFreeTextReader(reader) }
+    var contacts = 0
+    while xmlTextReaderRead(reader) == 1 {
+        if xmlTextReaderNodeType(reader) == 1, xmlTextReaderDepth(reader) == 1 { contacts += 1 }
+    }
+    return contacts
+})
+
+results.append(try measure("xml ingest (records, discarded)", rows: rows, bytes: xmlBytes) {
+    let sink = CountingSink()
+    let report = try XMLRecordReader.read(
+        path: xmlPath, displayName: "prospects.xml", sourceIndex: 0, fileIndex: 0,
+        options: XMLReadOptions(recordElement: "contact", idPath: "@id",
+                                fields: [.companyName: "societe/raison_sociale", .siret: "societe/@siret", .naf: "societe/naf",
+                                         .address1: "adresse/ligne1", .postalCode: "adresse/cp", .city: "adresse/ville"]),
+        sink: sink, progress: { _, _ in })
+    return report.records
+})
+
+results.append(try measure("csv ingest (records kept in memory)", rows: rows, bytes: csvBytes, repeat: 1) {
+    let sink = KeepingSink()
+    _ = try CSVSourceReader.read(path: csvPath, displayName: "prospects.csv", sourceIndex: 0, fileIndex: 0,
+                                 options: CSVReadOptions(idColumn: "Identifiant"), sink: sink, progress: { _, _ in })
+    return sink.records.count
+})
+
+print("")
+print("benchmark".padding(toLength: 38, withPad: " ", startingAt: 0) + "     rows      MB     s     MB/s    records/s  peak MB")
+for r in results {
+    print(r.name.padding(toLength: 38, withPad: " ", startingAt: 0)
+          + String(format: "%9d %7.1f %5.2f %8.1f %12.0f %8.0f", r.rows, Double(r.bytes) / 1e6, r.seconds,
+                   r.megabytesPerSecond, r.recordsPerSecond, r.peakMemoryMB))
+}
+print("(best of 3 runs, except the last; peak memory is the process's maximum resident size so far)")
+if let jsonPath {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(results).write(to: URL(fileURLWithPath: jsonPath))
+    print("saved \(jsonPath)")
+}

@@ -97,6 +97,40 @@ public struct PackedFields: Sendable, Hashable {
         }
     }
 
+    /// Builds values in one allocation of exactly the right size.
+    ///
+    /// - Parameters:
+    ///   - lengths: byte length of each value (0 = missing).
+    ///   - write: called once per non-empty value with its index and its destination.
+    @inlinable
+    public init(lengths: UnsafeBufferPointer<Int>, write: (Int, UnsafeMutableBufferPointer<UInt8>) -> Void) {
+        let count = lengths.count
+        let header = (count &+ 1) &* 4
+        var total = header
+        for length in lengths { total &+= length }
+        self.count = count
+        storage = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            var offset = header
+            func put(_ value: Int, at index: Int) {
+                let v = UInt32(truncatingIfNeeded: value)
+                buffer[index] = UInt8(truncatingIfNeeded: v)
+                buffer[index &+ 1] = UInt8(truncatingIfNeeded: v >> 8)
+                buffer[index &+ 2] = UInt8(truncatingIfNeeded: v >> 16)
+                buffer[index &+ 3] = UInt8(truncatingIfNeeded: v >> 24)
+            }
+            put(offset, at: 0)
+            for i in 0..<count {
+                let length = lengths[i]
+                if length > 0 {
+                    write(i, UnsafeMutableBufferPointer(rebasing: buffer[offset..<(offset &+ length)]))
+                    offset &+= length
+                }
+                put(offset, at: (i &+ 1) &* 4)
+            }
+            initialized = total
+        }
+    }
+
     @usableFromInline
     init(storage: [UInt8], count: Int) {
         self.storage = storage

@@ -1,3 +1,5 @@
+import TamisCore
+
 /// The delimiter and quote of a CSV file.
 public struct CSVDialect: Sendable, Equatable {
     public var delimiter: UInt8
@@ -44,6 +46,9 @@ public struct CSVRow {
     }
 
     public func string(_ i: Int) -> String { String(decoding: field(i), as: UTF8.self) }
+
+    /// Whether the whole row is valid UTF-8 (one pass instead of one per field).
+    public var isValidUTF8: Bool { UTF8Validation.isValid(bytes) }
 
     /// The row's fields re-joined for a rejects file excerpt.
     public func excerpt(delimiter: UInt8, limit: Int = 200) -> String {
@@ -152,11 +157,7 @@ public struct CSVParser {
                 }
             case .unquoted:
                 let start = i
-                while i < n {
-                    let b = chunk[i]
-                    if b == delimiter || b == 0x0A || b == 0x0D { break }
-                    i &+= 1
-                }
+                i = ByteScan.firstOf(delimiter, 0x0A, 0x0D, in: chunk, from: i)
                 rowBytes.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[start..<i]))
                 if recoveryLine > 0 {
                     recovery.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[start..<min(i &+ 1, n)]))
@@ -181,13 +182,11 @@ public struct CSVParser {
             case .quoted:
                 let start = i
                 var newlineAt = -1
-                while i < n {
-                    let b = chunk[i]
-                    if b == quote { break }
-                    if b == 0x0A {
-                        line &+= 1
-                        if newlineAt < 0 { newlineAt = i }
-                    }
+                while true {
+                    i = ByteScan.firstOf(quote, 0x0A, 0x0A, in: chunk, from: i)
+                    guard i < n, chunk[i] == 0x0A else { break }
+                    line &+= 1
+                    if newlineAt < 0 { newlineAt = i }
                     i &+= 1
                 }
                 rowBytes.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[start..<i]))
@@ -354,5 +353,40 @@ public struct CSVParser {
         text = Array(text.prefix(160))
         for j in text.indices where text[j] == 0x0A || text[j] == 0x0D { text[j] = 0x20 }
         return String(decoding: text, as: UTF8.self)
+    }
+}
+
+/// Finds special bytes eight at a time (SWAR on 64-bit words): CSV fields are mostly
+/// ordinary text, so skipping it a word at a time is what makes the parser fast.
+enum ByteScan {
+    @inline(__always)
+    static func zeroBytes(_ x: UInt64) -> UInt64 {
+        (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+    }
+
+    /// Index of the first byte equal to `a`, `b` or `c` at or after `start`, or `bytes.count`.
+    @inline(__always)
+    static func firstOf(_ a: UInt8, _ b: UInt8, _ c: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        let n = bytes.count
+        var i = start
+        guard let base = bytes.baseAddress else { return n }
+        let ma = UInt64(a) &* 0x0101_0101_0101_0101
+        let mb = UInt64(b) &* 0x0101_0101_0101_0101
+        let mc = UInt64(c) &* 0x0101_0101_0101_0101
+        while i &+ 8 <= n {
+            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            let hits = zeroBytes(word ^ ma) | zeroBytes(word ^ mb) | zeroBytes(word ^ mc)
+            if hits != 0 {
+                // The lowest flagged byte is exact (borrows only flag bytes above a real hit).
+                return i &+ hits.trailingZeroBitCount >> 3
+            }
+            i &+= 8
+        }
+        while i < n {
+            let x = base[i]
+            if x == a || x == b || x == c { return i }
+            i &+= 1
+        }
+        return n
     }
 }

@@ -45,7 +45,16 @@ public enum CSVSourceReader {
                 }
                 return .accept
             }
-            mutating func problem(_ problem: CSVProblem) {}
+            /// ASCII white space and U+00A0 trimmed from both ends.
+        static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+            var start = 0, end = bytes.count
+            func space(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+            while start < end, space(bytes[start]) { start += 1 }
+            while end > start, space(bytes[end - 1]) { end -= 1 }
+            return UnsafeBufferPointer(rebasing: bytes[start..<end])
+        }
+
+        mutating func problem(_ problem: CSVProblem) {}
         }
         var grabber = HeaderGrabber()
         var parser = CSVParser(dialect: format.dialect, limits: options.limits)
@@ -113,6 +122,7 @@ public enum CSVSourceReader {
         let columnForField: [Int?]
         let extraSlots: [(column: Int, slot: Int)]
         let extraCount: Int
+        let columnForSlot: [Int?]
         let idColumn: Int?
         let sourceIndex: Int
         let fileIndex: Int
@@ -132,6 +142,9 @@ public enum CSVSourceReader {
             self.columnForField = columnForField
             self.extraSlots = extraSlots.sorted { $0.slot < $1.slot }
             self.extraCount = (extraSlots.map(\.slot).max() ?? -1) + 1
+            var columnForSlot = [Int?](repeating: nil, count: extraCount)
+            for (column, slot) in extraSlots { columnForSlot[slot] = column }
+            self.columnForSlot = columnForSlot
             self.idColumn = idColumn
             self.sourceIndex = sourceIndex
             self.fileIndex = fileIndex
@@ -161,27 +174,31 @@ public enum CSVSourceReader {
                 return .reject(code: "field_count",
                                message: "expected \(headerCount) fields as in the header, found \(row.fieldCount); a value probably holds an unquoted delimiter or a stray quote")
             }
-            var fields = PackedFields.Builder(count: CanonicalField.count, reservingBytes: 256)
-            for column in columnForField {
-                if let column { assembler.append(row.field(column), to: &fields, checkUTF8: checkUTF8) }
-                else { fields.appendEmpty() }
+            let checkFields = checkUTF8 && !row.isValidUTF8
+            let fields = assembler.pack(count: CanonicalField.count, checkUTF8: checkFields) { field in
+                columnForField[field].map { row.field($0) }
             }
-            var extras = PackedFields.Builder(count: extraCount, reservingBytes: 64)
-            var next = 0
-            for (column, slot) in extraSlots {
-                while next < slot { extras.appendEmpty(); next += 1 }
-                assembler.append(row.field(column), to: &extras, checkUTF8: checkUTF8)
-                next += 1
+            let extras = assembler.pack(count: extraCount, checkUTF8: checkFields) { slot in
+                columnForSlot[slot].map { row.field($0) }
             }
             var sourceID = ""
             if let idColumn {
-                sourceID = row.string(idColumn).trimmingASCIIWhitespace()
+                sourceID = String(decoding: RowHandler.trimmed(row.field(idColumn)), as: UTF8.self)
             }
             if sourceID.isEmpty { sourceID = "\(idPrefix)#\(dataRow)" }
             let origin = RecordOrigin(sourceIndex: sourceIndex, sourceID: sourceID, fileIndex: fileIndex, line: row.line)
-            sink.record(ProspectRecord(origin: origin, raw: fields.finish(), extras: extras.finish()))
+            sink.record(ProspectRecord(origin: origin, raw: fields, extras: extras))
             records += 1
             return .accept
+        }
+
+        /// ASCII white space and U+00A0 trimmed from both ends.
+        static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+            var start = 0, end = bytes.count
+            func space(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+            while start < end, space(bytes[start]) { start += 1 }
+            while end > start, space(bytes[end - 1]) { end -= 1 }
+            return UnsafeBufferPointer(rebasing: bytes[start..<end])
         }
 
         mutating func problem(_ problem: CSVProblem) {

@@ -54,6 +54,30 @@ struct RecordAssembler {
     var repairs = 0
     private var scratch: [UInt8] = []
 
+    /// Packs `count` values given as byte spans (nil = missing) in one exact allocation.
+    /// With `checkUTF8`, values that are not valid UTF-8 are decoded as Windows-1252 and
+    /// counted; callers that validated the whole row already pass false.
+    mutating func pack(count: Int, checkUTF8: Bool, _ span: (Int) -> UnsafeBufferPointer<UInt8>?) -> PackedFields {
+        if checkUTF8 {
+            for i in 0..<count {
+                if let bytes = span(i), bytes.count > 0, !UTF8Validation.isValid(bytes) {
+                    // Rare: fall back to the copying builder, which repairs.
+                    var builder = PackedFields.Builder(count: count)
+                    for j in 0..<count {
+                        append(span(j) ?? UnsafeBufferPointer(start: nil, count: 0), to: &builder, checkUTF8: true)
+                    }
+                    return builder.finish()
+                }
+            }
+        }
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { lengths in
+            for i in 0..<count { lengths[i] = span(i)?.count ?? 0 }
+            return PackedFields(lengths: UnsafeBufferPointer(lengths)) { i, destination in
+                _ = destination.initialize(from: span(i)!)
+            }
+        }
+    }
+
     /// Appends `bytes` to `builder`, decoding it as Windows-1252 if it is not valid UTF-8.
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>, to builder: inout PackedFields.Builder, checkUTF8: Bool) {
         if !checkUTF8 || UTF8Validation.isValid(bytes) {

@@ -37,67 +37,71 @@ public enum XMLRecordReader {
         report.encoding = "declared"
         let session = try XMLSession(path: path, displayName: displayName)
         defer { session.close() }
-        var extraSlots: [Int: Int] = [:]  // path id → extra slot
-        var fieldForPath: [Int: CanonicalField?] = [:]
         let explicitPaths: [String: CanonicalField] = Dictionary(options.fields.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
+        var takenFields = Set<CanonicalField>(options.fields.keys)
         var assembler = RecordAssembler()
         var elementIndex = 0
-        var takenFields = Set<CanonicalField>(options.fields.keys)
+        // What each path id is, decided the first time the path is seen.
+        var roles: [PathRole] = []
+        var fieldSpan = [Int](repeating: -1, count: CanonicalField.count)
+        var extraSpans: [(slot: Int, span: Int)] = []
+
+        func role(of pathID: Int) -> PathRole {
+            while roles.count <= pathID { roles.append(.unknown) }
+            if roles[pathID].isUnknown {
+                let pathName = session.paths[pathID]
+                var field = explicitPaths[pathName]
+                if field == nil, let leaf = pathName.split(separator: "/").last {
+                    // Detection from the last path component (<email>, <raison_sociale>, @siret).
+                    let name = leaf.hasPrefix("@") ? String(leaf.dropFirst()) : String(leaf)
+                    if let guess = ColumnMapping.detect(name), !takenFields.contains(guess) {
+                        field = guess
+                        takenFields.insert(guess)
+                    }
+                }
+                roles[pathID] = PathRole(field: field, isID: pathName == options.idPath, extraSlot: -1, known: true)
+            }
+            return roles[pathID]
+        }
+
+        func extraSlot(of pathID: Int) -> Int {
+            if roles[pathID].extraSlot < 0 {
+                roles[pathID].extraSlot = sink.extraIndex(source: sourceIndex, name: session.paths[pathID])
+            }
+            return roles[pathID].extraSlot
+        }
+        var slotSpan: [Int] = []
 
         try session.forEachRecord(named: options.recordElement, progress: progress) { record in
             elementIndex += 1
-            var values = [[UInt8]](repeating: [], count: CanonicalField.count)
-            var extras: [(slot: Int, value: [UInt8])] = []
+            for i in fieldSpan.indices { fieldSpan[i] = -1 }
+            extraSpans.removeAll(keepingCapacity: true)
             var sourceID = ""
-            for (pathID, value) in record.values {
-                let pathName = session.paths[pathID]
-                if pathName == options.idPath {
-                    sourceID = String(decoding: value, as: UTF8.self).trimmingASCIIWhitespace()
+            for (index, span) in record.spans.enumerated() {
+                let pathRole = role(of: span.path)
+                if pathRole.isID {
+                    sourceID = String(decoding: CSVSourceReader.RowHandler.trimmed(record.bytes(index)), as: UTF8.self)
                 }
-                let field: CanonicalField?
-                if let known = fieldForPath[pathID] {
-                    field = known
-                } else {
-                    // Explicit path, else detection from the last path component
-                    // (<email>, <raison_sociale>, @siret), once per path.
-                    var detected = explicitPaths[pathName]
-                    if detected == nil, let leaf = pathName.split(separator: "/").last {
-                        let name = leaf.hasPrefix("@") ? String(leaf.dropFirst()) : String(leaf)
-                        if let guess = ColumnMapping.detect(name), !takenFields.contains(guess) {
-                            detected = guess
-                            takenFields.insert(guess)
-                        }
-                    }
-                    fieldForPath[pathID] = .some(detected)
-                    field = detected
-                }
-                if let field, values[field.rawValue].isEmpty {
-                    values[field.rawValue] = value
-                } else if !value.isEmpty || field == nil {
-                    let slot: Int
-                    if let known = extraSlots[pathID] { slot = known }
-                    else {
-                        slot = sink.extraIndex(source: sourceIndex, name: pathName)
-                        extraSlots[pathID] = slot
-                    }
-                    extras.append((slot, value))
+                if let field = pathRole.field, fieldSpan[field.rawValue] < 0 {
+                    fieldSpan[field.rawValue] = index
+                } else if span.end > span.start || pathRole.field == nil {
+                    // Unmapped paths, and repeated ones (a second <telephone>), are kept as extras.
+                    extraSpans.append((extraSlot(of: span.path), index))
                 }
             }
-            var builder = PackedFields.Builder(count: CanonicalField.count, reservingBytes: 256)
-            for value in values {
-                value.withUnsafeBufferPointer { assembler.append($0, to: &builder, checkUTF8: true) }
+            let fields = assembler.pack(count: CanonicalField.count, checkUTF8: true) { field in
+                fieldSpan[field] >= 0 ? record.bytes(fieldSpan[field]) : nil
             }
-            extras.sort { $0.slot < $1.slot }
-            var extraBuilder = PackedFields.Builder(count: (extras.last?.slot ?? -1) + 1)
-            var next = 0
-            for (slot, value) in extras where slot >= next {
-                while next < slot { extraBuilder.appendEmpty(); next += 1 }
-                value.withUnsafeBufferPointer { assembler.append($0, to: &extraBuilder, checkUTF8: true) }
-                next += 1
+            let extraCount = (extraSpans.map(\.slot).max() ?? -1) + 1
+            slotSpan.removeAll(keepingCapacity: true)
+            slotSpan.append(contentsOf: repeatElement(-1, count: extraCount))
+            for (slot, span) in extraSpans where slotSpan[slot] < 0 { slotSpan[slot] = span }  // first value of a slot
+            let extras = assembler.pack(count: extraCount, checkUTF8: true) { slot in
+                slotSpan[slot] >= 0 ? record.bytes(slotSpan[slot]) : nil
             }
             if sourceID.isEmpty { sourceID = "\(CSVSourceReader.baseName(displayName))#\(elementIndex)" }
             let origin = RecordOrigin(sourceIndex: sourceIndex, sourceID: sourceID, fileIndex: fileIndex, line: record.line)
-            sink.record(ProspectRecord(origin: origin, raw: builder.finish(), extras: extraBuilder.finish()))
+            sink.record(ProspectRecord(origin: origin, raw: fields, extras: extras))
             report.records += 1
         }
         report.bytes = session.bytesRead
@@ -109,10 +113,33 @@ public enum XMLRecordReader {
     }
 }
 
-/// One parsed record element: path id → text, in document order.
+/// One parsed record element: its values (path id + span of text) in document order, all
+/// in one byte arena reused from record to record.
 struct XMLRecordValues {
+    struct Span {
+        var path: Int
+        var start: Int
+        var end: Int
+    }
     var line: Int
-    var values: [(Int, [UInt8])]
+    var spans: [Span]
+    var arena: UnsafeBufferPointer<UInt8>
+
+    func bytes(_ index: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: arena[spans[index].start..<spans[index].end])
+    }
+}
+
+/// How a path inside a record is used.
+struct PathRole {
+    var field: CanonicalField?
+    var isID: Bool
+    /// Slot among the source's extras, registered the first time the path is kept as one.
+    var extraSlot: Int
+    var known: Bool
+    static let unknown = PathRole(field: nil, isID: false, extraSlot: -1, known: false)
+
+    var isUnknown: Bool { !known }
 }
 
 /// Owns one xmlTextReader over a file descriptor, with secure options and error capture.
@@ -128,13 +155,10 @@ final class XMLSession {
     var externalRequest: String?
     /// Interned relative paths ("societe/raison_sociale", "@id").
     private(set) var paths: [String] = []
-    private var pathIDs: [PathKey: Int] = [:]
-
-    private struct PathKey: Hashable {
-        var parent: Int
-        var name: UnsafeRawPointer
-        var attribute: Bool
-    }
+    /// For each parent path id + 1 (0 = the record), its children seen so far: the interned
+    /// libxml2 name pointer, whether it is an attribute, and the child's path id. A parent
+    /// has few children, so a scan beats hashing.
+    private var children: [[(name: UnsafeRawPointer, attribute: Bool, id: Int)]] = [[]]
 
     init(path: String, displayName: String) throws {
         self.displayName = displayName
@@ -198,13 +222,15 @@ final class XMLSession {
     }
 
     private func pathID(parent: Int, name: UnsafePointer<xmlChar>, attribute: Bool) -> Int {
-        let key = PathKey(parent: parent, name: UnsafeRawPointer(name), attribute: attribute)
-        if let id = pathIDs[key] { return id }
+        let pointer = UnsafeRawPointer(name)
+        for child in children[parent + 1] where child.name == pointer && child.attribute == attribute {
+            return child.id
+        }
         let leaf = (attribute ? "@" : "") + String(cString: name)
         let full = parent < 0 ? leaf : paths[parent] + "/" + leaf
         // Distinct interned pointers can name the same path (different prefixes): share ids.
-        let id = paths.firstIndex(of: full) ?? { paths.append(full); return paths.count - 1 }()
-        pathIDs[key] = id
+        let id = paths.firstIndex(of: full) ?? { paths.append(full); children.append([]); return paths.count - 1 }()
+        children[parent + 1].append((pointer, attribute, id))
         return id
     }
 
@@ -212,16 +238,29 @@ final class XMLSession {
     func forEachRecord(named recordName: String, progress: (Int, Int) -> Void,
                        _ body: (XMLRecordValues) throws -> Void) throws {
         guard let reader else { return }
+        let wanted = Array(recordName.utf8CString)
         var inRecord = false
         var recordDepth = 0
         var stack: [Int] = []
-        var values: [(Int, [UInt8])] = []
-        var textFor: [Int: Int] = [:]  // path id → index in values
+        var spans: [XMLRecordValues.Span] = []
+        var arena: [UInt8] = []
+        arena.reserveCapacity(4096)
+        /// Span index of the open text value of each path in this record (-1: none).
+        var openText: [Int] = []
         var recordLine = 0
         var count = 0
+        let refusalsBefore = XMLSecurity.refusalCount
+        func emit() throws {
+            try arena.withUnsafeBufferPointer { buffer in
+                try body(XMLRecordValues(line: recordLine, spans: spans, arena: buffer))
+            }
+            count += 1
+            if count & 0xFFF == 0 { progress(bytesRead, size) }
+        }
         while true {
             let status = xmlTextReaderRead(reader)
-            if let request = XMLSecurity.takeRefusal() {
+            if XMLSecurity.refusalCount != refusalsBefore {
+                let request = XMLSecurity.lastRefused() ?? "(unnamed)"
                 externalRequest = request
                 failure = InputError(file: displayName, line: Int(xmlTextReaderGetParserLineNumber(reader)),
                                      column: Int(xmlTextReaderGetParserColumnNumber(reader)),
@@ -238,72 +277,76 @@ final class XMLSession {
                 break
             }
             let type = xmlTextReaderNodeType(reader)
-            let depth = Int(xmlTextReaderDepth(reader))
             switch type {
             case 1:  // element
                 guard let name = xmlTextReaderConstLocalName(reader) else { continue }
                 let isEmpty = xmlTextReaderIsEmptyElement(reader) == 1
                 if !inRecord {
-                    guard String(cString: name) == recordName else { continue }
+                    guard strcmp(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self), wanted) == 0 else { continue }
                     inRecord = true
-                    recordDepth = depth
+                    recordDepth = Int(xmlTextReaderDepth(reader))
                     // The node's own line: the parser's position is ahead of it (read-ahead).
                     recordLine = Int(xmlGetLineNo(xmlTextReaderCurrentNode(reader)))
-                    stack.removeAll()
-                    values.removeAll()
-                    textFor.removeAll()
-                    readAttributes(reader, parent: -1, into: &values)
+                    stack.removeAll(keepingCapacity: true)
+                    spans.removeAll(keepingCapacity: true)
+                    arena.removeAll(keepingCapacity: true)
+                    for i in openText.indices { openText[i] = -1 }
+                    readAttributes(reader, parent: -1, spans: &spans, arena: &arena)
                     if isEmpty {
                         inRecord = false
-                        try body(XMLRecordValues(line: recordLine, values: values))
-                        count += 1
+                        try emit()
                     }
                     continue
                 }
                 let id = pathID(parent: stack.last ?? -1, name: name, attribute: false)
-                readAttributes(reader, parent: id, into: &values)
+                readAttributes(reader, parent: id, spans: &spans, arena: &arena)
                 if !isEmpty { stack.append(id) }
             case 3, 4, 13, 14:  // text, CDATA, whitespace, significant whitespace
                 guard inRecord, let current = stack.last, let value = xmlTextReaderConstValue(reader) else { continue }
-                let bytes = UnsafeBufferPointer(start: value, count: strlen(value))
-                if let index = textFor[current] {
-                    values[index].1.append(contentsOf: bytes)
+                while openText.count <= current { openText.append(-1) }
+                let length = strlen(value)
+                if openText[current] >= 0 && spans[openText[current]].end == arena.count {
+                    arena.append(contentsOf: UnsafeBufferPointer(start: value, count: length))
+                    spans[openText[current]].end = arena.count
                 } else if type == 3 || type == 4 {
-                    textFor[current] = values.count
-                    values.append((current, Array(bytes)))
+                    openText[current] = spans.count
+                    let start = arena.count
+                    arena.append(contentsOf: UnsafeBufferPointer(start: value, count: length))
+                    spans.append(.init(path: current, start: start, end: arena.count))
                 }
             case 15:  // end element
                 guard inRecord else { continue }
-                if depth == recordDepth {
+                if stack.isEmpty {
                     inRecord = false
-                    try body(XMLRecordValues(line: recordLine, values: values))
-                    count += 1
-                    if count & 0xFFF == 0 { progress(bytesRead, size) }
-                } else if !stack.isEmpty {
-                    let closed = stack.removeLast()
+                    try emit()
+                } else {
                     // A repeated element (two <telephone>) starts a new value next time.
-                    if let index = textFor.removeValue(forKey: closed) { _ = index }
+                    let closed = stack.removeLast()
+                    if closed < openText.count { openText[closed] = -1 }
                 }
             default:
                 continue
             }
         }
+        _ = recordDepth
         progress(bytesRead, size)
         if failure == nil, externalRequest == nil, inRecord {
             failure = InputError(file: displayName, line: recordLine, problem: "the file ends inside a record element")
         }
     }
 
-    private func readAttributes(_ reader: xmlTextReaderPtr, parent: Int, into values: inout [(Int, [UInt8])]) {
+    private func readAttributes(_ reader: xmlTextReaderPtr, parent: Int,
+                                spans: inout [XMLRecordValues.Span], arena: inout [UInt8]) {
         guard xmlTextReaderHasAttributes(reader) == 1 else { return }
         while xmlTextReaderMoveToNextAttribute(reader) == 1 {
             guard let name = xmlTextReaderConstLocalName(reader) else { continue }
             if xmlTextReaderIsNamespaceDecl(reader) == 1 { continue }
-            let base = parent
-            let key = PathKey(parent: base, name: UnsafeRawPointer(name), attribute: true)
-            let id = pathIDs[key] ?? pathID(parent: base, name: name, attribute: true)
-            let value = xmlTextReaderConstValue(reader).map { Array(UnsafeBufferPointer(start: $0, count: strlen($0))) } ?? []
-            values.append((id, value))
+            let id = pathID(parent: parent, name: name, attribute: true)
+            let start = arena.count
+            if let value = xmlTextReaderConstValue(reader) {
+                arena.append(contentsOf: UnsafeBufferPointer(start: value, count: strlen(value)))
+            }
+            spans.append(.init(path: id, start: start, end: arena.count))
         }
         xmlTextReaderMoveToElement(reader)
     }
@@ -313,6 +356,9 @@ final class XMLSession {
 enum XMLSecurity {
     nonisolated(unsafe) private static var installed = false
     nonisolated(unsafe) private static var refused: String?
+    /// Bumped at each refusal; readers compare it to the value they started with (a plain
+    /// read per node instead of a lock: only the loader writes it, under the lock).
+    nonisolated(unsafe) private(set) static var refusalCount = 0
     private static let lock = NSLockLike()
 
     static func install() {
@@ -322,17 +368,17 @@ enum XMLSecurity {
             xmlInitParser()
             // Every external entity, DTD or XInclude goes through this loader: refuse them all.
             xmlSetExternalEntityLoader { url, _, _ in
-                XMLSecurity.lock.locked { XMLSecurity.refused = url.map { String(cString: $0) } ?? "(unnamed)" }
+                XMLSecurity.lock.locked {
+                    XMLSecurity.refused = url.map { String(cString: $0) } ?? "(unnamed)"
+                    XMLSecurity.refusalCount += 1
+                }
                 return nil
             }
         }
     }
 
-    static func takeRefusal() -> String? {
-        lock.locked {
-            defer { refused = nil }
-            return refused
-        }
+    static func lastRefused() -> String? {
+        lock.locked { refused }
     }
 }
 
