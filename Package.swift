@@ -28,6 +28,12 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
+        // libphonenumber (Debian libphonenumber-dev), the reference for phone numbers, behind
+        // a C shim: Swift calls plain C, no C++ interop needed.
+        .target(
+            name: "CPhoneNumber",
+            linkerSettings: [.linkedLibrary("phonenumber"), .linkedLibrary("stdc++")]
+        ),
         // A few POSIX calls Swift's Glibc overlay does not expose (renameat2 for an
         // atomic swap of the output directory).
         .target(name: "CTamisSys"),
@@ -37,7 +43,7 @@ let package = Package(
         .target(
             name: "TamisIO",
             dependencies: [
-                "TamisCore", "CLibXML2", "CTamisSys",
+                "TamisCore", "CLibXML2", "CTamisSys", "CPhoneNumber",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -62,5 +68,6 @@ let package = Package(
         .testTarget(name: "TamisIOTests", dependencies: ["TamisIO", "TamisCore"]),
         .testTarget(name: "TamisPipelineTests", dependencies: ["TamisPipeline", "TamisIO", "TamisCore"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
 )

@@ -6,11 +6,11 @@ import XCTest
 final class CommandLineTests: XCTestCase {
     func test_validate_reports_located_errors_with_exit_code_2() throws {
         let dir = try temporaryDirectory(self)
-        try "sources:\n  - path: nothing-here.csv\n    trsut: 3\n".write(to: dir.appendingPathComponent("bad.yml"), atomically: true, encoding: .utf8)
+        try (referenceDataLine + "sources:\n  - path: nothing-here.csv\n    trsut: 3\n").write(to: dir.appendingPathComponent("bad.yml"), atomically: true, encoding: .utf8)
         let result = try runTamis(["validate", "bad.yml"], in: dir)
         XCTAssertEqual(result.status, 2)
-        XCTAssertTrue(result.stderr.contains("bad.yml:2:"), result.stderr)
-        XCTAssertTrue(result.stderr.contains("bad.yml:3:5: error: unknown key 'trsut'"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("bad.yml:3:"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("bad.yml:4:5: error: unknown key 'trsut'"), result.stderr)
         XCTAssertTrue(result.stderr.contains("did you mean 'trust'?"), result.stderr)
     }
 

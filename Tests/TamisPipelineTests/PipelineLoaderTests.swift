@@ -9,7 +9,7 @@ final class PipelineLoaderTests: XCTestCase {
         for file in files { try Data("a;b\n".utf8).write(to: dir.appendingPathComponent(file)) }
         let path = dir.appendingPathComponent("p.yml").path
         do {
-            _ = try PipelineLoader.load(yaml: yaml, file: path)
+            _ = try PipelineLoader.load(yaml: referenceDataLine + yaml, file: path)
             return []
         } catch let error as ConfigError {
             return error.issues
@@ -33,7 +33,7 @@ final class PipelineLoaderTests: XCTestCase {
                 mapping: { "Soc.": company_name, Date: extra }
             outputs: { directory: ../out/t, base: ../out/base.sqlite, file_mode: "0640" }
             """
-        let definition = try PipelineLoader.load(yaml: yaml, file: dir.appendingPathComponent("pipelines/t.yml").path)
+        let definition = try PipelineLoader.load(yaml: referenceDataLine + yaml, file: dir.appendingPathComponent("pipelines/t.yml").path)
         XCTAssertEqual(definition.sources[0].files.map { URL(fileURLWithPath: $0).lastPathComponent }, ["x-1.csv", "x-2.csv"])
         XCTAssertEqual(definition.sources[0].csv.encoding, .windows1252)
         XCTAssertEqual(definition.sources[0].csv.delimiter, UInt8(ascii: ";"))
@@ -52,7 +52,7 @@ final class PipelineLoaderTests: XCTestCase {
                 delimitor: ";"
             """)
         XCTAssertEqual(found.count, 1)
-        XCTAssertEqual(found.first?.line, 4)
+        XCTAssertEqual(found.first?.line, 5, "line 4 of the test's YAML, after the reference_data line")
         XCTAssertEqual(found.first?.column, 5)
         XCTAssertTrue(found.first?.message.contains("unknown key 'delimitor'") == true)
         XCTAssertEqual(found.first?.hint, "did you mean 'delimiter'?")
@@ -83,6 +83,17 @@ final class PipelineLoaderTests: XCTestCase {
         XCTAssertTrue(found.first?.message.contains("needs 'record'") == true, "\(found)")
     }
 
+    func test_missing_reference_data_is_a_located_error() throws {
+        let dir = try temporaryDirectory(self)
+        try Data("a;b\n".utf8).write(to: dir.appendingPathComponent("in.csv"))
+        XCTAssertThrowsError(try PipelineLoader.load(yaml: "reference_data: nowhere\nsources: [{ path: in.csv }]\n",
+                                                     file: dir.appendingPathComponent("p.yml").path)) { error in
+            let issue = (error as? ConfigError)?.issues.first
+            XCTAssertEqual(issue?.line, 1)
+            XCTAssertTrue(issue?.message.contains("reference data not found") == true, "\(error)")
+        }
+    }
+
     func test_yaml_syntax_error_has_a_line() throws {
         let found = try issues("sources:\n  - path: in.csv\n   name: [oops\n")
         XCTAssertEqual(found.count, 1)
@@ -103,7 +114,7 @@ final class PipelineLoaderTests: XCTestCase {
                 segments:
                   - { name: idf, when: [{ field: postal_code, prefix: ["75", "92"] }, { field: email, present: true }] }
             """
-        let definition = try PipelineLoader.load(yaml: yaml, file: dir.appendingPathComponent("p.yml").path)
+        let definition = try PipelineLoader.load(yaml: referenceDataLine + yaml, file: dir.appendingPathComponent("p.yml").path)
         XCTAssertEqual(definition.exclusionRules.map(\.name), ["students"])
         XCTAssertEqual(definition.exclusionRules[0].conditions[0].op, .in)
         XCTAssertEqual(definition.segments[0].conditions.map(\.op), [.prefix, .present])

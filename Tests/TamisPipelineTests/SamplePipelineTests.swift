@@ -80,7 +80,7 @@ final class SamplePipelineTests: XCTestCase {
         XCTAssertNotEqual(golden("crm", "CRM-88121"), golden("crm", "CRM-88122"))
         let base = try readCSVRecords(out + "/clean_base.csv")
         let jp = try XCTUnwrap(base.first { $0["golden_id"] == golden("salon-lyon-2026", "SL-0001") })
-        XCTAssertEqual(jp["last_name"], "DUPRÉ-LEFÈVRE")
+        XCTAssertEqual(jp["last_name"], "Dupré-Lefèvre", "decoded from cp1252, then properly cased")
         XCTAssertEqual(jp["member_count"], "2")
         // The CRM is trusted most: its spelling of the company wins over the webinar's.
         let marc = try XCTUnwrap(base.first { $0["golden_id"] == golden("crm", "CRM-88121") })
@@ -102,8 +102,9 @@ final class SamplePipelineTests: XCTestCase {
     func test_spreadsheet_formulas_from_an_input_are_neutralised_in_outputs() throws {
         _ = try runPipeline()
         let text = try String(contentsOfFile: out + "/clean_base.csv", encoding: .utf8)
-        XCTAssertTrue(text.contains("\"'=HYPERLINK("), "the formula is prefixed with a quote")
-        XCTAssertFalse(text.contains(",=HYPERLINK") || text.contains(",\"=HYPERLINK"))
+        let lower = text.lowercased()
+        XCTAssertTrue(lower.contains("\"'=hyperlink("), "the formula is prefixed with a quote")
+        XCTAssertFalse(lower.contains(",=hyperlink") || lower.contains(",\"=hyperlink"))
     }
 
     func test_sqlite_base_holds_golden_records_source_records_lineage_and_the_run() throws {
@@ -129,6 +130,25 @@ final class SamplePipelineTests: XCTestCase {
         XCTAssertNotEqual(first.runID, second.runID)
         XCTAssertEqual(try ProspectBase(path: basePath).runs().count, 2)
         XCTAssertEqual(try ProspectBase(path: basePath).count("golden_records"), ids1.count, "a full run replaces the records")
+    }
+
+    func test_field_quality_is_counted_per_source_in_the_summary() throws {
+        let (summary, runner) = try runPipeline()
+        let salon = try XCTUnwrap(summary.fieldQuality["salon-lyon-2026"])
+        let records = runner.state.records.filter { runner.state.sources[$0.origin.sourceIndex].name == "salon-lyon-2026" }
+        for field in ["siret", "naf", "phone", "email", "postal_code"] {
+            let counts = try XCTUnwrap(salon[field], field)
+            XCTAssertEqual(counts.valid + counts.repaired + counts.invalid + counts.missing, records.count, field)
+        }
+        // The sample's Excel file: one SIREN in the SIRET column, a placeholder phone, a student address.
+        XCTAssertEqual(salon["siret"]?.reasons["siren_only"], 1)
+        XCTAssertEqual(salon["phone"]?.reasons["placeholder"], 1)
+        let zoe = try XCTUnwrap(records.first { $0.origin.sourceID == "SL-0004" })
+        XCTAssertEqual(zoe[.siren], "790456123")
+        XCTAssertEqual(zoe[.naf], "43.32A")
+        XCTAssertEqual(zoe[.mobile], "+33781223344")
+        let base = try ProspectBase(path: basePath)
+        XCTAssertGreaterThan(try base.count("source_records"), 0)
     }
 
     func test_segments_get_their_own_files_and_sizes() throws {

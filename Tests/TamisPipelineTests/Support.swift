@@ -16,6 +16,8 @@ func temporaryDirectory(_ test: XCTestCase) throws -> URL {
 func samplePipeline(in dir: URL, extra: String = "") throws -> String {
     let samples = dir.appendingPathComponent("data/samples")
     try FileManager.default.createDirectory(at: samples, withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("data/refdata"),
+                                               withDestinationURL: packageRoot.appendingPathComponent("data/refdata"))
     for name in try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("data/samples").path) {
         try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("data/samples/\(name)"),
                                          to: samples.appendingPathComponent(name))
@@ -98,3 +100,7 @@ func runTamis(_ arguments: [String], environment: [String: String] = [:], in dir
     return ProcessResult(status: killed ? -1 : process.terminationStatus, signal: killed ? process.terminationStatus : nil,
                          stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
 }
+
+/// `reference_data:` line pointing at the repository's reference data, for pipelines written
+/// in temporary folders.
+let referenceDataLine = "reference_data: \(packageRoot.appendingPathComponent("data/refdata").path)\n"

@@ -24,8 +24,25 @@ public enum CanonicalField: Int, CaseIterable, Sendable, Comparable {
     case country
     case website
     case capturedAt
+    // Derived by the normalise stage (never read from a source column by detection).
+    case vatNumber
+    case nafSection
+    case nafLabel
+    case department
+    case region
+    case cedex
+    case emailDomain
+    case emailSuggestion
+    case phoneType
+    case mobileType
+    case phoneExtension
 
     public static let count = allCases.count
+
+    /// Fields read from sources (the others are derived by normalisation).
+    public static let sourceFields: [CanonicalField] = allCases.filter { !$0.isDerived }
+
+    public var isDerived: Bool { rawValue >= CanonicalField.vatNumber.rawValue }
 
     /// The snake_case name used in pipeline files, CSV headers and the SQLite base.
     public var name: String {
@@ -51,6 +68,17 @@ public enum CanonicalField: Int, CaseIterable, Sendable, Comparable {
         case .country: return "country"
         case .website: return "website"
         case .capturedAt: return "captured_at"
+        case .vatNumber: return "vat_number"
+        case .nafSection: return "naf_section"
+        case .nafLabel: return "naf_label"
+        case .department: return "department"
+        case .region: return "region"
+        case .cedex: return "cedex"
+        case .emailDomain: return "email_domain"
+        case .emailSuggestion: return "email_suggestion"
+        case .phoneType: return "phone_type"
+        case .mobileType: return "mobile_type"
+        case .phoneExtension: return "phone_extension"
         }
     }
 

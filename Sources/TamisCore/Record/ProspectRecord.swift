@@ -27,6 +27,8 @@ public struct ProspectRecord: Sendable {
     public var value: PackedFields
     /// Unmapped columns, aligned with the source's `extraNames` at read time.
     public var extras: PackedFields
+    /// Quality of each field after normalisation (indexed by `CanonicalField`; empty before).
+    public var quality: [FieldQuality] = []
 
     public init(origin: RecordOrigin, raw: PackedFields, extras: PackedFields) {
         self.origin = origin
@@ -41,4 +43,8 @@ public struct ProspectRecord: Sendable {
     public subscript(field: CanonicalField) -> String? { value.string(field.rawValue) }
 
     public func rawValue(_ field: CanonicalField) -> String? { raw.string(field.rawValue) }
+
+    public func quality(_ field: CanonicalField) -> FieldQuality {
+        field.rawValue < quality.count ? quality[field.rawValue] : (isEmpty(field) ? .missing : .valid)
+    }
 }

@@ -1,25 +1,49 @@
-/// The normalise stage: turns each record's raw values into comparable values.
+/// The normalise stage: turns each record's raw values into canonical, comparable values
+/// with a quality status per field (see `RecordNormalizer`), counted per source.
 ///
-/// Today it cleans white space on every field (trims, folds runs of spaces, tabs, line breaks
-/// and non-breaking spaces into one space) and lower-cases e-mail addresses, removing spaces
-/// inside them. Raw values stay untouched in `ProspectRecord.raw`.
+/// Without reference data it only cleans white space and lower-cases e-mail addresses.
 public struct NormalizeStage: PipelineStage {
     public let name = "normalise"
+    public var normalizer: RecordNormalizer?
 
-    public init() {}
+    public init(normalizer: RecordNormalizer? = nil) {
+        self.normalizer = normalizer
+    }
 
     public func run(_ state: inout RunState, progress: ProgressSink) throws -> StageCounts {
         progress.begin(stage: name, total: state.records.count)
+        var counts = Array(repeating: FieldQualityCounts(), count: state.sources.count)
         var changed = 0
         for i in state.records.indices {
-            let normalized = NormalizeStage.normalize(state.records[i].raw)
-            if normalized != state.records[i].raw { changed += 1 }
-            state.records[i].value = normalized
+            let raw = state.records[i].raw
+            if let normalizer {
+                let (value, quality) = normalizer.normalize(raw)
+                state.records[i].value = value
+                state.records[i].quality = quality
+                counts[state.records[i].origin.sourceIndex].add(quality)
+                if quality.contains(where: { $0.status == .repaired || $0.status == .invalid }) { changed += 1 }
+            } else {
+                let normalized = NormalizeStage.normalize(raw)
+                if normalized != raw { changed += 1 }
+                state.records[i].value = normalized
+            }
             if i & 0x3FFF == 0 { progress.advance(to: i) }
         }
+        state.fieldQuality = counts
         progress.end()
-        return StageCounts(stage: name, recordsIn: state.records.count, recordsOut: state.records.count,
-                           details: ["records_changed": changed])
+        var details = ["records_changed": changed]
+        if normalizer != nil {
+            details = ["records_with_repairs_or_errors": changed]
+            var total = FieldQualityCounts()
+            for source in counts {
+                for f in 0..<CanonicalField.count { for s in 0..<FieldStatus.allCases.count { total.counts[f][s] += source.counts[f][s] } }
+            }
+            for field in [CanonicalField.siret, .naf, .phone, .email, .postalCode] {
+                details["\(field.name)_repaired"] = total.count(field, .repaired)
+                details["\(field.name)_invalid"] = total.count(field, .invalid)
+            }
+        }
+        return StageCounts(stage: name, recordsIn: state.records.count, recordsOut: state.records.count, details: details)
     }
 
     public static func normalize(_ raw: PackedFields) -> PackedFields {

@@ -23,6 +23,8 @@ public struct RunState: Sendable {
     public var outcomes: [RecordOutcome] = []
     public var rejected: [RejectedInput] = []
     public var golden: [GoldenRecord] = []
+    /// Field quality counts per source (filled by the normalise stage).
+    public var fieldQuality: [FieldQualityCounts] = []
 
     public init(sources: [SourceInfo], files: [String] = []) {
         self.sources = sources
@@ -71,6 +73,30 @@ public struct RunState: Sendable {
     }
 
     private func fileName(_ index: Int) -> String { index < files.count ? files[index] : "" }
+}
+
+/// How many values of each field are valid, repaired, invalid or missing, and why.
+public struct FieldQualityCounts: Sendable, Equatable {
+    /// [field][status] counts.
+    public var counts: [[Int]]
+    /// [field][reason] counts.
+    public var reasons: [[Int]]
+
+    public init() {
+        counts = Array(repeating: Array(repeating: 0, count: FieldStatus.allCases.count), count: CanonicalField.count)
+        reasons = Array(repeating: Array(repeating: 0, count: QualityReason.allCases.count), count: CanonicalField.count)
+    }
+
+    public mutating func add(_ quality: [FieldQuality]) {
+        for (field, q) in quality.enumerated() {
+            counts[field][Int(q.status.rawValue)] += 1
+            if q.reason != .none { reasons[field][Int(q.reason.rawValue)] += 1 }
+        }
+    }
+
+    public func count(_ field: CanonicalField, _ status: FieldStatus) -> Int { counts[field.rawValue][Int(status.rawValue)] }
+
+    public func count(_ field: CanonicalField, _ reason: QualityReason) -> Int { reasons[field.rawValue][Int(reason.rawValue)] }
 }
 
 /// Records in and out of one stage, for the console and the summary.

@@ -83,6 +83,7 @@ public final class ProspectBase {
                 for name in canonicalColumns { t.column(name, .text) }
                 t.column("raw_json", .text).notNull()
                 t.column("extras_json", .text).notNull()
+                t.column("quality", .text).notNull().defaults(to: "")
                 t.column("run_id", .text).notNull()
             }
             try db.create(index: "source_records_golden", on: "source_records", columns: ["golden_id"])
@@ -126,8 +127,8 @@ public final class ProspectBase {
                 if n == state.golden.count / 2 { checkpoint("db-write") }
             }
             let source = try db.makeStatement(sql: """
-                INSERT INTO source_records (source, source_id, file, line, status, golden_id, \(columns.joined(separator: ", ")), raw_json, extras_json, run_id)
-                VALUES (?, ?, ?, ?, ?, ?\(String(repeating: ", ?", count: columns.count + 3)))
+                INSERT INTO source_records (source, source_id, file, line, status, golden_id, \(columns.joined(separator: ", ")), raw_json, extras_json, quality, run_id)
+                VALUES (?, ?, ?, ?, ?, ?\(String(repeating: ", ?", count: columns.count + 4)))
                 """)
             for (i, record) in state.records.enumerated() {
                 let outcome = state.outcomes[i]
@@ -143,6 +144,7 @@ public final class ProspectBase {
                 values.append(JSONText.object((0..<record.extras.count).map { slot in
                     (slot < info.extraNames.count ? info.extraNames[slot] : "extra_\(slot)", record.extras.bytes(slot))
                 }))
+                values.append(ProspectBase.qualityText(record))
                 values.append(run.runID)
                 try source.execute(arguments: StatementArguments(values))
             }
@@ -162,6 +164,17 @@ public final class ProspectBase {
                                  run.summaryJSON])
             checkpoint("db-commit")
         }
+    }
+
+    /// `siret=repaired:leading_zeros_restored;phone=invalid:placeholder`: the fields that are
+    /// not plainly valid or missing, for SQL queries by stewards.
+    static func qualityText(_ record: ProspectRecord) -> String {
+        var parts: [String] = []
+        for (index, quality) in record.quality.enumerated() where quality.status == .repaired || quality.status == .invalid || quality.reason != .none {
+            guard let field = CanonicalField(rawValue: index) else { continue }
+            parts.append("\(field.name)=\(quality.status.name)" + (quality.reason == .none ? "" : ":\(quality.reason.code)"))
+        }
+        return parts.joined(separator: ";")
     }
 
     public func runs() throws -> [RunRow] {

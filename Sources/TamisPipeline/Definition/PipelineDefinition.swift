@@ -10,6 +10,9 @@ public struct PipelineDefinition: Sendable {
     public var sources: [SourceDefinition]
     /// Named reference files (partners, customers, competitors, suppression lists).
     public var referenceLists: [String: String]
+    /// Folder of Tamis's reference data (NAF, postal codes, e-mail domains…).
+    public var referenceData: String
+    public var normalizeOptions: NormalizeOptions
     public var exclusionRules: [ExclusionRule]
     public var segments: [SegmentDefinition]
     public var outputs: OutputDefinition

@@ -99,13 +99,24 @@ struct ConfigReader {
         }
     }
 
+    mutating func bool(_ node: Node?, _ what: String) -> Bool? {
+        guard let node, let text = string(node, what) else { return nil }
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default:
+            issue(node, "\(what) must be true or false")
+            return nil
+        }
+    }
+
     func resolve(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: baseDirectory + "/")).standardizedFileURL.path
     }
 
     mutating func pipeline(_ root: Node) -> PipelineDefinition? {
-        let top = entries(root, context: "the pipeline", allowed: ["name", "description", "sources", "reference_lists", "stages", "outputs"])
+        let top = entries(root, context: "the pipeline", allowed: ["name", "description", "sources", "reference_data", "reference_lists", "stages", "outputs"])
         let name = string(top["name"]?.value, "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         var sources: [SourceDefinition] = []
         if let node = top["sources"]?.value {
@@ -134,10 +145,22 @@ struct ConfigReader {
         } else if let node = top["reference_lists"]?.value, node.scalar?.string.isEmpty == false {
             issue(node, "reference_lists must be a mapping of name: path")
         }
+        var referenceData = resolve("../data/refdata")
+        if let node = top["reference_data"]?.value, let path = string(node, "reference_data") { referenceData = resolve(path) }
+        if !FileManager.default.fileExists(atPath: referenceData + "/naf_rev2_subclasses.csv") {
+            issue(top["reference_data"]?.value ?? root, "reference data not found in \(referenceData)",
+                  hint: "set reference_data: to Tamis's data/refdata folder (relative to the pipeline file)")
+        }
         var rules: [ExclusionRule] = []
         var segments: [SegmentDefinition] = []
+        var normalizeOptions = NormalizeOptions()
         if let node = top["stages"]?.value {
             let stages = entries(node, context: "stages", allowed: ["normalise", "exclude", "deduplicate", "segment"])
+            if let normalise = stages["normalise"]?.value {
+                let options = entries(normalise, context: "stages.normalise", allowed: ["vat_number", "fix_swapped_names"])
+                if let flag = bool(options["vat_number"]?.value, "vat_number") { normalizeOptions.vatNumber = flag }
+                if let flag = bool(options["fix_swapped_names"]?.value, "fix_swapped_names") { normalizeOptions.fixSwappedNames = flag }
+            }
             if let exclude = stages["exclude"]?.value {
                 let options = entries(exclude, context: "stages.exclude", allowed: ["rules"])
                 if let list = options["rules"]?.value { rules = exclusionRules(list) }
@@ -158,6 +181,7 @@ struct ConfigReader {
             }
         }
         return PipelineDefinition(name: name, file: file, sources: sources, referenceLists: lists,
+                                  referenceData: referenceData, normalizeOptions: normalizeOptions,
                                   exclusionRules: rules, segments: segments, outputs: outputs)
     }
 

@@ -55,6 +55,8 @@ public final class PipelineRunner {
     public let console: Console
     /// The run's state after `run()` (for tests and `explain`).
     public private(set) var state: RunState
+    /// The parser for numbers the French fast path leaves aside (libphonenumber).
+    public var phoneReference: PhoneReference? = LibPhoneNumber()
 
     public init(definition: PipelineDefinition, options: RunOptions = RunOptions(), console: Console? = nil) {
         self.definition = definition
@@ -74,8 +76,16 @@ public final class PipelineRunner {
         let (reports, problems, ingestCounts) = try ingest()
         FaultInjection.reach("after-ingest")
         var stageCounts = [ingestCounts]
+        let reference: ReferenceData
+        do {
+            reference = try ReferenceDataLoader.load(directory: definition.referenceData)
+        } catch let error as InputError {
+            throw RunFailure.io(error)
+        }
+        let normalizer = RecordNormalizer(reference: reference, options: definition.normalizeOptions,
+                                          phoneReference: phoneReference)
         let stages: [PipelineStage] = [
-            NormalizeStage(),
+            NormalizeStage(normalizer: normalizer),
             ExcludeStage(rules: definition.exclusionRules),
             DeduplicateStage(),
             SegmentStage(segments: definition.segments),
@@ -109,6 +119,9 @@ public final class PipelineRunner {
             },
             stages: stageCounts, lineage: balance, rejectReasons: rejectReasons, fileProblems: problems,
             outputs: outputs, goldenRecords: state.golden.count)
+        for (index, counts) in state.fieldQuality.enumerated() where index < state.sources.count {
+            summary.fieldQuality[state.sources[index].name] = FieldQualitySummary.make(counts)
+        }
 
         if options.strict && (!state.rejected.isEmpty || !problems.isEmpty) {
             throw RunFailure.strictDataErrors(rejected: state.rejected.count, fileProblems: problems.count)

@@ -24,10 +24,36 @@ public struct RunSummary: Codable, Sendable {
     public var fileProblems: [FileProblem]
     public var outputs: [String: String]
     public var goldenRecords: Int
+    /// Source → field → counts of valid, repaired, invalid, missing, and reasons.
+    public var fieldQuality: [String: [String: FieldQualitySummary]] = [:]
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", pipeline, startedAt = "started_at", finishedAt = "finished_at", dryRun = "dry_run"
         case strict, sources, stages, lineage, rejectReasons = "reject_reasons", fileProblems = "file_problems"
-        case outputs, goldenRecords = "golden_records"
+        case outputs, goldenRecords = "golden_records", fieldQuality = "field_quality"
+    }
+}
+
+/// One field's quality counts in one source.
+public struct FieldQualitySummary: Codable, Sendable, Equatable {
+    public var valid: Int
+    public var repaired: Int
+    public var invalid: Int
+    public var missing: Int
+    public var reasons: [String: Int]
+
+    static func make(_ counts: FieldQualityCounts) -> [String: FieldQualitySummary] {
+        var result: [String: FieldQualitySummary] = [:]
+        for field in CanonicalField.allCases {
+            var reasons: [String: Int] = [:]
+            for reason in QualityReason.allCases where counts.count(field, reason) > 0 {
+                reasons[reason.code] = counts.count(field, reason)
+            }
+            let summary = FieldQualitySummary(valid: counts.count(field, .valid), repaired: counts.count(field, .repaired),
+                                              invalid: counts.count(field, .invalid), missing: counts.count(field, .missing),
+                                              reasons: reasons)
+            if summary.valid + summary.repaired + summary.invalid > 0 { result[field.name] = summary }
+        }
+        return result
     }
 }

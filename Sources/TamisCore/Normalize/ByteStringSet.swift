@@ -1,0 +1,127 @@
+/// A set of byte strings (domains, first names, codes) looked up without allocating:
+/// open addressing over FNV-1a hashes, keys stored in one arena.
+public struct ByteStringSet: Sendable {
+    private var arena: [UInt8] = []
+    private var spans: [(start: Int32, end: Int32)] = []
+    private var slots: [Int32]
+    private var mask: Int
+    /// A value attached to each key (an index into a caller's table), or -1.
+    private var values: [Int32] = []
+
+    public init(capacity: Int = 16) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        slots = [Int32](repeating: -1, count: size)
+        mask = size - 1
+    }
+
+    public init(_ keys: some Sequence<String>) {
+        let list = Array(keys)
+        self.init(capacity: list.count)
+        for key in list { insert(key) }
+    }
+
+    public var count: Int { spans.count }
+
+    @inline(__always)
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes {
+            h ^= UInt64(b)
+            h &*= 0x0000_0100_0000_01B3
+        }
+        return Int(truncatingIfNeeded: h ^ (h >> 29))
+    }
+
+    public mutating func insert(_ key: String, value: Int = -1) {
+        var key = key
+        key.withUTF8 { insert($0, value: value) }
+    }
+
+    public mutating func insert(_ key: UnsafeBufferPointer<UInt8>, value: Int = -1) {
+        if lookup(key) != nil { return }
+        if (spans.count + 1) * 2 > slots.count { grow() }
+        let start = arena.count
+        arena.append(contentsOf: key)
+        spans.append((Int32(start), Int32(arena.count)))
+        values.append(Int32(value))
+        place(spans.count - 1, hash: ByteStringSet.hash(key))
+    }
+
+    private mutating func place(_ index: Int, hash: Int) {
+        var slot = hash & mask
+        while slots[slot] >= 0 { slot = (slot + 1) & mask }
+        slots[slot] = Int32(index)
+    }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: -1, count: slots.count * 2)
+        mask = slots.count - 1
+        for i in spans.indices {
+            let span = spans[i]
+            let h = arena.withUnsafeBufferPointer { ByteStringSet.hash(UnsafeBufferPointer(rebasing: $0[Int(span.start)..<Int(span.end)])) }
+            place(i, hash: h)
+        }
+    }
+
+    /// The key's index, or nil.
+    @inlinable
+    public func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool { lookup(key) != nil }
+
+    public func contains(_ key: String) -> Bool {
+        var key = key
+        return key.withUTF8 { contains($0) }
+    }
+
+    /// The value attached to `key`, or nil when absent.
+    public func value(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let index = lookup(key) else { return nil }
+        return Int(values[index])
+    }
+
+    @usableFromInline
+    func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
+        var slot = ByteStringSet.hash(key) & mask
+        return arena.withUnsafeBufferPointer { arena in
+            while true {
+                let index = Int(slots[slot])
+                if index < 0 { return nil }
+                let span = spans[index]
+                let length = Int(span.end - span.start)
+                if length == key.count {
+                    if length == 0 { return index }
+                    if memcmpBytes(arena.baseAddress! + Int(span.start), key.baseAddress!, length) { return index }
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+}
+
+@inline(__always)
+func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    var i = 0
+    while i < n {
+        if a[i] != b[i] { return false }
+        i &+= 1
+    }
+    return true
+}
+
+/// Small byte helpers shared by the normalisers.
+public enum Bytes {
+    @inline(__always) public static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+    @inline(__always) public static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
+    @inline(__always) public static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+    @inline(__always) public static func upper(_ b: UInt8) -> UInt8 { b >= 0x61 && b <= 0x7A ? b & 0xDF : b }
+
+    /// The bytes trimmed of ASCII spaces.
+    public static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var start = 0, end = bytes.count
+        while start < end, bytes[start] <= 0x20 { start += 1 }
+        while end > start, bytes[end - 1] <= 0x20 { end -= 1 }
+        return UnsafeBufferPointer(rebasing: bytes[start..<end])
+    }
+
+    public static func string(_ bytes: some Collection<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
+}

@@ -1,0 +1,138 @@
+/// E-mail reference lists: free-mail and disposable domains, role accounts, common domains
+/// (for typo suggestions).
+public struct EmailLists: Sendable {
+    public var consumer = ByteStringSet()
+    public var disposable = ByteStringSet()
+    /// A broad free-mail list: a weak signal, used after `consumer`.
+    public var broadFree = ByteStringSet()
+    public var roleAccounts = ByteStringSet([
+        "contact", "info", "infos", "information", "commercial", "commerciale", "accueil", "admin", "administration",
+        "direction", "compta", "comptabilite", "rh", "recrutement", "jobs", "support", "sales", "vente", "ventes",
+        "serviceclient", "service.client", "service-client", "hello", "bonjour", "secretariat", "noreply",
+        "no-reply", "webmaster", "marketing", "communication", "facturation", "achats", "office", "standard",
+        "reception", "mairie", "devis", "commandes", "sav", "postmaster", "abuse", "team", "equipe",
+    ])
+    /// Well-known domains: an address one typo away from one of these is flagged.
+    public var wellKnown: [[UInt8]] = [
+        "gmail.com", "hotmail.fr", "hotmail.com", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "laposte.net",
+        "yahoo.fr", "yahoo.com", "outlook.fr", "outlook.com", "live.fr", "icloud.com", "neuf.fr", "bbox.fr",
+        "gmx.fr", "aol.com", "msn.com", "club-internet.fr", "numericable.fr", "protonmail.com",
+    ].map { Array($0.utf8) }
+
+    public init() {}
+}
+
+/// The result of normalising an e-mail cell.
+public struct EmailResult: Equatable {
+    public var address: [UInt8]
+    public var domain: [UInt8]
+    public var quality: FieldQuality
+    public var suggestion: [UInt8]?
+}
+
+public enum EmailAddress {
+    /// Trims, lower-cases, checks a practical syntax, extracts the domain and flags free-mail,
+    /// disposable and role addresses and frequent domain typos (with a suggestion).
+    public static func normalize(_ raw: UnsafeBufferPointer<UInt8>, lists: EmailLists) -> EmailResult {
+        var address: [UInt8] = []
+        address.reserveCapacity(raw.count)
+        for b in Bytes.trimmed(raw) where b > 0x20 { address.append(Bytes.lower(b)) }
+        if address.starts(with: Array("mailto:".utf8)) { address.removeFirst(7) }
+        if address.first == 0x3C && address.last == 0x3E { address = Array(address.dropFirst().dropLast()) }
+        guard !address.isEmpty else { return EmailResult(address: [], domain: [], quality: .missing) }
+        guard let at = address.lastIndex(of: 0x40), isValidSyntax(address, at: at) else {
+            return EmailResult(address: address, domain: [], quality: FieldQuality(.invalid, .badSyntax))
+        }
+        let local = Array(address[..<at])
+        let domain = Array(address[(at + 1)...])
+        let domainBuffer = domain.withUnsafeBufferPointer { $0 }
+        _ = domainBuffer
+        return domain.withUnsafeBufferPointer { domainBytes in
+            if lists.disposable.contains(domainBytes) {
+                return EmailResult(address: address, domain: domain, quality: FieldQuality(.valid, .disposable))
+            }
+            if lists.consumer.contains(domainBytes) {
+                return EmailResult(address: address, domain: domain, quality: FieldQuality(.valid, .freeMail))
+            }
+            // Before the broad list: it contains typo domains such as gmial.com.
+            if let typo = suggestion(for: domain, lists: lists) {
+                return EmailResult(address: address, domain: domain, quality: FieldQuality(.invalid, .domainTypo),
+                                   suggestion: local + [0x40] + typo)
+            }
+            if lists.broadFree.contains(domainBytes) {
+                return EmailResult(address: address, domain: domain, quality: FieldQuality(.valid, .freeMail))
+            }
+            let roleKey = local.withUnsafeBufferPointer { lists.roleAccounts.contains($0) }
+            if roleKey {
+                return EmailResult(address: address, domain: domain, quality: FieldQuality(.valid, .roleAccount))
+            }
+            return EmailResult(address: address, domain: domain, quality: .valid)
+        }
+    }
+
+    /// One `@`, a local part of allowed characters (≤ 64), a domain of letter/digit/hyphen
+    /// labels with a TLD of at least two letters; no empty label, no leading/trailing dot.
+    static func isValidSyntax(_ address: [UInt8], at: Int) -> Bool {
+        let local = address[..<at], domain = address[(at + 1)...]
+        guard !local.isEmpty, local.count <= 64, domain.count >= 4, domain.count <= 253 else { return false }
+        guard local.first != 0x2E, local.last != 0x2E, !local.contains(0x40) else { return false }
+        let allowedLocal = Set("abcdefghijklmnopqrstuvwxyz0123456789.!#$%&'*+/=?^_`{|}~-".utf8)
+        var previous: UInt8 = 0
+        for b in local {
+            if b >= 0x80 { continue }  // internationalised local parts are allowed
+            if !allowedLocal.contains(b) || (b == 0x2E && previous == 0x2E) { return false }
+            previous = b
+        }
+        let labels = domain.split(separator: 0x2E, omittingEmptySubsequences: false)
+        guard labels.count >= 2 else { return false }
+        for label in labels {
+            guard !label.isEmpty, label.count <= 63, label.first != 0x2D, label.last != 0x2D else { return false }
+            for b in label where !(Bytes.isDigit(b) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b >= 0x80) { return false }
+        }
+        let tld = labels.last!
+        return tld.count >= 2 && tld.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || $0 >= 0x80 }
+    }
+
+    /// The well-known domain one edit away (two for long names), or a `.fr`/`.com` TLD typo.
+    static func suggestion(for domain: [UInt8], lists: EmailLists) -> [UInt8]? {
+        if lists.wellKnown.contains(domain) { return nil }
+        var best: (distance: Int, domain: [UInt8])?
+        for known in lists.wellKnown where abs(known.count - domain.count) <= 2 {
+            let limit = known.count >= 10 ? 2 : 1
+            let d = damerau(domain, known, limit: limit)
+            if d <= limit, d < (best?.distance ?? .max) { best = (d, known) }
+        }
+        if let best { return best.domain }
+        // TLD typos on any domain: orange.fe, societe.frr, entreprise.con
+        for (typo, fix) in [(".fe", ".fr"), (".frr", ".fr"), (".ft", ".fr"), (".con", ".com"), (".cmo", ".com"), (".comm", ".com"), (".om", ".com")] {
+            let t = Array(typo.utf8)
+            if domain.count > t.count, domain.suffix(t.count).elementsEqual(t) {
+                return Array(domain.dropLast(t.count)) + Array(fix.utf8)
+            }
+        }
+        return nil
+    }
+
+    /// Optimal-string-alignment distance, stopping early above `limit`.
+    static func damerau(_ a: [UInt8], _ b: [UInt8], limit: Int) -> Int {
+        let n = a.count, m = b.count
+        if abs(n - m) > limit { return limit + 1 }
+        var prev2 = [Int](repeating: 0, count: m + 1)
+        var prev = Array(0...m)
+        var current = [Int](repeating: 0, count: m + 1)
+        for i in 1...max(n, 1) where n > 0 {
+            current[0] = i
+            var rowMin = current[0]
+            for j in 1...max(m, 1) where m > 0 {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                var value = min(prev[j] + 1, current[j - 1] + 1, prev[j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { value = min(value, prev2[j - 2] + 1) }
+                current[j] = value
+                rowMin = min(rowMin, value)
+            }
+            if rowMin > limit { return limit + 1 }
+            (prev2, prev, current) = (prev, current, prev2)
+        }
+        return n == 0 ? m : prev[m]
+    }
+}

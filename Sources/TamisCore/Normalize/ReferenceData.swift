@@ -1,0 +1,29 @@
+/// Everything the normalisers look up, loaded once per run (see TamisIO's
+/// `ReferenceDataLoader`; `data/refdata/` in the repository).
+public struct ReferenceData: Sendable {
+    public var naf = NafTable()
+    public var geography = GeographyTable()
+    public var email = EmailLists()
+    public var legalForms = LegalForms()
+    /// Folded French first names, for first/last swap detection.
+    public var firstNames = ByteStringSet()
+    /// First names that are also frequent surnames (Martin, Thomas…).
+    public var surnameLikeFirstNames = ByteStringSet()
+    /// INSEE headcount band codes (`01`, `11`, `NN`…).
+    public var headcountBands: Set<String> = []
+
+    public init() {}
+}
+
+/// Options of the normalise stage (pipeline `stages.normalise`).
+public struct NormalizeOptions: Sendable, Equatable {
+    /// Derive the intra-EU VAT number from a valid SIREN.
+    public var vatNumber = false
+    /// Swap first and last names when the first-name list makes it clear.
+    public var fixSwappedNames = true
+
+    public init(vatNumber: Bool = false, fixSwappedNames: Bool = true) {
+        self.vatNumber = vatNumber
+        self.fixSwappedNames = fixSwappedNames
+    }
+}

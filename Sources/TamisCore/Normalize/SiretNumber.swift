@@ -1,0 +1,213 @@
+/// SIRET and SIREN: parsing the forms found in prospect files, checksums, derivations.
+///
+/// Repairs are made only when they are certain: lost leading zeros are restored only if the
+/// checksum then passes; an Excel float (`4.4229377500015E+13`) is expanded only when all its
+/// digits are there. A wrong checksum is flagged, never "corrected".
+public enum SiretNumber {
+    public static let laPosteSiren: [UInt8] = Array("356000000".utf8)
+
+    /// Luhn check over ASCII digits.
+    public static func luhn(_ digits: some Collection<UInt8>) -> Bool {
+        var sum = 0
+        var double = false
+        for b in digits.reversed() {
+            var d = Int(b &- 0x30)
+            if double {
+                d *= 2
+                if d > 9 { d -= 9 }
+            }
+            sum += d
+            double.toggle()
+        }
+        return sum % 10 == 0
+    }
+
+    static func isPlaceholder(_ digits: [UInt8]) -> Bool {
+        if digits.allSatisfy({ $0 == digits[0] }) { return true }
+        let ascending = Array("12345678901234".utf8)
+        let descending = Array("98765432109876".utf8)
+        return digits.elementsEqual(ascending.prefix(digits.count)) || digits.elementsEqual(descending.prefix(digits.count))
+    }
+
+    /// A valid SIREN: 9 digits, Luhn, not a placeholder.
+    public static func isValidSiren(_ digits: [UInt8]) -> Bool {
+        digits.count == 9 && digits.allSatisfy(Bytes.isDigit) && !isPlaceholder(digits) && luhn(digits)
+    }
+
+    /// A valid SIRET: 14 digits, Luhn (or La Poste's rule: digit sum a multiple of 5), and a
+    /// valid SIREN in its first 9 digits.
+    public static func isValidSiret(_ digits: [UInt8]) -> Bool {
+        guard digits.count == 14, digits.allSatisfy(Bytes.isDigit), !isPlaceholder(digits) else { return false }
+        if digits.starts(with: laPosteSiren) {
+            return luhn(digits) || digits.reduce(0) { $0 + Int($1 - 0x30) } % 5 == 0
+        }
+        return luhn(digits) && isValidSiren(Array(digits.prefix(9)))
+    }
+
+    /// The intra-EU VAT number: FR + 2-digit key + SIREN, key = (12 + 3 × (SIREN mod 97)) mod 97.
+    public static func vatNumber(siren: [UInt8]) -> String? {
+        guard isValidSiren(siren) else { return nil }
+        var value = 0
+        for b in siren { value = value * 10 + Int(b - 0x30) }
+        let key = (12 + 3 * (value % 97)) % 97
+        return "FR" + (key < 10 ? "0" : "") + String(key) + String(decoding: siren, as: UTF8.self)
+    }
+
+    /// What was read from a SIRET or SIREN cell.
+    public struct Parsed: Equatable {
+        public var siret: [UInt8]?
+        public var siretQuality: FieldQuality
+        public var siren: [UInt8]?
+        public var sirenQuality: FieldQuality
+        /// Digits kept for an invalid value (so the steward sees what was there).
+        public var invalidDigits: [UInt8]?
+    }
+
+    /// Parses a cell of a SIRET column (which may hold a SIREN, a VAT number, an RCS mention,
+    /// an Excel float…).
+    public static func parse(_ raw: UnsafeBufferPointer<UInt8>) -> Parsed {
+        let text = Bytes.trimmed(raw)
+        var result = Parsed(siret: nil, siretQuality: .missing, siren: nil, sirenQuality: .missing)
+        guard !text.isEmpty else { return result }
+        let upper = text.map(Bytes.upper)
+
+        // FR + key + SIREN: a VAT number in the identifier column.
+        let compact = upper.filter { $0 != 0x20 && $0 != 0x2E && $0 != 0x2D }
+        if compact.count == 13, compact.starts(with: [0x46, 0x52]), compact[4...].allSatisfy(Bytes.isDigit) {
+            let siren = Array(compact[4...])
+            result.siren = siren
+            result.sirenQuality = isValidSiren(siren) ? FieldQuality(.repaired, .sirenFromVAT) : FieldQuality(.invalid, .badChecksum)
+            result.siretQuality = FieldQuality(.missing, .sirenOnly)
+            return result
+        }
+        // "RCS Paris B 443 121 975": the RCS number holds the SIREN.
+        if let rcs = find(Array("RCS".utf8), in: upper) {
+            let digits = upper[(rcs + 3)...].filter(Bytes.isDigit)
+            if digits.count == 9 {
+                result.siren = digits
+                result.sirenQuality = isValidSiren(digits) ? FieldQuality(.repaired, .sirenFromRCS) : FieldQuality(.invalid, .badChecksum)
+                result.siretQuality = FieldQuality(.missing, .sirenOnly)
+                return result
+            }
+        }
+        if let scientific = parseScientific(upper) { return scientific }
+
+        // Digits with separators, after an optional label ("SIRET :", "N°").
+        var digits: [UInt8] = []
+        var i = 0
+        var repair: QualityReason = .none
+        let n = upper.count
+        while i < n {
+            let b = upper[i]
+            if Bytes.isDigit(b) { digits.append(b); i += 1; continue }
+            if b == 0x20 || b == 0x2E || b == 0x2D || b == 0x2F || b == 0x5F || b == 0x09 { i += 1; continue }
+            if b == 0xC2 && i + 1 < n && upper[i + 1] == 0xA0 { i += 2; continue }  // NBSP
+            if b == 0xE2 && i + 2 < n && upper[i + 1] == 0x80 && upper[i + 2] == 0xAF { i += 3; continue }  // U+202F
+            if b == 0x2C, i + 1 < n, upper[(i + 1)...].allSatisfy({ $0 == 0x30 }), digits.count >= 13 {
+                repair = .floatSuffixRemoved  // "44312197500015,0" from a French-locale float
+                break
+            }
+            if digits.isEmpty { i += 1; continue }  // a label before the digits
+            result.siretQuality = FieldQuality(.invalid, .notANumber)
+            result.invalidDigits = Array(text)
+            return result
+        }
+        // "44312197500015.0": the dot was skipped as a separator; drop the trailing zero.
+        if repair == .none, digits.count == 15 || digits.count == 14, text.count >= 2,
+           text[text.count - 2] == 0x2E || text[text.count - 2] == 0x2C, text[text.count - 1] == 0x30,
+           digits.count == 15 || !isValidSiret(digits) {
+            digits.removeLast()
+            repair = .floatSuffixRemoved
+        }
+        return classify(digits, repair: repair)
+    }
+
+    /// Interprets a run of digits by its length.
+    static func classify(_ digits: [UInt8], repair: QualityReason) -> Parsed {
+        var result = Parsed(siret: nil, siretQuality: .missing, siren: nil, sirenQuality: .missing)
+        switch digits.count {
+        case 14:
+            if isPlaceholder(digits) {
+                result.siretQuality = FieldQuality(.invalid, .placeholder)
+                result.invalidDigits = digits
+            } else if isValidSiret(digits) {
+                result.siret = digits
+                result.siretQuality = repair == .none ? .valid : FieldQuality(.repaired, repair)
+            } else {
+                result.siretQuality = FieldQuality(.invalid, .badChecksum)
+                result.invalidDigits = digits
+            }
+        case 13:
+            let padded = [0x30] + digits
+            if isValidSiret(padded) {
+                result.siret = padded
+                result.siretQuality = FieldQuality(.repaired, .leadingZerosRestored)
+            } else {
+                result.siretQuality = FieldQuality(.invalid, .wrongLength)
+                result.invalidDigits = digits
+            }
+        case 9, 8:
+            let siren = digits.count == 8 ? [0x30] + digits : digits
+            result.siretQuality = FieldQuality(.missing, .sirenOnly)
+            if isPlaceholder(siren) {
+                result.sirenQuality = FieldQuality(.invalid, .placeholder)
+            } else if isValidSiren(siren) {
+                result.siren = siren
+                result.sirenQuality = digits.count == 8 ? FieldQuality(.repaired, .leadingZerosRestored) : .valid
+            } else {
+                result.sirenQuality = FieldQuality(.invalid, .badChecksum)
+                result.invalidDigits = digits
+            }
+        default:
+            result.siretQuality = FieldQuality(.invalid, .wrongLength)
+            result.invalidDigits = digits
+        }
+        return result
+    }
+
+    /// Excel's scientific notation: `4.4229377500015E+13`, `4,42293775E+13`.
+    static func parseScientific(_ upper: [UInt8]) -> Parsed? {
+        guard let e = upper.firstIndex(of: 0x45), e > 0 else { return nil }  // 'E'
+        var mantissa: [UInt8] = []
+        var sawSeparator = false
+        var digitsBeforeSeparator = 0
+        for b in upper[..<e] {
+            if Bytes.isDigit(b) { mantissa.append(b); if !sawSeparator { digitsBeforeSeparator += 1 } }
+            else if (b == 0x2E || b == 0x2C) && !sawSeparator { sawSeparator = true }
+            else if b == 0x20 { continue }
+            else { return nil }
+        }
+        var rest = upper[(e + 1)...]
+        if rest.first == 0x2B { rest = rest.dropFirst() }
+        guard !mantissa.isEmpty, digitsBeforeSeparator == 1, !rest.isEmpty, rest.allSatisfy(Bytes.isDigit),
+              let exponent = Int(String(decoding: rest, as: UTF8.self)) else { return nil }
+        let length = exponent + 1
+        var result = Parsed(siret: nil, siretQuality: .missing, siren: nil, sirenQuality: .missing)
+        while mantissa.count > 1 && mantissa.last == 0x30 && mantissa.count > length { mantissa.removeLast() }
+        if mantissa.count <= length && mantissa.count == length {
+            // Every digit is there: nothing was rounded away.
+            var parsed = classify(mantissa, repair: .scientificNotationExpanded)
+            if parsed.siretQuality.reason == .leadingZerosRestored { parsed.siretQuality.reason = .scientificNotationExpanded }
+            return parsed
+        }
+        // Digits were lost. A SIRET's first 9 digits may still hold the SIREN.
+        result.siretQuality = FieldQuality(.invalid, .scientificNotationTruncated)
+        result.invalidDigits = upper
+        if (length == 14 && mantissa.count >= 9) || (length == 13 && mantissa.count >= 8) {
+            let siren = length == 14 ? Array(mantissa.prefix(9)) : [0x30] + Array(mantissa.prefix(8))
+            if isValidSiren(siren) {
+                result.siren = siren
+                result.sirenQuality = FieldQuality(.repaired, .scientificNotationTruncated)
+            }
+        }
+        return result
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+            return start
+        }
+        return nil
+    }
+}

@@ -1,0 +1,168 @@
+import TamisCore
+import TamisIO
+import XCTest
+
+final class PersonNameTests: XCTestCase {
+    func cased(_ text: String) -> String { String(decoding: bytes(text) { PersonName.properCase($0) }, as: UTF8.self) }
+    func civility(_ text: String) -> (String?, FieldQuality) { bytes(text) { PersonName.civility($0) } }
+
+    func test_names_are_cased_with_french_particles_and_compounds() {
+        XCTAssertEqual(cased("JEAN-PIERRE"), "Jean-Pierre")
+        XCTAssertEqual(cased("jean pierre"), "Jean Pierre")
+        XCTAssertEqual(cased("DUPRÉ-LEFÈVRE"), "Dupré-Lefèvre")
+        XCTAssertEqual(cased("ÉLODIE"), "Élodie")
+        XCTAssertEqual(cased("DE LA FONTAINE"), "de la Fontaine")
+        XCTAssertEqual(cased("d'arvor"), "d'Arvor")
+        XCTAssertEqual(cased("D’ARTAGNAN"), "d'Artagnan")
+        XCTAssertEqual(cased("LE GOFF"), "Le Goff", "a leading Le is capitalised")
+        XCTAssertEqual(cased("bœuf"), "Bœuf")
+        XCTAssertEqual(cased("DU  PONT"), "du Pont")
+    }
+
+    func test_civilities_are_normalised() {
+        for text in ["M", "M.", "Mr", "MR.", "Monsieur", "monsieur"] { XCTAssertEqual(civility(text).0, "M.", text) }
+        for text in ["Mme", "MME", "Madame", "Mrs", "Ms"] { XCTAssertEqual(civility(text).0, "Mme", text) }
+        XCTAssertEqual(civility("Melle").0, "Mlle")
+        XCTAssertEqual(civility("Docteur").0, "Dr")
+        XCTAssertEqual(civility("Maître").0, "Me")
+        XCTAssertEqual(civility("Sa Majesté").1, FieldQuality(.invalid, .unknownCode))
+    }
+}
+
+final class CompanyNameTests: XCTestCase {
+    func split(_ text: String) -> (String, String?) {
+        let result = bytes(text) { CompanyName.split($0, forms: repositoryReference.legalForms) }
+        return (result.name, result.legalForm)
+    }
+
+    func test_legal_forms_are_extracted_before_or_after_the_name() {
+        XCTAssertTrue(split("Boulangerie Lefèvre SARL") == ("Boulangerie Lefèvre", "SARL"))
+        XCTAssertTrue(split("SAS SOFT'OEUVRE") == ("SOFT'OEUVRE", "SAS"))
+        XCTAssertTrue(split("Dupont S.A.R.L. au capital de 10 000 euros") == ("Dupont", "SARL"))
+        XCTAssertTrue(split("DUPONT (SASU)") == ("DUPONT", "SASU"))
+        XCTAssertTrue(split("Pharma Rhône SA") == ("Pharma Rhône", "SA"))
+    }
+
+    func test_tokens_inside_words_and_a_lone_form_are_left_alone() {
+        XCTAssertTrue(split("SAVEURS DU SUD") == ("SAVEURS DU SUD", nil), "SA inside SAVEURS is not a legal form")
+        XCTAssertTrue(split("SAS") == ("SAS", nil), "never strip the whole name")
+    }
+
+    func test_matching_key_drops_noise_words() {
+        XCTAssertEqual(CompanyName.matchingKey("Sté Transports Garçon & Cie"), "transports garcon")
+        XCTAssertEqual(CompanyName.matchingKey("ETS. DUPRÉ"), "dupre")
+    }
+}
+
+final class AddressTests: XCTestCase {
+    let geography = repositoryReference.geography
+
+    func address(_ code: String, _ city: String) -> AddressResult {
+        bytes(code) { c in bytes(city) { geography.normalize(postalCode: c, city: $0) } }
+    }
+
+    func test_lost_leading_zero_is_restored_and_geography_derived() {
+        let result = address("1000", "Bourg-en-Bresse")
+        XCTAssertEqual(result.postalCode, "01000")
+        XCTAssertEqual(result.postalQuality, FieldQuality(.repaired, .leadingZerosRestored))
+        XCTAssertEqual(result.department, "01")
+        XCTAssertEqual(result.region, "84")
+        XCTAssertEqual(result.city, "BOURG EN BRESSE")
+    }
+
+    func test_corsica_and_overseas() {
+        XCTAssertEqual(address("20000", "Ajaccio").department, "2A")
+        XCTAssertEqual(address("20000", "Ajaccio").region, "94")
+        XCTAssertEqual(address("20200", "Bastia").department, "2B")
+        XCTAssertEqual(address("97400", "Saint-Denis").department, "974")
+        XCTAssertEqual(address("97400", "St Denis").cityQuality, .valid, "ST and SAINT are the same")
+    }
+
+    func test_cedex_is_kept_apart_and_accepted_when_plausible() {
+        let result = address("75700", "PARIS CEDEX 07")
+        XCTAssertEqual(result.cedex, "CEDEX 07")
+        XCTAssertEqual(result.city, "PARIS")
+        XCTAssertEqual(result.postalQuality, FieldQuality(.valid, .cedexSeparated))
+        XCTAssertEqual(result.department, "75")
+    }
+
+    func test_unknown_codes_and_city_mismatches_are_flagged() {
+        XCTAssertEqual(address("99999", "Nulle Part").postalQuality, FieldQuality(.invalid, .unknownPostalCode))
+        XCTAssertEqual(address("69002", "Marseille").cityQuality, FieldQuality(.invalid, .cityMismatch))
+        XCTAssertEqual(address("69002", "Lyon").cityQuality, .valid)
+        XCTAssertEqual(address("6000", "Nice").postalCode, "06000")
+        XCTAssertEqual(address("6000", "Nice").postalQuality.status, .repaired)
+        XCTAssertEqual(address("6900", "Lyon").postalQuality, FieldQuality(.invalid, .unknownPostalCode), "06900 does not exist: never guessed as 69000")
+        XCTAssertEqual(address("ABCDE", "").postalQuality.status, .invalid)
+    }
+
+    func test_street_types_to_one_form() {
+        func street(_ text: String) -> String { bytes(text) { geography.normalizeStreet($0) } }
+        XCTAssertEqual(street("12 av. Jean Jaurès"), "12 avenue Jean Jaurès")
+        XCTAssertEqual(street("3 BD VOLTAIRE"), "3 BOULEVARD VOLTAIRE")
+        XCTAssertEqual(street("8 r de la Paix"), "8 rue de la Paix")
+        XCTAssertEqual(street("ZI des Gaulnes, 8 rue Mercure"), "ZI des Gaulnes, 8 rue Mercure")
+        XCTAssertEqual(street("BP 42"), "BP 42")
+    }
+}
+
+final class RecordNormalizerTests: XCTestCase {
+    func normalize(_ values: [CanonicalField: String], options: NormalizeOptions = NormalizeOptions()) -> ProspectRecord {
+        var builder = PackedFields.Builder(count: CanonicalField.count)
+        for field in CanonicalField.allCases { builder.append(Array((values[field] ?? "").utf8)) }
+        var record = ProspectRecord(origin: RecordOrigin(sourceIndex: 0, sourceID: "1", fileIndex: 0, line: 2),
+                                    raw: builder.finish(), extras: PackedFields(count: 0))
+        let normalizer = RecordNormalizer(reference: repositoryReference, options: options, phoneReference: LibPhoneNumber())
+        (record.value, record.quality) = normalizer.normalize(record.raw)
+        return record
+    }
+
+    func test_a_messy_excel_row_is_normalised_field_by_field_and_raw_values_are_kept() {
+        let record = normalize([
+            .civility: "MONSIEUR", .firstName: "DUPONT", .lastName: "Jean-Pierre", .email: " JP.Dupont@Gmial.com",
+            .phone: "1 42 68 53 00 / 06 12 34 56 78", .companyName: "Boulangerie Dupont S.A.R.L.",
+            .siret: "4.1234567000019E+13", .naf: "1071C", .postalCode: "1000", .city: "bourg en bresse",
+            .address1: "12 av. de la Gare", .headcountBand: "1",
+        ], options: NormalizeOptions(vatNumber: true))
+        XCTAssertEqual(record[.civility], "M.")
+        XCTAssertEqual(record[.firstName], "Jean-Pierre")
+        XCTAssertEqual(record[.lastName], "Dupont")
+        XCTAssertEqual(record.quality(.firstName), FieldQuality(.repaired, .firstLastSwapped))
+        XCTAssertEqual(record[.email], "jp.dupont@gmial.com")
+        XCTAssertEqual(record[.emailSuggestion], "jp.dupont@gmail.com")
+        XCTAssertEqual(record.quality(.email), FieldQuality(.invalid, .domainTypo))
+        XCTAssertEqual(record[.phone], "+33142685300")
+        XCTAssertEqual(record[.mobile], "+33612345678", "the second number of the cell fills the mobile")
+        XCTAssertEqual(record[.companyName], "Boulangerie Dupont")
+        XCTAssertEqual(record[.legalForm], "SARL")
+        XCTAssertEqual(record[.siret], "41234567000019")
+        XCTAssertEqual(record[.siren], "412345670")
+        XCTAssertEqual(record.quality(.siren), FieldQuality(.valid, .sirenFromSiret))
+        XCTAssertEqual(record[.vatNumber], SiretNumber.vatNumber(siren: Array("412345670".utf8)))
+        XCTAssertEqual(record[.naf], "10.71C")
+        XCTAssertEqual(record[.nafSection], "C")
+        XCTAssertEqual(record[.postalCode], "01000")
+        XCTAssertEqual(record[.department], "01")
+        XCTAssertEqual(record[.region], "84")
+        XCTAssertEqual(record[.address1], "12 avenue de la Gare")
+        XCTAssertEqual(record[.headcountBand], "01")
+        XCTAssertEqual(record.rawValue(.siret), "4.1234567000019E+13", "the raw value stays beside the normalised one")
+        XCTAssertEqual(record.rawValue(.firstName), "DUPONT")
+    }
+
+    func test_a_mobile_in_the_phone_column_moves_to_mobile_and_not_a_person_is_flagged() {
+        let record = normalize([.phone: "06 12 34 56 78", .lastName: "Accueil", .siren: "412345670", .siret: "52387654800018"])
+        XCTAssertNil(record[.phone])
+        XCTAssertEqual(record[.mobile], "+33612345678")
+        XCTAssertEqual(record[.mobileType], "mobile")
+        XCTAssertEqual(record.quality(.lastName), FieldQuality(.invalid, .notAPerson))
+        XCTAssertEqual(record.quality(.siren), FieldQuality(.invalid, .sirenMismatch), "SIREN and SIRET disagree")
+    }
+
+    func test_missing_fields_are_missing_not_invalid() {
+        let record = normalize([.email: "a@b.fr"])
+        for field in [CanonicalField.siret, .naf, .phone, .postalCode, .lastName] {
+            XCTAssertEqual(record.quality(field).status, .missing, field.name)
+        }
+    }
+}

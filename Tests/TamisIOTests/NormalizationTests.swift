@@ -1,0 +1,325 @@
+import Foundation
+import TamisCore
+import TamisIO
+import XCTest
+
+/// The real reference data of the repository, loaded once.
+let repositoryReference: ReferenceData = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return try! ReferenceDataLoader.load(directory: root.appendingPathComponent("data/refdata").path)
+}()
+
+func bytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    Array(text.utf8).withUnsafeBufferPointer(body)
+}
+
+final class SiretTests: XCTestCase {
+    func parse(_ text: String) -> SiretNumber.Parsed { bytes(text) { SiretNumber.parse($0) } }
+    func digits(_ value: [UInt8]?) -> String? { value.map { String(decoding: $0, as: UTF8.self) } }
+
+    func test_spaces_dots_dashes_and_labels_are_removed() {
+        for text in ["412 345 670 00019", "412.345.670.00019", "412-345-670-00019", "SIRET : 41234567000019", "N° 412 345 670 00019", "412\u{00A0}345\u{00A0}670\u{00A0}00019"] {
+            let parsed = parse(text)
+            XCTAssertEqual(digits(parsed.siret), "41234567000019", text)
+            XCTAssertEqual(parsed.siretQuality, .valid, text)
+        }
+    }
+
+    func test_lost_leading_zero_is_restored_only_when_the_checksum_passes() {
+        XCTAssertEqual(digits(parse("5781313100026").siret), "05781313100026")
+        XCTAssertEqual(parse("5781313100026").siretQuality, FieldQuality(.repaired, .leadingZerosRestored))
+        XCTAssertNil(parse("5781313100027").siret)
+        XCTAssertEqual(parse("5781313100027").siretQuality, FieldQuality(.invalid, .wrongLength))
+    }
+
+    func test_excel_scientific_notation_is_expanded_only_when_all_digits_are_there() {
+        let full = parse("4.1234567000019E+13")
+        XCTAssertEqual(digits(full.siret), "41234567000019")
+        XCTAssertEqual(full.siretQuality, FieldQuality(.repaired, .scientificNotationExpanded))
+        let french = parse("4,1234567000019E+13")
+        XCTAssertEqual(digits(french.siret), "41234567000019")
+        let truncated = parse("4.12345670E+13")
+        XCTAssertNil(truncated.siret, "never expanded to 41234567000000")
+        XCTAssertEqual(truncated.siretQuality, FieldQuality(.invalid, .scientificNotationTruncated))
+        XCTAssertEqual(digits(truncated.siren), "412345670", "the SIREN digits survived")
+    }
+
+    func test_float_suffix_is_removed() {
+        XCTAssertEqual(digits(parse("41234567000019.0").siret), "41234567000019")
+        XCTAssertEqual(parse("41234567000019.0").siretQuality, FieldQuality(.repaired, .floatSuffixRemoved))
+        XCTAssertEqual(digits(parse("41234567000019,0").siret), "41234567000019")
+    }
+
+    func test_siren_vat_and_rcs_in_the_siret_column_give_the_siren() {
+        let siren = parse("732 829 320")
+        XCTAssertNil(siren.siret)
+        XCTAssertEqual(siren.siretQuality, FieldQuality(.missing, .sirenOnly))
+        XCTAssertEqual(digits(siren.siren), "732829320")
+        XCTAssertEqual(digits(parse("FR44732829320").siren), "732829320")
+        XCTAssertEqual(parse("FR 44 732 829 320").sirenQuality, FieldQuality(.repaired, .sirenFromVAT))
+        XCTAssertEqual(digits(parse("RCS Paris B 443 121 975").siren), "443121975")
+        XCTAssertEqual(parse("RCS Paris B 443 121 975").sirenQuality, FieldQuality(.repaired, .sirenFromRCS))
+    }
+
+    func test_bad_checksum_and_placeholders_are_flagged_and_kept() {
+        let bad = parse("41234567000018")
+        XCTAssertNil(bad.siret)
+        XCTAssertEqual(bad.siretQuality, FieldQuality(.invalid, .badChecksum))
+        XCTAssertEqual(digits(bad.invalidDigits), "41234567000018")
+        XCTAssertEqual(parse("00000000000000").siretQuality, FieldQuality(.invalid, .placeholder), "all zeros passes Luhn")
+        XCTAssertEqual(parse("12345678901234").siretQuality, FieldQuality(.invalid, .placeholder))
+        XCTAssertEqual(parse("4123456700001").siretQuality.status, .invalid)
+        XCTAssertEqual(parse("ABC").siretQuality.status, .invalid)
+    }
+
+    func test_la_poste_exception() {
+        XCTAssertTrue(SiretNumber.isValidSiret(Array("35600000009075".utf8)))
+        XCTAssertTrue(SiretNumber.isValidSiret(Array("35600000049837".utf8)))
+        XCTAssertFalse(SiretNumber.isValidSiret(Array("35600000049838".utf8)))
+        XCTAssertTrue(SiretNumber.isValidSiret(Array("35600000000048".utf8)), "the head office passes Luhn")
+    }
+
+    func test_vat_number_key() {
+        XCTAssertEqual(SiretNumber.vatNumber(siren: Array("732829320".utf8)), "FR44732829320")
+        XCTAssertEqual(SiretNumber.vatNumber(siren: Array("443121975".utf8)), "FR46443121975")
+        XCTAssertEqual(SiretNumber.vatNumber(siren: Array("404833048".utf8)), "FR83404833048")
+        XCTAssertNil(SiretNumber.vatNumber(siren: Array("404833049".utf8)))
+    }
+
+    /// Every generated valid SIRET passes; every single-digit change fails (Luhn catches all
+    /// single-digit errors). La Poste's mod-5 rule is excluded: it cannot catch ±5 changes.
+    func test_property_valid_sirets_pass_and_every_single_digit_change_fails() {
+        var rng = SystemRandomNumberGenerator()
+        func withCheckDigit(_ body: [UInt8]) -> [UInt8] {
+            for d in 0...9 where SiretNumber.luhn(body + [UInt8(0x30 + d)]) { return body + [UInt8(0x30 + d)] }
+            fatalError()
+        }
+        var checked = 0
+        for _ in 0..<500 {
+            let siren = withCheckDigit((0..<8).map { _ in UInt8(0x30 + Int.random(in: 0...9, using: &rng)) })
+            if siren.starts(with: SiretNumber.laPosteSiren) || siren.allSatisfy({ $0 == siren[0] }) { continue }
+            let siret = withCheckDigit(siren + (0..<4).map { _ in UInt8(0x30 + Int.random(in: 0...9, using: &rng)) })
+            XCTAssertTrue(SiretNumber.isValidSiret(siret), String(decoding: siret, as: UTF8.self))
+            for position in 0..<14 {
+                for digit in 0...9 where UInt8(0x30 + digit) != siret[position] {
+                    var changed = siret
+                    changed[position] = UInt8(0x30 + digit)
+                    XCTAssertFalse(SiretNumber.isValidSiret(changed), "\(String(decoding: changed, as: UTF8.self)) passed")
+                    checked += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 50_000)
+    }
+}
+
+final class NafTests: XCTestCase {
+    let naf = repositoryReference.naf
+
+    func normalize(_ text: String) -> NafResult { bytes(text) { naf.normalize($0) } }
+
+    func test_reference_table_has_the_732_subclasses() {
+        XCTAssertEqual(naf.subclassCount, 732)
+    }
+
+    func test_wild_forms_become_canonical() {
+        for text in ["6201Z", "6201z", "62.01Z", "62 01 z", "62-01Z", "62.01 Z", " 62.01.Z "] {
+            XCTAssertEqual(normalize(text).code, "62.01Z", text)
+            XCTAssertEqual(normalize(text).quality, .valid, text)
+        }
+        let result = normalize("6201Z")
+        XCTAssertEqual(result.section, "J")
+        XCTAssertEqual(result.label, "Programmation informatique")
+    }
+
+    func test_class_without_letter_is_completed_only_when_unique() {
+        XCTAssertEqual(normalize("62.01").code, "62.01Z")
+        XCTAssertEqual(normalize("62.01").quality, FieldQuality(.repaired, .classCompleted))
+        XCTAssertEqual(normalize("62.02").quality, FieldQuality(.invalid, .ambiguousClass), "62.02A or 62.02B")
+        XCTAssertEqual(normalize("62.02").section, "J", "still usable for segmentation")
+    }
+
+    func test_excel_damage_is_repaired_when_the_result_exists() {
+        XCTAssertEqual(normalize("1.11Z").code, "01.11Z")
+        XCTAssertEqual(normalize("1.11Z").quality, FieldQuality(.repaired, .leadingZerosRestored))
+        // "62.1" was "62.10" (Excel dropped the trailing zero): class 62.10 does not exist.
+        XCTAssertEqual(normalize("62.1").quality.status, .invalid)
+        XCTAssertEqual(normalize("10.1").code, "10.10Z".count == 6 ? normalize("10.1").code : nil)
+    }
+
+    func test_old_ape_codes_are_mapped_when_unambiguous() {
+        XCTAssertEqual(normalize("72.1Z").code, "62.02A")
+        XCTAssertEqual(normalize("72.1Z").quality, FieldQuality(.repaired, .rev1Mapped))
+        XCTAssertEqual(normalize("74.1A").code, "69.10Z")
+        XCTAssertEqual(normalize("01.1A").quality, FieldQuality(.invalid, .rev1Ambiguous))
+    }
+
+    func test_naf2025_division_section_and_unknown_codes() {
+        XCTAssertEqual(normalize("62.10Y").quality, FieldQuality(.valid, .naf2025))
+        XCTAssertEqual(normalize("62").quality, FieldQuality(.invalid, .divisionOnly))
+        XCTAssertEqual(normalize("62").section, "J")
+        XCTAssertEqual(normalize("J").quality, FieldQuality(.invalid, .sectionOnly))
+        XCTAssertEqual(normalize("00.00Z").quality, FieldQuality(.invalid, .unknownCode))
+        XCTAssertEqual(normalize("99.99Z").quality, FieldQuality(.invalid, .unknownCode))
+        XCTAssertEqual(normalize("").quality, .missing)
+    }
+}
+
+final class EmailTests: XCTestCase {
+    func normalize(_ text: String) -> EmailResult { bytes(text) { EmailAddress.normalize($0, lists: repositoryReference.email) } }
+    func text(_ value: [UInt8]?) -> String? { value.map { String(decoding: $0, as: UTF8.self) } }
+
+    func test_trimmed_lower_cased_with_domain() {
+        let result = normalize("  JP.Dupre@Boulangerie-Lefevre.FR ")
+        XCTAssertEqual(text(result.address), "jp.dupre@boulangerie-lefevre.fr")
+        XCTAssertEqual(text(result.domain), "boulangerie-lefevre.fr")
+        XCTAssertEqual(result.quality, .valid)
+        XCTAssertEqual(text(normalize("mailto:<a@b.fr>").address), "a@b.fr")
+    }
+
+    func test_syntax_errors() {
+        for bad in ["jean.dupont", "a@b", "jean..dupont@x.fr", "@x.fr", "a@-x.fr", "a b@x.fr@y", "jean@x.f"] {
+            XCTAssertEqual(normalize(bad).quality, FieldQuality(.invalid, .badSyntax), bad)
+        }
+    }
+
+    func test_free_mail_disposable_and_role_accounts_are_flagged() {
+        XCTAssertEqual(normalize("camille@gmail.com").quality, FieldQuality(.valid, .freeMail))
+        XCTAssertEqual(normalize("camille@orange.fr").quality, FieldQuality(.valid, .freeMail))
+        XCTAssertEqual(normalize("x@yopmail.com").quality, FieldQuality(.valid, .disposable))
+        XCTAssertEqual(normalize("contact@acme.fr").quality, FieldQuality(.valid, .roleAccount))
+        XCTAssertEqual(normalize("commercial@acme.fr").quality, FieldQuality(.valid, .roleAccount))
+        XCTAssertEqual(normalize("laposte@laposte.fr").quality, .valid, "laposte.fr is corporate")
+    }
+
+    func test_domain_typos_are_flagged_with_a_suggestion() {
+        XCTAssertEqual(normalize("jean@gmial.com").quality, FieldQuality(.invalid, .domainTypo))
+        XCTAssertEqual(text(normalize("jean@gmial.com").suggestion), "jean@gmail.com")
+        XCTAssertEqual(text(normalize("jean@hotmial.fr").suggestion), "jean@hotmail.fr")
+        XCTAssertEqual(text(normalize("jean@orange.fe").suggestion), "jean@orange.fr")
+        XCTAssertEqual(text(normalize("jean@entreprise.con").suggestion), "jean@entreprise.com")
+        XCTAssertNil(normalize("jean@orange-business.com").suggestion)
+    }
+}
+
+final class PhoneTests: XCTestCase {
+    func fast(_ text: String) -> PhoneResult { bytes(text) { FrenchPhone.normalize($0, reference: nil) } }
+    /// The fast path as the pipeline runs it: with the reference for what it leaves aside.
+    func fastWithReference(_ text: String) -> PhoneResult { bytes(text) { FrenchPhone.normalize($0, reference: NeverCalled()) } }
+    func full(_ text: String) -> PhoneResult { bytes(text) { FrenchPhone.normalize($0, reference: LibPhoneNumber()) } }
+
+    func test_french_formats_become_e164() {
+        for text in ["01 42 68 53 00", "01.42.68.53.00", "01-42-68-53-00", "0142685300", "+33 1 42 68 53 00",
+                     "+33 (0)1 42 68 53 00", "+33(0)142685300", "+33 01 42 68 53 00", "0033 1 42 68 53 00",
+                     "00 33 1 42 68 53 00", "33142685300", "Tél : 01 42 68 53 00", "Tel. 01.42.68.53.00"] {
+            let result = fast(text)
+            XCTAssertEqual(result.e164, "+33142685300", text)
+            XCTAssertEqual(result.type, .fixed, text)
+            XCTAssertEqual(result.quality.status, .valid, text)
+        }
+    }
+
+    func test_types_and_overseas_codes() {
+        XCTAssertEqual(fast("06 12 34 56 78").type, .mobile)
+        XCTAssertEqual(fast("07 81 22 33 44").e164, "+33781223344")
+        XCTAssertEqual(fast("09 72 12 34 56").type, .voip)
+        XCTAssertEqual(fast("0590 12 34 56").e164, "+590590123456")
+        XCTAssertEqual(fast("0692 12 34 56").e164, "+262692123456")
+        XCTAssertEqual(fast("0692 12 34 56").type, .mobile)
+        XCTAssertEqual(fast("0269 61 23 45").e164, "+262269612345", "Mayotte uses +262")
+        XCTAssertEqual(fast("0696 12 34 56").e164, "+596696123456")
+        XCTAssertEqual(fast("0162 12 34 56").quality, FieldQuality(.valid, .telemarketing))
+    }
+
+    func test_excel_lost_zero_extensions_and_two_numbers() {
+        XCTAssertEqual(fast("142685300").e164, "+33142685300")
+        XCTAssertEqual(fast("142685300").quality, FieldQuality(.repaired, .leadingZerosRestored))
+        let ext = fast("01 42 68 53 00 poste 123")
+        XCTAssertEqual(ext.e164, "+33142685300")
+        XCTAssertEqual(ext.fileExtension, "123")
+        XCTAssertEqual(fast("01 42 68 53 00 ext. 12").fileExtension, "12")
+        let two = fast("01 42 68 53 00 / 06 12 34 56 78")
+        XCTAssertEqual(two.e164, "+33142685300")
+        XCTAssertEqual(two.second.map { String(decoding: $0, as: UTF8.self) }, " 06 12 34 56 78")
+        XCTAssertEqual(two.quality, FieldQuality(.valid, .secondNumberSplit))
+    }
+
+    func test_short_numbers_and_placeholders_are_rejected() {
+        for text in ["15", "112", "3631"] { XCTAssertEqual(fast(text).quality, FieldQuality(.invalid, .shortNumber), text) }
+        for text in ["0000000000", "0123456789", "0606060606", "01 01 01 01 01"] {
+            XCTAssertEqual(fast(text).quality, FieldQuality(.invalid, .placeholder), text)
+        }
+        XCTAssertEqual(fast("01 42 68 53").quality.status, .invalid)
+        XCTAssertEqual(fast("n/a").quality.status, .invalid)
+    }
+
+    func test_foreign_numbers_go_to_libphonenumber() {
+        let uk = full("+44 20 7946 0958")
+        XCTAssertEqual(uk.e164, "+442079460958")
+        XCTAssertEqual(uk.quality, FieldQuality(.valid, .foreign))
+        XCTAssertTrue(uk.delegated)
+        XCTAssertEqual(full("0032 2 555 12 12").e164, "+3225551212")
+        XCTAssertEqual(fast("+44 20 7946 0958").quality, FieldQuality(.invalid, .foreign), "without the reference it is flagged, not guessed")
+    }
+
+    /// The fast path must agree with libphonenumber on every number it answers by itself.
+    func test_differential_fast_path_agrees_with_libphonenumber() {
+        let lib = LibPhoneNumber()
+        var rng = SplitMixRNG(seed: 2026)
+        let prefixes = ["01", "02", "03", "04", "05", "06", "07", "09", "0162", "0262", "0269", "0590", "0594",
+                        "0596", "0639", "0690", "0692", "0694", "0696", "0697", "0698", "0699", "073", "078", "0948"]
+        func grouped(_ number: String, _ separator: String) -> String {
+            let chars = Array(number)
+            return stride(from: 0, to: 10, by: 2).map { String(chars[$0..<($0 + 2)]) }.joined(separator: separator)
+        }
+        let formats: [(String) -> String] = [
+            { $0 }, { "+33" + $0.dropFirst() }, { "0033 " + $0.dropFirst() },
+            { grouped($0, " ") }, { grouped($0, ".") },
+        ]
+        var compared = 0, fastAnswers = 0, metropolitan = 0
+        var disagreements: [String] = []
+        for _ in 0..<20_000 {
+            let prefix = prefixes[Int(rng.next() % UInt64(prefixes.count))]
+            var number = prefix
+            while number.count < 10 { number += String(rng.next() % 10) }
+            let text = formats[Int(rng.next() % UInt64(formats.count))](number)
+            let result = fastWithReference(text)
+            let isMetropolitan = FrenchPhone.overseasRegion(String(number.prefix(4))) == nil
+            if isMetropolitan { metropolitan += 1 }
+            if result.delegated || result.quality.reason == .placeholder { continue }
+            if isMetropolitan { fastAnswers += 1 }
+            // A national overseas number ("0590…") is parsed in its territory, as the fast path reads it.
+            let region = text.hasPrefix("0") ? (FrenchPhone.overseasRegion(String(number.prefix(4))) ?? "FR") : "FR"
+            let reference = lib.parse(text, defaultRegion: region)
+            compared += 1
+            if result.quality.status == .invalid {
+                if reference != nil { disagreements.append("\(text): fast invalid, libphonenumber \(reference!.e164)") }
+                continue
+            }
+            guard let reference else { disagreements.append("\(text): fast \(result.e164 ?? "-"), libphonenumber invalid"); continue }
+            if reference.e164 != result.e164 || reference.type != result.type {
+                disagreements.append("\(text): fast \(result.e164 ?? "-") \(result.type), libphonenumber \(reference.e164) \(reference.type)")
+            }
+        }
+        XCTAssertGreaterThan(Double(fastAnswers), 0.95 * Double(metropolitan), "the fast path answers metropolitan numbers itself")
+        XCTAssertEqual(disagreements.count, 0, "\(disagreements.count) of \(compared): \(disagreements.prefix(10))")
+    }
+}
+
+/// A reference that records nothing: numbers sent to it are "delegated" and not compared.
+struct NeverCalled: PhoneReference {
+    func parse(_ text: String, defaultRegion: String) -> (e164: String, type: PhoneType)? { nil }
+}
+
+/// Deterministic random numbers for generated test sets.
+struct SplitMixRNG {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
