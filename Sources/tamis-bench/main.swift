@@ -72,6 +72,7 @@ func measure(_ name: String, rows: Int, bytes: Int, repeat times: Int = 3, _ bod
 
 var rows = 1_000_000
 var jsonPath: String?
+var refdata = "data/refdata"
 var keepDirectory: String?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
@@ -79,6 +80,7 @@ while let argument = arguments.next() {
     case "--rows": rows = Int(arguments.next() ?? "") ?? rows
     case "--json": jsonPath = arguments.next()
     case "--keep": keepDirectory = arguments.next()
+    case "--refdata": refdata = arguments.next() ?? refdata
     default:
         print("usage: tamis-bench [--rows N] [--json FILE] [--keep DIR]")
         exit(2)
@@ -161,10 +163,61 @@ results.append(try measure("csv ingest (records kept in memory)", rows: rows, by
     return sink.records.count
 })
 
+// Normalisation: the whole record, then each field on its own (one core).
+let kept = KeepingSink()
+_ = try CSVSourceReader.read(path: csvPath, displayName: "prospects.csv", sourceIndex: 0, fileIndex: 0,
+                             options: CSVReadOptions(idColumn: "Identifiant"), sink: kept, progress: { _, _ in })
+let reference = try ReferenceDataLoader.load(directory: refdata)
+let normalizer = RecordNormalizer(reference: reference, options: NormalizeOptions(vatNumber: true), phoneReference: LibPhoneNumber())
+results.append(measure("normalise: whole record", rows: rows, bytes: csvBytes) {
+    var n = 0
+    for record in kept.records {
+        let (value, _) = normalizer.normalize(record.raw)
+        if value.count > 0 { n += 1 }
+    }
+    return n
+})
+func fieldBenchmark(_ name: String, _ field: CanonicalField, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) {
+    results.append(measure("normalise: \(name)", rows: rows, bytes: 0) {
+        var n = 0
+        for record in kept.records where record.raw.withBytes(field.rawValue, body) || true { n += 1 }
+        return n
+    })
+}
+fieldBenchmark("siret", .siret) { SiretNumber.parse($0).siret != nil }
+fieldBenchmark("naf", .naf) { reference.naf.normalize($0).code != nil }
+fieldBenchmark("phone (fast path)", .phone) { FrenchPhone.normalize($0, reference: LibPhoneNumber()).e164 != nil }
+fieldBenchmark("email", .email) { !EmailAddress.normalize($0, lists: reference.email).domain.isEmpty }
+fieldBenchmark("last name casing", .lastName) { !PersonName.properCase($0).isEmpty }
+fieldBenchmark("accent folding (last name)", .lastName) { buffer in
+    var out: [UInt8] = []
+    AccentFolding.fold(buffer, into: &out)
+    return !out.isEmpty
+}
+fieldBenchmark("company name", .companyName) { !CompanyName.split($0, forms: reference.legalForms).name.isEmpty }
+results.append(measure("normalise: postal code + city", rows: rows, bytes: 0) {
+    var n = 0
+    for record in kept.records {
+        let result = record.raw.withBytes(CanonicalField.postalCode.rawValue) { code in
+            record.raw.withBytes(CanonicalField.city.rawValue) { reference.geography.normalize(postalCode: code, city: $0) }
+        }
+        if result.postalCode != nil || true { n += 1 }
+    }
+    return n
+})
+results.append(measure("libphonenumber (reference), 1/10 of the rows", rows: rows / 10, bytes: 0) {
+    let lib = LibPhoneNumber()
+    var n = 0
+    for record in kept.records.prefix(rows / 10) {
+        if let phone = record.rawValue(.phone), lib.parse(phone, defaultRegion: "FR") != nil || true { n += 1 }
+    }
+    return n
+})
+
 print("")
-print("benchmark".padding(toLength: 38, withPad: " ", startingAt: 0) + "     rows      MB     s     MB/s    records/s  peak MB")
+print("benchmark".padding(toLength: 44, withPad: " ", startingAt: 0) + "     rows      MB     s     MB/s    records/s  peak MB")
 for r in results {
-    print(r.name.padding(toLength: 38, withPad: " ", startingAt: 0)
+    print(r.name.padding(toLength: 44, withPad: " ", startingAt: 0)
           + String(format: "%9d %7.1f %5.2f %8.1f %12.0f %8.0f", r.rows, Double(r.bytes) / 1e6, r.seconds,
                    r.megabytesPerSecond, r.recordsPerSecond, r.peakMemoryMB))
 }

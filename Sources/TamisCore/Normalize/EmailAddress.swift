@@ -13,13 +13,17 @@ public struct EmailLists: Sendable {
         "reception", "mairie", "devis", "commandes", "sav", "postmaster", "abuse", "team", "equipe",
     ])
     /// Well-known domains: an address one typo away from one of these is flagged.
-    public var wellKnown: [[UInt8]] = [
+    public let wellKnown: [[UInt8]] = [
         "gmail.com", "hotmail.fr", "hotmail.com", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "laposte.net",
         "yahoo.fr", "yahoo.com", "outlook.fr", "outlook.com", "live.fr", "icloud.com", "neuf.fr", "bbox.fr",
         "gmx.fr", "aol.com", "msn.com", "club-internet.fr", "numericable.fr", "protonmail.com",
     ].map { Array($0.utf8) }
+    /// Letter counts of `wellKnown`, precomputed.
+    public private(set) var wellKnownHistograms: [[UInt8]] = []
 
-    public init() {}
+    public init() {
+        wellKnownHistograms = wellKnown.map(EmailAddress.letterHistogram)
+    }
 }
 
 /// The result of normalising an e-mail cell.
@@ -70,17 +74,23 @@ public enum EmailAddress {
         }
     }
 
+    /// ASCII characters allowed in a local part (RFC 5322 atext and the dot).
+    static let allowedLocal: [Bool] = {
+        var table = [Bool](repeating: false, count: 128)
+        for b in "abcdefghijklmnopqrstuvwxyz0123456789.!#$%&'*+/=?^_`{|}~-".utf8 { table[Int(b)] = true }
+        return table
+    }()
+
     /// One `@`, a local part of allowed characters (≤ 64), a domain of letter/digit/hyphen
     /// labels with a TLD of at least two letters; no empty label, no leading/trailing dot.
     static func isValidSyntax(_ address: [UInt8], at: Int) -> Bool {
         let local = address[..<at], domain = address[(at + 1)...]
         guard !local.isEmpty, local.count <= 64, domain.count >= 4, domain.count <= 253 else { return false }
         guard local.first != 0x2E, local.last != 0x2E, !local.contains(0x40) else { return false }
-        let allowedLocal = Set("abcdefghijklmnopqrstuvwxyz0123456789.!#$%&'*+/=?^_`{|}~-".utf8)
         var previous: UInt8 = 0
         for b in local {
             if b >= 0x80 { continue }  // internationalised local parts are allowed
-            if !allowedLocal.contains(b) || (b == 0x2E && previous == 0x2E) { return false }
+            if !allowedLocal[Int(b)] || (b == 0x2E && previous == 0x2E) { return false }
             previous = b
         }
         let labels = domain.split(separator: 0x2E, omittingEmptySubsequences: false)
@@ -97,8 +107,13 @@ public enum EmailAddress {
     static func suggestion(for domain: [UInt8], lists: EmailLists) -> [UInt8]? {
         if lists.wellKnown.contains(domain) { return nil }
         var best: (distance: Int, domain: [UInt8])?
-        for known in lists.wellKnown where abs(known.count - domain.count) <= 2 {
+        let histogram = letterHistogram(domain)
+        for (k, known) in lists.wellKnown.enumerated() where abs(known.count - domain.count) <= 2 {
             let limit = known.count >= 10 ? 2 : 1
+            // Each edit changes the letter counts by at most 2: a cheap bound before the DP.
+            var difference = 0
+            for i in 0..<27 { difference += abs(Int(histogram[i]) - Int(lists.wellKnownHistograms[k][i])) }
+            if difference > 2 * limit { continue }
             let d = damerau(domain, known, limit: limit)
             if d <= limit, d < (best?.distance ?? .max) { best = (d, known) }
         }
@@ -111,6 +126,15 @@ public enum EmailAddress {
             }
         }
         return nil
+    }
+
+    static func letterHistogram(_ text: [UInt8]) -> [UInt8] {
+        var counts = [UInt8](repeating: 0, count: 27)
+        for b in text {
+            let index = b >= 0x61 && b <= 0x7A ? Int(b - 0x61) : 26
+            counts[index] &+= 1
+        }
+        return counts
     }
 
     /// Optimal-string-alignment distance, stopping early above `limit`.

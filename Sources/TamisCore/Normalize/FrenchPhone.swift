@@ -24,21 +24,23 @@ public struct PhoneResult: Equatable {
 /// RULES.md): E.164 and type in well under a microsecond, no allocation but the result.
 /// Anything outside the ranges it is sure of goes to the `PhoneReference` (libphonenumber).
 public enum FrenchPhone {
-    static let telemarketing: Set<String> = ["0162", "0163", "0270", "0271", "0377", "0378", "0424", "0425",
-                                             "0568", "0569", "0948", "0949"]
+    /// ARCEP telemarketing prefixes (0162, 0163, 0270…), as 4-digit integers.
+    static let telemarketing: Set<Int> = [162, 163, 270, 271, 377, 378, 424, 425, 568, 569, 948, 949]
 
     public static func normalize(_ raw: UnsafeBufferPointer<UInt8>, reference: PhoneReference?) -> PhoneResult {
         var text = Array(Bytes.trimmed(raw))
         guard !text.isEmpty else { return PhoneResult(e164: nil, type: .unknown, quality: .missing) }
+        // Most cells hold only digits, spaces, dots, dashes, + and (0): skip the searches then.
+        let plain = text.allSatisfy { Bytes.isDigit($0) || $0 == 0x20 || $0 == 0x2E || $0 == 0x2D || $0 == 0x2B || $0 == 0x28 || $0 == 0x29 }
         // Two numbers in one cell: keep the first, hand back the second.
         var second: [UInt8]?
-        if let split = splitPoint(text) {
+        if !plain || text.count > 20, let split = splitPoint(text) {
             second = Array(text[split.1...])
             text = Array(text[..<split.0])
         }
         // Extension: "poste 123", "p.123", "ext. 12", "x12", "#12".
         var fileExtension: String?
-        if let (start, digits) = extensionStart(text) {
+        if !plain, let (start, digits) = extensionStart(text) {
             fileExtension = String(decoding: digits, as: UTF8.self)
             text = Array(text[..<start])
         }
@@ -98,7 +100,7 @@ public enum FrenchPhone {
         }
         if isPlaceholder(national) { return invalid(text, .placeholder, fileExtension, second) }
         let prefix2 = national[1]
-        let prefix4 = String(decoding: national.prefix(4), as: UTF8.self)
+        let prefix4 = Int(national[1] - 0x30) * 100 + Int(national[2] - 0x30) * 10 + Int(national[3] - 0x30)
         // Written with +33 but in an overseas block: numbering plans disagree on these, so
         // the reference decides (a national "0590…" is Guadeloupe, a "+33 590…" may not be).
         if explicitFrance && overseasCode(prefix4) != nil {
@@ -150,23 +152,30 @@ public enum FrenchPhone {
 
     /// The libphonenumber region of an overseas national prefix (for the reference).
     public static func overseasRegion(_ prefix4: String) -> String? {
-        switch prefix4 {
-        case "0262", "0263", "0692", "0693": return "RE"
-        case "0269", "0639": return "YT"
-        case "0590", "0690", "0691": return "GP"
-        case "0594", "0694": return "GF"
-        case "0596", "0696", "0697": return "MQ"
+        let digits = Array(prefix4.utf8)
+        guard digits.count == 4, digits.allSatisfy(Bytes.isDigit) else { return nil }
+        return overseasRegion(Int(digits[1] - 0x30) * 100 + Int(digits[2] - 0x30) * 10 + Int(digits[3] - 0x30))
+    }
+
+    /// The same for a prefix given as an integer (0590 → 590).
+    static func overseasRegion(_ prefix: Int) -> String? {
+        switch prefix {
+        case 262, 263, 692, 693: return "RE"
+        case 269, 639: return "YT"
+        case 590, 690, 691: return "GP"
+        case 594, 694: return "GF"
+        case 596, 696, 697: return "MQ"
         default: return nil
         }
     }
 
     /// E.164 country code of the overseas blocks that keep a 0-prefixed national form.
-    static func overseasCode(_ prefix4: String) -> String? {
-        switch prefix4 {
-        case "0262", "0263", "0269", "0692", "0693", "0639": return "262"
-        case "0590", "0690", "0691": return "590"
-        case "0594", "0694": return "594"
-        case "0596", "0696", "0697": return "596"
+    static func overseasCode(_ prefix: Int) -> String? {
+        switch prefix {
+        case 262, 263, 269, 692, 693, 639: return "262"
+        case 590, 690, 691: return "590"
+        case 594, 694: return "594"
+        case 596, 696, 697: return "596"
         default: return nil
         }
     }

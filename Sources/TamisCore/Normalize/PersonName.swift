@@ -117,6 +117,9 @@ public enum PersonName {
 public struct LegalForms: Sendable {
     /// Folded token sequences ("s a r l", "sarl") → abbreviation, longest first.
     var forms: [(tokens: [String], abbreviation: String)] = []
+    /// Forms indexed by their last and first token, so a name is checked against a handful.
+    var byLastToken: [String: [Int]] = [:]
+    var byFirstToken: [String: [Int]] = [:]
 
     public init() {}
 
@@ -129,6 +132,12 @@ public struct LegalForms: Sendable {
             if tokens.count > 1 && joined.count <= 5 { forms.append(([joined], abbreviation)) }
         }
         forms.sort { $0.tokens.count != $1.tokens.count ? $0.tokens.count > $1.tokens.count : $0.tokens.joined().count > $1.tokens.joined().count }
+        byLastToken = [:]
+        byFirstToken = [:]
+        for (index, form) in forms.enumerated() {
+            byLastToken[form.tokens.last!, default: []].append(index)
+            byFirstToken[form.tokens.first!, default: []].append(index)
+        }
     }
 }
 
@@ -141,33 +150,40 @@ public enum CompanyName {
         let text = String(decoding: Bytes.trimmed(raw), as: UTF8.self)
         // Tokens with their original text, split on spaces and parentheses; "au capital de …"
         // and "RCS …" mentions end the name.
-        var tokens: [(original: Substring, key: String)] = []
-        for piece in text.split(whereSeparator: { $0 == " " || $0 == "(" || $0 == ")" || $0 == "," }) {
-            // "S.A.R.L." folds to "s a r l": compare it as "sarl".
-            let key = String(AccentFolding.key(String(piece)).filter { $0 != " " })
-            if key == "capital" || key == "rcs" {
-                if tokens.last?.key == "au" { tokens.removeLast() }
-                break
-            }
-            tokens.append((piece, key))
+        var pieces = text.split(whereSeparator: { $0 == " " || $0 == "(" || $0 == ")" || $0 == "," })
+        // "S.A.R.L." folds to "s a r l": compare it as "sarl".
+        func key(_ piece: Substring) -> String { String(AccentFolding.key(String(piece)).filter { $0 != " " }) }
+        if let stop = pieces.firstIndex(where: { $0.count <= 8 && ["capital", "rcs"].contains(key($0)) }) {
+            var end = stop
+            if end > 0 && key(pieces[end - 1]) == "au" { end -= 1 }
+            pieces.removeSubrange(end...)
+        }
+        // Only the first and last few tokens can be a legal form: fold only those.
+        let edge = 4
+        var tokens: [(original: Substring, key: String)] = pieces.enumerated().map { index, piece in
+            (piece, index < edge || index >= pieces.count - edge ? key(piece) : "")
         }
         var legalForm: String?
-        for (formTokens, abbreviation) in forms.forms {
-            let n = formTokens.count
-            guard tokens.count > n else { continue }  // never strip the whole name
-            // Before or after the name.
-            let keys = tokens.map(\.key)
-            let expandedKeys = keys.flatMap { $0.split(separator: " ").map(String.init) }
-            _ = expandedKeys
-            if Array(keys.suffix(n)) == formTokens {
-                tokens.removeLast(n)
-                legalForm = abbreviation
-                break
+        let keys = tokens.map(\.key)
+        // After the name ("Dupont SARL"), then before it ("SAS Dupont"); never the whole name.
+        if let last = keys.last {
+            for index in forms.byLastToken[last] ?? [] {
+                let (formTokens, abbreviation) = forms.forms[index]
+                if keys.count > formTokens.count, Array(keys.suffix(formTokens.count)) == formTokens {
+                    tokens.removeLast(formTokens.count)
+                    legalForm = abbreviation
+                    break
+                }
             }
-            if Array(keys.prefix(n)) == formTokens {
-                tokens.removeFirst(n)
-                legalForm = abbreviation
-                break
+        }
+        if legalForm == nil, let first = keys.first {
+            for index in forms.byFirstToken[first] ?? [] {
+                let (formTokens, abbreviation) = forms.forms[index]
+                if keys.count > formTokens.count, Array(keys.prefix(formTokens.count)) == formTokens {
+                    tokens.removeFirst(formTokens.count)
+                    legalForm = abbreviation
+                    break
+                }
             }
         }
         var name = tokens.map { String($0.original) }.joined(separator: " ")

@@ -138,6 +138,11 @@ extension GeographyTable {
         var words: [String] = []
         for token in text.split(separator: " ", omittingEmptySubsequences: true) {
             let bare = token.trimmingCharacters(in: ",")
+            // Street-type variants are short words: numbers and long words are left as they are.
+            guard bare.utf8.count <= 12, let first = bare.utf8.first, !Bytes.isDigit(first) else {
+                words.append(String(token))
+                continue
+            }
             let key = AccentFolding.key(String(bare))
             if let canonical = streetTypes[key] {
                 let keptAbbreviation = ["bp", "cs", "tsa", "zi", "za", "zac", "zone industrielle", "zone artisanale",
