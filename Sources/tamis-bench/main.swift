@@ -177,6 +177,12 @@ results.append(measure("normalise: whole record", rows: rows, bytes: csvBytes) {
     }
     return n
 })
+results.append(try measure("normalise: stage, all cores", rows: rows, bytes: csvBytes, repeat: 1) {
+    var state = RunState(sources: [SourceInfo(name: "bench", trust: 5)])
+    for record in kept.records { state.append(record) }
+    _ = try NormalizeStage(normalizer: normalizer).run(&state, progress: SilentProgress())
+    return state.records.count
+})
 func fieldBenchmark(_ name: String, _ field: CanonicalField, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) {
     results.append(measure("normalise: \(name)", rows: rows, bytes: 0) {
         var n = 0

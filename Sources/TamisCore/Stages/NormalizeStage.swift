@@ -14,20 +14,33 @@ public struct NormalizeStage: PipelineStage {
         progress.begin(stage: name, total: state.records.count)
         var counts = Array(repeating: FieldQualityCounts(), count: state.sources.count)
         var changed = 0
-        for i in state.records.indices {
-            let raw = state.records[i].raw
-            if let normalizer {
-                let (value, quality) = normalizer.normalize(raw)
-                state.records[i].value = value
-                state.records[i].quality = quality
+        if let normalizer {
+            // Records are independent: normalise chunks on every core, then count in order.
+            let chunk = 4096
+            let chunks = (state.records.count + chunk - 1) / chunk
+            state.records.withUnsafeMutableBufferPointer { records in
+                let shared = SharedBuffer(records)
+                ParallelLoop.run(chunks) { c in
+                    for i in (c * chunk)..<min((c + 1) * chunk, shared.buffer.count) {
+                        let (value, quality) = normalizer.normalize(shared.buffer[i].raw)
+                        shared.buffer[i].value = value
+                        shared.buffer[i].quality = quality
+                    }
+                }
+            }
+            for i in state.records.indices {
+                let quality = state.records[i].quality
                 counts[state.records[i].origin.sourceIndex].add(quality)
                 if quality.contains(where: { $0.status == .repaired || $0.status == .invalid }) { changed += 1 }
-            } else {
-                let normalized = NormalizeStage.normalize(raw)
-                if normalized != raw { changed += 1 }
-                state.records[i].value = normalized
             }
-            if i & 0x3FFF == 0 { progress.advance(to: i) }
+            progress.advance(to: state.records.count)
+        } else {
+            for i in state.records.indices {
+                let normalized = NormalizeStage.normalize(state.records[i].raw)
+                if normalized != state.records[i].raw { changed += 1 }
+                state.records[i].value = normalized
+                if i & 0x3FFF == 0 { progress.advance(to: i) }
+            }
         }
         state.fieldQuality = counts
         progress.end()

@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs `body(0..<count)` on all cores with plain POSIX threads (the core stays free of
+/// Foundation and Dispatch). Each index runs exactly once; the call returns when all are done.
+public enum ParallelLoop {
+    public static var threadCount: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    public static func run(_ count: Int, _ body: @escaping (Int) -> Void) {
+        let threads = min(threadCount, count)
+        if threads <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        final class Work: @unchecked Sendable {
+            let count: Int
+            let body: (Int) -> Void
+            var next = 0
+            var mutex = pthread_mutex_t()
+            init(count: Int, body: @escaping (Int) -> Void) {
+                self.count = count
+                self.body = body
+                pthread_mutex_init(&mutex, nil)
+            }
+            deinit { pthread_mutex_destroy(&mutex) }
+            func take() -> Int? {
+                pthread_mutex_lock(&mutex)
+                defer { pthread_mutex_unlock(&mutex) }
+                guard next < count else { return nil }
+                next += 1
+                return next - 1
+            }
+        }
+        let work = Work(count: count, body: body)
+        var ids: [pthread_t] = []
+        for _ in 1..<threads {
+            var id = pthread_t()
+            let context = Unmanaged.passRetained(work).toOpaque()
+            pthread_create(&id, nil, { context in
+                let work = Unmanaged<Work>.fromOpaque(context!).takeRetainedValue()
+                while let i = work.take() { work.body(i) }
+                return nil
+            }, context)
+            ids.append(id)
+        }
+        while let i = work.take() { body(i) }
+        for id in ids { pthread_join(id, nil) }
+    }
+}
+
+/// A buffer shared by parallel workers that write disjoint indices.
+public struct SharedBuffer<Element>: @unchecked Sendable {
+    public let buffer: UnsafeMutableBufferPointer<Element>
+    public init(_ buffer: UnsafeMutableBufferPointer<Element>) { self.buffer = buffer }
+}
