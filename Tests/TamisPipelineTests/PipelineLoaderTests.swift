@@ -120,6 +120,54 @@ final class PipelineLoaderTests: XCTestCase {
         XCTAssertEqual(definition.segments[0].conditions.map(\.op), [.prefix, .present])
     }
 
+    func test_exclusion_settings_are_read_and_checked() throws {
+        let dir = try temporaryDirectory(self)
+        try Data("a;b\n".utf8).write(to: dir.appendingPathComponent("in.csv"))
+        try Data("Société;SIREN\n".utf8).write(to: dir.appendingPathComponent("rivals.csv"))
+        let yaml = referenceDataLine + """
+            sources: [{ path: in.csv }]
+            reference_lists: { rivals: rivals.csv }
+            stages:
+              exclude:
+                rule_sets: [students]
+                company_lists: { rivals: competitor }
+                suppression: [rivals]
+                retention: { months: 36, as_of: 2026-11-22 }
+            """
+        let definition = try PipelineLoader.load(yaml: yaml, file: dir.appendingPathComponent("p.yml").path)
+        XCTAssertEqual(definition.exclusion.ruleSets, [.students], "uncontactable is off when not listed")
+        XCTAssertEqual(definition.exclusion.companyLists.map(\.reason), ["competitor"])
+        XCTAssertEqual(definition.exclusion.suppressionLists, ["rivals"])
+        XCTAssertEqual(definition.exclusion.retentionMonths, 36)
+        XCTAssertEqual(definition.exclusion.asOf, SimpleDate(year: 2026, month: 11, day: 22))
+        XCTAssertEqual(PipelineLoaderTests.defaults.exclusion.ruleSets, [.students, .test_entries, .uncontactable])
+    }
+
+    static var defaults: PipelineDefinition {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tamis-defaults-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try! Data("a;b\n".utf8).write(to: dir.appendingPathComponent("in.csv"))
+        return try! PipelineLoader.load(yaml: referenceDataLine + "sources: [{ path: in.csv }]\n", file: dir.appendingPathComponent("p.yml").path)
+    }
+
+    func test_unknown_rule_sets_and_lists_are_located_errors() throws {
+        let found = try issues("""
+            sources: [{ path: in.csv }]
+            stages:
+              exclude:
+                rule_sets: [students, robots]
+                company_lists: { rivals: competitor }
+                suppression: [optout]
+                retention: { field: captured_at }
+            """)
+        let messages = found.map(\.message)
+        XCTAssertTrue(messages.contains("unknown rule set 'robots'"), "\(messages)")
+        XCTAssertTrue(messages.contains("no reference list named 'rivals'"), "\(messages)")
+        XCTAssertTrue(messages.contains("no reference list named 'optout'"), "\(messages)")
+        XCTAssertTrue(messages.contains { $0.contains("retention needs 'months'") }, "\(messages)")
+        XCTAssertTrue(found.allSatisfy { $0.line != nil })
+    }
+
     func test_condition_with_two_operators_is_refused() throws {
         let found = try issues("""
             sources: [{ path: in.csv }]

@@ -89,22 +89,39 @@ final class SamplePipelineTests: XCTestCase {
         XCTAssertEqual(marc["website"], "olivier-btp.fr", "a field empty in the CRM is filled from the webinar")
     }
 
-    func test_exclusion_rules_from_the_pipeline_exclude_with_reason_and_rule() throws {
+    func test_exclusions_have_a_reason_and_rule_and_are_counted() throws {
         let (summary, _) = try runPipeline()
         let excluded = try readCSVRecords(out + "/excluded.csv")
         let byID = Dictionary(uniqueKeysWithValues: excluded.map { ($0["source_id"]!, $0) })
         XCTAssertEqual(byID["SL-0006"]?["reason"], "student")
-        XCTAssertEqual(byID["SL-0006"]?["rule"], "students-by-title")
+        XCTAssertEqual(byID["SL-0006"]?["rule"], "students")
         XCTAssertEqual(byID["SL-0007"]?["reason"], "test_entry")
+        XCTAssertEqual(byID["hs-1004"]?["reason"], "competitor", "matched by the competitor's web domain")
+        XCTAssertEqual(byID["CRM-88122"]?["reason"], "existing_customer", "matched by SIREN")
+        XCTAssertEqual(byID["CRM-88124"]?["reason"], "retention", "captured in 2021, over 36 months before as_of")
+        // Étienne Garçon's trade-show record has the opted-out phone; his CRM record has no
+        // phone but is the same person: both are suppressed.
+        XCTAssertEqual(byID["SL-0005"]?["reason"], "suppressed")
+        XCTAssertEqual(byID["CRM-88123"]?["reason"], "suppressed")
         XCTAssertEqual(summary.lineage.excluded, excluded.count)
+        let excludeCounts = try XCTUnwrap(summary.stages.first { $0.stage == "exclude" }?.details)
+        let suppressCounts = try XCTUnwrap(summary.stages.first { $0.stage == "suppress" }?.details)
+        XCTAssertEqual(excludeCounts.values.reduce(0, +) + (suppressCounts["suppressed_records"] ?? 0)
+                       - excluded.filter { $0["reason"] == "suppressed" && $0["rule"] != "suppression" }.count,
+                       excluded.count)
+        let base = try readCSVRecords(out + "/clean_base.csv")
+        XCTAssertFalse(base.contains { ($0["email"] ?? "").contains("garcon") }, "a suppressed person is never in the clean base")
     }
 
     func test_spreadsheet_formulas_from_an_input_are_neutralised_in_outputs() throws {
         _ = try runPipeline()
-        let text = try String(contentsOfFile: out + "/clean_base.csv", encoding: .utf8)
-        let lower = text.lowercased()
-        XCTAssertTrue(lower.contains("\"'=hyperlink("), "the formula is prefixed with a quote")
-        XCTAssertFalse(lower.contains(",=hyperlink") || lower.contains(",\"=hyperlink"))
+        var sawFormula = false
+        for name in try FileManager.default.contentsOfDirectory(atPath: out) where name.hasSuffix(".csv") {
+            let lower = try String(contentsOfFile: out + "/" + name, encoding: .utf8).lowercased()
+            if lower.contains("\"'=hyperlink(") { sawFormula = true }
+            XCTAssertFalse(lower.contains(",=hyperlink") || lower.contains(",\"=hyperlink"), "\(name) holds a live formula")
+        }
+        XCTAssertTrue(sawFormula, "the hostile cell is in an output, prefixed with a quote")
     }
 
     func test_sqlite_base_holds_golden_records_source_records_lineage_and_the_run() throws {
@@ -156,7 +173,7 @@ final class SamplePipelineTests: XCTestCase {
         let segmentCounts = try XCTUnwrap(summary.stages.first { $0.stage == "segment" }?.details)
         let rhone = try readCSVRecords(out + "/segment-rhone.csv")
         XCTAssertEqual(rhone.count, segmentCounts["rhone"])
-        XCTAssertTrue(rhone.allSatisfy { $0["postal_code"]!.hasPrefix("69") })
+        XCTAssertTrue(rhone.allSatisfy { $0["department"] == "69" && $0["postal_code"]!.hasPrefix("69") })
         XCTAssertGreaterThan(rhone.count, 0)
     }
 

@@ -14,6 +14,7 @@ public struct PipelineDefinition: Sendable {
     public var referenceData: String
     public var normalizeOptions: NormalizeOptions
     public var exclusionRules: [ExclusionRule]
+    public var exclusion: ExclusionSettings
     public var segments: [SegmentDefinition]
     public var outputs: OutputDefinition
 }
@@ -40,4 +41,24 @@ public struct OutputDefinition: Sendable {
     public var base: String
     /// Permissions of the files written (personal data: owner only by default).
     public var fileMode: UInt32
+}
+
+/// What the exclude stage switches on (pipeline `stages.exclude`).
+public struct ExclusionSettings: Sendable {
+    public enum RuleSet: String, Sendable, CaseIterable { case students, test_entries, uncontactable }
+
+    /// Built-in rule sets; by default all three (remove `uncontactable` to keep prospects with
+    /// neither a valid e-mail nor a valid phone).
+    public var ruleSets: [RuleSet] = RuleSet.allCases
+    /// Reference list name → reason code (`competitors: competitor`).
+    public var companyLists: [(list: String, reason: String)] = []
+    /// Reference list names of suppression (opt-out) lists.
+    public var suppressionLists: [String] = []
+    /// Retention: exclude records whose `field` date is older than `months`.
+    public var retentionMonths: Int?
+    public var retentionField: CanonicalField = .capturedAt
+    /// The date retention is computed from (default: the run's date).
+    public var asOf: SimpleDate?
+
+    public init() {}
 }

@@ -154,6 +154,7 @@ struct ConfigReader {
         var rules: [ExclusionRule] = []
         var segments: [SegmentDefinition] = []
         var normalizeOptions = NormalizeOptions()
+        var exclusion = ExclusionSettings()
         if let node = top["stages"]?.value {
             let stages = entries(node, context: "stages", allowed: ["normalise", "exclude", "deduplicate", "segment"])
             if let normalise = stages["normalise"]?.value {
@@ -162,8 +163,10 @@ struct ConfigReader {
                 if let flag = bool(options["fix_swapped_names"]?.value, "fix_swapped_names") { normalizeOptions.fixSwappedNames = flag }
             }
             if let exclude = stages["exclude"]?.value {
-                let options = entries(exclude, context: "stages.exclude", allowed: ["rules"])
+                let options = entries(exclude, context: "stages.exclude",
+                                      allowed: ["rules", "rule_sets", "company_lists", "suppression", "retention"])
                 if let list = options["rules"]?.value { rules = exclusionRules(list) }
+                exclusion = exclusionSettings(options, lists: lists)
             }
             if let segment = stages["segment"]?.value {
                 let options = entries(segment, context: "stages.segment", allowed: ["segments"])
@@ -182,7 +185,7 @@ struct ConfigReader {
         }
         return PipelineDefinition(name: name, file: file, sources: sources, referenceLists: lists,
                                   referenceData: referenceData, normalizeOptions: normalizeOptions,
-                                  exclusionRules: rules, segments: segments, outputs: outputs)
+                                  exclusionRules: rules, exclusion: exclusion, segments: segments, outputs: outputs)
     }
 
     mutating func source(_ node: Node) -> SourceDefinition? {
@@ -291,6 +294,53 @@ struct ConfigReader {
             result.append(FieldCondition(field: field, op: op, values: values))
         }
         return result
+    }
+
+    mutating func exclusionSettings(_ options: [String: (key: Node, value: Node)], lists: [String: String]) -> ExclusionSettings {
+        var settings = ExclusionSettings()
+        func knownList(_ name: String, _ node: Node) -> Bool {
+            if lists[name] != nil { return true }
+            issue(node, "no reference list named '\(name)'", hint: "declare it under reference_lists: (name: path to a CSV file)")
+            return false
+        }
+        if let node = options["rule_sets"]?.value {
+            settings.ruleSets = []
+            for name in strings(node, "rule_sets") {
+                if let set = ExclusionSettings.RuleSet(rawValue: name) { settings.ruleSets.append(set) }
+                else { issue(node, "unknown rule set '\(name)'", hint: "rule sets: " + ExclusionSettings.RuleSet.allCases.map(\.rawValue).joined(separator: ", ")) }
+            }
+        }
+        if let node = options["company_lists"]?.value {
+            if case .mapping(let mapping) = node {
+                for (key, value) in mapping {
+                    guard let name = key.string, let reason = string(value, "reason code") else { continue }
+                    if knownList(name, key) { settings.companyLists.append((name, reason)) }
+                }
+            } else {
+                issue(node, "company_lists must map a reference list to its reason code", hint: "competitors: competitor")
+            }
+        }
+        if let node = options["suppression"]?.value {
+            for name in strings(node, "suppression") where knownList(name, node) { settings.suppressionLists.append(name) }
+        }
+        if let node = options["retention"]?.value {
+            let retention = entries(node, context: "stages.exclude.retention", allowed: ["months", "field", "as_of"])
+            if let monthsNode = retention["months"]?.value, let text = string(monthsNode, "months") {
+                if let months = Int(text), months > 0 { settings.retentionMonths = months }
+                else { issue(monthsNode, "months must be a whole number of months (CNIL guidance: 36)") }
+            } else {
+                issue(node, "retention needs 'months' (CNIL guidance for B2B prospects: 36)")
+            }
+            if let fieldNode = retention["field"]?.value, let name = string(fieldNode, "field") {
+                if let field = CanonicalField(name: name) { settings.retentionField = field }
+                else { issue(fieldNode, "unknown field '\(name)'", hint: fieldHint(name)) }
+            }
+            if let dateNode = retention["as_of"]?.value, let text = string(dateNode, "as_of") {
+                if let date = SimpleDate(parsing: text) { settings.asOf = date }
+                else { issue(dateNode, "as_of must be a date such as 2026-11-22") }
+            }
+        }
+        return settings
     }
 
     mutating func exclusionRules(_ node: Node) -> [ExclusionRule] {

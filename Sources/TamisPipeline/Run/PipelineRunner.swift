@@ -84,10 +84,12 @@ public final class PipelineRunner {
         }
         let normalizer = RecordNormalizer(reference: reference, options: definition.normalizeOptions,
                                           phoneReference: phoneReference)
+        let (checks, suppression) = try exclusionChecks(normalizer: normalizer)
         let stages: [PipelineStage] = [
             NormalizeStage(normalizer: normalizer),
-            ExcludeStage(rules: definition.exclusionRules),
+            ExcludeStage(rules: definition.exclusionRules, checks: checks),
             DeduplicateStage(),
+            SuppressionStage(lists: suppression),
             SegmentStage(segments: definition.segments),
         ]
         for stage in stages {
@@ -194,6 +196,60 @@ public final class PipelineRunner {
             console.warn("… and \(state.rejected.count - 5) more rejected rows: see rejects.csv")
         }
         return (reports, problems, counts)
+    }
+
+    // MARK: - Exclusion
+
+    /// The checks the pipeline switched on, with their reference lists read and normalised.
+    private func exclusionChecks(normalizer: RecordNormalizer) throws -> ([any ExclusionCheck], [SuppressionList]) {
+        let settings = definition.exclusion
+        var checks: [any ExclusionCheck] = []
+        for (list, reason) in settings.companyLists {
+            checks.append(CompanyList(name: list, reasonCode: reason, entries: try referenceList(list, normalizer)))
+        }
+        for set in settings.ruleSets where set != .uncontactable {
+            switch set {
+            case .students: checks.append(StudentCheck())
+            case .test_entries: checks.append(TestEntryCheck())
+            case .uncontactable: break
+            }
+        }
+        if let months = settings.retentionMonths {
+            checks.append(RetentionCheck(field: settings.retentionField, months: months,
+                                         today: settings.asOf ?? PipelineRunner.today()))
+        }
+        // Last: a record excluded for a clearer reason keeps that reason.
+        if settings.ruleSets.contains(.uncontactable) { checks.append(UncontactableCheck()) }
+        let suppression = try settings.suppressionLists.map { SuppressionList(name: $0, entries: try referenceList($0, normalizer)) }
+        return (checks, suppression)
+    }
+
+    /// A reference list's rows, read like a source (headers detected) and normalised.
+    private func referenceList(_ name: String, _ normalizer: RecordNormalizer) throws -> [ProspectRecord] {
+        guard let path = definition.referenceLists[name] else { return [] }
+        final class Collector: RecordSink {
+            var records: [ProspectRecord] = []
+            func record(_ record: ProspectRecord) { records.append(record) }
+            func reject(_ rejected: RejectedInput) {}
+            func extraIndex(source: Int, name: String) -> Int { 0 }
+        }
+        let collector = Collector()
+        do {
+            _ = try CSVSourceReader.read(path: path, displayName: PipelineRunner.displayPath(path), sourceIndex: 0, fileIndex: 0,
+                                         options: CSVReadOptions(), sink: collector, progress: { _, _ in })
+        } catch let error as InputError {
+            throw RunFailure.io(error)
+        }
+        return collector.records.map { record in
+            var record = record
+            (record.value, record.quality) = normalizer.normalize(record.raw)
+            return record
+        }
+    }
+
+    static func today() -> SimpleDate {
+        let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
+        return SimpleDate(year: parts.year ?? 2026, month: parts.month ?? 1, day: parts.day ?? 1)
     }
 
     // MARK: - Write
