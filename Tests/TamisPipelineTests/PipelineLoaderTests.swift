@@ -168,6 +168,25 @@ final class PipelineLoaderTests: XCTestCase {
         XCTAssertTrue(found.allSatisfy { $0.line != nil })
     }
 
+    func test_in_list_file_reads_values_and_a_bad_regex_is_located() throws {
+        let dir = try temporaryDirectory(self)
+        try Data("a;b\n".utf8).write(to: dir.appendingPathComponent("in.csv"))
+        try Data("# domaines d'écoles\nhec.edu\n\nessec.edu;Essec\n".utf8).write(to: dir.appendingPathComponent("schools.txt"))
+        let yaml = referenceDataLine + """
+            sources: [{ path: in.csv }]
+            stages:
+              exclude:
+                rules:
+                  - { name: schools, reason: student, when: [{ field: email_domain, in_list_file: schools.txt }] }
+            """
+        let definition = try PipelineLoader.load(yaml: yaml, file: dir.appendingPathComponent("p.yml").path)
+        let condition = try XCTUnwrap(definition.exclusionRules.first?.conditions.first)
+        XCTAssertEqual(condition.op, .in)
+        XCTAssertEqual(condition.values.map { String(decoding: $0, as: UTF8.self) }, ["hec.edu", "essec.edu"])
+        let found = try issues("sources: [{ path: in.csv }]\nstages: { exclude: { rules: [{ name: r, reason: x, when: [{ field: email, matches: \"(oops\" }] }] } }\n")
+        XCTAssertTrue(found.contains { $0.message.contains("invalid regular expression") && $0.line != nil }, "\(found)")
+    }
+
     func test_condition_with_two_operators_is_refused() throws {
         let found = try issues("""
             sources: [{ path: in.csv }]

@@ -290,8 +290,25 @@ struct ConfigReader {
                 issue(item, "\(context): a condition needs exactly one operator", hint: operators.joined(separator: ", "))
                 continue
             }
-            let values = (op == .missing || op == .present) ? [] : strings(e[opName]!.value, opName)
-            result.append(FieldCondition(field: field, op: op, values: values))
+            var values = (op == .missing || op == .present) ? [] : strings(e[opName]!.value, opName)
+            if op == .inListFile, let path = values.first {
+                // One value per line (or the first column of a CSV), blank lines ignored.
+                let resolved = resolve(path)
+                guard let text = try? String(contentsOfFile: resolved, encoding: .utf8) else {
+                    issue(e[opName]!.value, "\(context): cannot read the list file \(path)", hint: "paths are relative to the pipeline file")
+                    continue
+                }
+                values = text.split(whereSeparator: \.isNewline).compactMap { line in
+                    let first = line.split(separator: ";").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+                    return first.isEmpty || first.hasPrefix("#") ? nil : first
+                }
+            }
+            do {
+                result.append(try FieldCondition(field: field, op: op, values: values))
+            } catch {
+                issue(e[opName]!.value, "\(context): invalid regular expression: \(error)",
+                      hint: "matches takes a regular expression, e.g. \"^(contact|info)@\"")
+            }
         }
         return result
     }
