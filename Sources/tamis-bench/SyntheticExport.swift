@@ -1,18 +1,5 @@
 import Foundation
-
-/// Deterministic pseudo-random numbers (SplitMix64): same seed, same file.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
-    mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
-}
+import TamisCore
 
 /// Writes prospect exports shaped like real ones (French names, accents, quoted addresses
 /// with delimiters and the odd line break) for ingest benchmarks.
@@ -55,10 +42,10 @@ enum SyntheticExport {
 
     /// Writes a `;`-separated UTF-8 CSV with CRLF line ends; returns its size in bytes.
     static func writeCSV(rows: Int, to path: String, seed: UInt64 = 42) throws -> Int {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         var buffer = Data()
         buffer.append(contentsOf: Array((csvHeader.joined(separator: ";") + "\r\n").utf8))
         var total = 0
@@ -83,10 +70,10 @@ enum SyntheticExport {
 
     /// Writes an XML CRM export of the same people; returns its size in bytes.
     static func writeXML(rows: Int, to path: String, seed: UInt64 = 42) throws -> Int {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         var buffer = Data("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<export xmlns=\"urn:example:crm\">\n".utf8)
         var total = 0
         func esc(_ s: String) -> String {

@@ -265,7 +265,7 @@ final class PhoneTests: XCTestCase {
     /// The fast path must agree with libphonenumber on every number it answers by itself.
     func test_differential_fast_path_agrees_with_libphonenumber() {
         let lib = LibPhoneNumber()
-        var rng = SplitMixRNG(seed: 2026)
+        var rng = SplitMix64(seed: 2026)
         let prefixes = ["01", "02", "03", "04", "05", "06", "07", "09", "0162", "0262", "0269", "0590", "0594",
                         "0596", "0639", "0690", "0692", "0694", "0696", "0697", "0698", "0699", "073", "078", "0948"]
         func grouped(_ number: String, _ separator: String) -> String {
@@ -311,15 +311,3 @@ struct NeverCalled: PhoneReference {
     func parse(_ text: String, defaultRegion: String) -> (e164: String, type: PhoneType)? { nil }
 }
 
-/// Deterministic random numbers for generated test sets.
-struct SplitMixRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

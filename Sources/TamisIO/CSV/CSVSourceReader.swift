@@ -45,14 +45,6 @@ public enum CSVSourceReader {
                 }
                 return .accept
             }
-            /// ASCII white space and U+00A0 trimmed from both ends.
-        static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-            var start = 0, end = bytes.count
-            func space(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
-            while start < end, space(bytes[start]) { start += 1 }
-            while end > start, space(bytes[end - 1]) { end -= 1 }
-            return UnsafeBufferPointer(rebasing: bytes[start..<end])
-        }
 
         mutating func problem(_ problem: CSVProblem) {}
         }
@@ -183,7 +175,7 @@ public enum CSVSourceReader {
             }
             var sourceID = ""
             if let idColumn {
-                sourceID = String(decoding: RowHandler.trimmed(row.field(idColumn)), as: UTF8.self)
+                sourceID = String(decoding: Bytes.trimmed(row.field(idColumn)), as: UTF8.self)
             }
             if sourceID.isEmpty { sourceID = "\(idPrefix)#\(dataRow)" }
             let origin = RecordOrigin(sourceIndex: sourceIndex, sourceID: sourceID, fileIndex: fileIndex, line: row.line)
@@ -192,14 +184,6 @@ public enum CSVSourceReader {
             return .accept
         }
 
-        /// ASCII white space and U+00A0 trimmed from both ends.
-        static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-            var start = 0, end = bytes.count
-            func space(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
-            while start < end, space(bytes[start]) { start += 1 }
-            while end > start, space(bytes[end - 1]) { end -= 1 }
-            return UnsafeBufferPointer(rebasing: bytes[start..<end])
-        }
 
         mutating func problem(_ problem: CSVProblem) {
             if problem.code != "field_count" {

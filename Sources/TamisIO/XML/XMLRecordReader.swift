@@ -80,7 +80,7 @@ public enum XMLRecordReader {
             for (index, span) in record.spans.enumerated() {
                 let pathRole = role(of: span.path)
                 if pathRole.isID {
-                    sourceID = String(decoding: CSVSourceReader.RowHandler.trimmed(record.bytes(index)), as: UTF8.self)
+                    sourceID = String(decoding: Bytes.trimmed(record.bytes(index)), as: UTF8.self)
                 }
                 if let field = pathRole.field, fieldSpan[field.rawValue] < 0 {
                     fieldSpan[field.rawValue] = index
