@@ -36,6 +36,8 @@ public enum CanonicalField: Int, CaseIterable, Sendable, Comparable {
     case phoneType
     case mobileType
     case phoneExtension
+    /// A (e-mail, phone and SIRET usable), B (e-mail or phone usable), C (neither): set on golden records.
+    case qualityTier
 
     public static let count = allCases.count
 
@@ -79,6 +81,7 @@ public enum CanonicalField: Int, CaseIterable, Sendable, Comparable {
         case .phoneType: return "phone_type"
         case .mobileType: return "mobile_type"
         case .phoneExtension: return "phone_extension"
+        case .qualityTier: return "quality_tier"
         }
     }
 

@@ -213,6 +213,26 @@ public final class ProspectBase {
         }
     }
 
+    /// Every golden record as column name → value (empty values left out), sorted by id.
+    /// Only golden records are in this table: excluded, suppressed and purged records never are.
+    public func goldenRows() throws -> [[String: String]] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM golden_records ORDER BY golden_id").map { row in
+                var values: [String: String] = [:]
+                for column in row.columnNames {
+                    let value: DatabaseValue = row[column]
+                    switch value.storage {
+                    case .string(let text) where !text.isEmpty: values[column] = text
+                    case .int64(let number): values[column] = String(number)
+                    case .double(let number): values[column] = String(number)
+                    default: break
+                    }
+                }
+                return values
+            }
+        }
+    }
+
     /// The golden records' values for one column, sorted (tests, exports).
     public func goldenValues(_ column: String) throws -> [String?] {
         precondition(ProspectBase.canonicalColumns.contains(column) || column == "golden_id")

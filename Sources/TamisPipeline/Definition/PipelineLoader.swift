@@ -376,13 +376,25 @@ struct ConfigReader {
     mutating func segmentDefinitions(_ node: Node) -> [SegmentDefinition] {
         guard case .sequence(let list) = node else { issue(node, "segments must be a list"); return [] }
         return list.compactMap { item in
-            let e = entries(item, context: "a segment", allowed: ["name", "when"])
-            guard let name = string(e["name"]?.value, "name"), let when = e["when"]?.value else {
-                issue(item, "a segment needs name and when")
+            let e = entries(item, context: "a segment", allowed: ["name", "when", "where"])
+            guard let name = string(e["name"]?.value, "name"), e["when"] != nil || e["where"] != nil else {
+                issue(item, "a segment needs a name, and a 'where' expression or 'when' conditions",
+                      hint: "where: \"naf_section = 'J' and headcount >= 50\"")
                 return nil
             }
             if name.contains("/") || name.hasPrefix(".") { issue(e["name"]?.value, "segment names become file names: no '/' or leading '.'") }
-            return SegmentDefinition(name: name, conditions: conditions(when, context: "segment \(name)"))
+            var expression: SegmentExpression?
+            if let node = e["where"]?.value, let text = string(node, "where") {
+                do {
+                    expression = try SegmentExpression.parse(text, fields: SegmentFields.names)
+                } catch let error as ExpressionError {
+                    issue(node, "segment \(name): \(error)", hint: "example: naf_section = 'J' and region in ('11', '84')")
+                } catch {
+                    issue(node, "segment \(name): \(error)")
+                }
+            }
+            let when = e["when"].map { conditions($0.value, context: "segment \(name)") } ?? []
+            return SegmentDefinition(name: name, conditions: when, expression: expression)
         }
     }
 }
