@@ -38,6 +38,13 @@ final class SegmentExpressionTests: XCTestCase {
         XCTAssertTrue(try eval("not (department = '69') and not region = '84'", acme))
     }
 
+    func test_derived_names_headcount_and_naf_division() {
+        let values: (CanonicalField) -> String? = { [.headcountBand: "21", .naf: "62.01Z"][$0] }
+        XCTAssertEqual(SegmentFields.lookup("headcount", value: values, sources: []), "50")
+        XCTAssertEqual(SegmentFields.lookup("naf_division", value: values, sources: []), "62")
+        XCTAssertEqual(SegmentFields.lookup("source", value: values, sources: ["crm", "salon"]), "crm|salon")
+    }
+
     func test_source_matches_any_source_of_a_merged_record() throws {
         XCTAssertTrue(try eval("source = 'webinar'", acme))
         XCTAssertTrue(try eval("source = crm", acme))

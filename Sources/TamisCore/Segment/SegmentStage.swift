@@ -15,7 +15,7 @@ public struct SegmentDefinition: Sendable, Equatable {
 /// of the INSEE band, so `headcount >= 50` works) and `source` (true when any merged record
 /// came from that source).
 public enum SegmentFields {
-    public static let names: Set<String> = Set(CanonicalField.allCases.map(\.name) + ["headcount", "source"])
+    public static let names: Set<String> = Set(CanonicalField.allCases.map(\.name) + ["headcount", "source", "naf_division"])
 
     /// Lower bound of each INSEE salaried-headcount band.
     public static let headcountMinimum: [String: Int] = [
@@ -30,6 +30,8 @@ public enum SegmentFields {
             return value(.headcountBand).flatMap { headcountMinimum[$0] }.map(String.init)
         case "source":
             return sources.isEmpty ? nil : sources.joined(separator: "|")
+        case "naf_division":
+            return value(.naf).map { String($0.prefix(2)) }
         default:
             return CanonicalField(name: name).flatMap(value)
         }
