@@ -3,7 +3,7 @@ import TamisCore
 import TamisIO
 
 /// Writes a run's files into the staging folder.
-enum OutputWriter {
+public enum OutputWriter {
     static let cleanBase = "clean_base.csv"
     static let rejects = "rejects.csv"
     static let excluded = "excluded.csv"
@@ -89,6 +89,31 @@ enum OutputWriter {
         }
         try csv.flush()
         try file.close()
+    }
+
+    static func writeReport(summary: RunSummary, previousRuns: [RunRow], balance: LineageBalance,
+                            into directory: OutputDirectory) throws {
+        guard let report = summary.report else { return }
+        var trend = ReportRenderer.trend(previousRuns)
+        trend.append(.init(runID: summary.runID, startedAt: summary.startedAt, inputs: balance.inputs, kept: balance.kept,
+                           merged: balance.merged, excluded: balance.excluded, rejected: balance.rejected))
+        let html = try directory.createFile("report.html")
+        try html.write(ReportRenderer.html(summary: summary, report: report, trend: trend))
+        try html.close()
+        let json = try directory.createFile("report.json")
+        try json.write(try reportJSON(report, trend: trend) + "\n")
+        try json.close()
+    }
+
+    /// `report.json`: the report's figures and the trend, for dashboards.
+    public static func reportJSON(_ report: QualityReport, trend: [ReportRenderer.TrendPoint]) throws -> String {
+        struct Document: Encodable {
+            var report: QualityReport
+            var trend: [ReportRenderer.TrendPoint]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(Document(report: report, trend: trend)), as: UTF8.self)
     }
 
     static func summaryJSON(_ summary: RunSummary) throws -> String {

@@ -124,6 +124,7 @@ public final class PipelineRunner {
         for (index, counts) in state.fieldQuality.enumerated() where index < state.sources.count {
             summary.fieldQuality[state.sources[index].name] = FieldQualitySummary.make(counts)
         }
+        summary.report = QualityReport.build(from: state, segments: definition.segments.map(\.name))
 
         if options.strict && (!state.rejected.isEmpty || !problems.isEmpty) {
             throw RunFailure.strictDataErrors(rejected: state.rejected.count, fileProblems: problems.count)
@@ -260,6 +261,9 @@ public final class PipelineRunner {
             do {
                 try OutputWriter.writeAll(state: state, lineage: lineage, segments: definition.segments,
                                           summary: summary, into: directory)
+                // The report's trend: the runs already in the base, then this one.
+                let previous = (try? ProspectBase(path: definition.outputs.base).runs()) ?? []
+                try OutputWriter.writeReport(summary: summary, previousRuns: previous, balance: balance, into: directory)
                 FaultInjection.reach("outputs-staged")
                 let base = try ProspectBase(path: definition.outputs.base, fileMode: mode_t(definition.outputs.fileMode))
                 let run = RunRow(runID: summary.runID, pipeline: definition.name, startedAt: summary.startedAt,

@@ -26,11 +26,13 @@ public struct RunSummary: Codable, Sendable {
     public var goldenRecords: Int
     /// Source → field → counts of valid, repaired, invalid, missing, and reasons.
     public var fieldQuality: [String: [String: FieldQualitySummary]] = [:]
+    /// The data-quality report's figures (also written as report.json and report.html).
+    public var report: QualityReport?
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", pipeline, startedAt = "started_at", finishedAt = "finished_at", dryRun = "dry_run"
         case strict, sources, stages, lineage, rejectReasons = "reject_reasons", fileProblems = "file_problems"
-        case outputs, goldenRecords = "golden_records", fieldQuality = "field_quality"
+        case outputs, goldenRecords = "golden_records", fieldQuality = "field_quality", report
     }
 }
 
