@@ -77,16 +77,11 @@ func resolveBase(pipeline: String?, base: String?) throws -> String {
         return base
     }
     guard let pipeline else { throw usageError("give a pipeline file or --base PATH") }
-    do {
-        let definition = try PipelineLoader.load(path: pipeline)
-        guard FileManager.default.fileExists(atPath: definition.outputs.base) else {
-            throw usageError("no base at \(definition.outputs.base) yet: run `tamis run \(pipeline)` first")
-        }
-        return definition.outputs.base
-    } catch let error as ConfigError {
-        FileHandle.standardError.write(Data((error.description + "\n").utf8))
-        throw ExitCode(ExitCodes.usage)
+    let definition = try loadPipeline(pipeline)
+    guard FileManager.default.fileExists(atPath: definition.outputs.base) else {
+        throw usageError("no base at \(definition.outputs.base) yet: run `tamis run \(pipeline)` first")
     }
+    return definition.outputs.base
 }
 
 struct Segments: ParsableCommand {
@@ -97,13 +92,7 @@ struct Segments: ParsableCommand {
     var pipeline: String
 
     func run() throws {
-        let definition: PipelineDefinition
-        do {
-            definition = try PipelineLoader.load(path: pipeline)
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
-            throw ExitCode(ExitCodes.usage)
-        }
+        let definition = try loadPipeline(pipeline)
         let basePath = try resolveBase(pipeline: pipeline, base: nil)
         let rows = try ProspectBase(path: basePath).goldenRows()
         var sizes: [String: Int] = [:]

@@ -22,13 +22,7 @@ struct Run: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        let definition: PipelineDefinition
-        do {
-            definition = try PipelineLoader.load(path: pipeline)
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
-            throw ExitCode(ExitCodes.usage)
-        }
+        let definition = try loadPipeline(pipeline)
         let runner = PipelineRunner(definition: definition,
                                     options: RunOptions(outputDirectory: out, dryRun: dryRun, strict: strict, quiet: quiet))
         do {

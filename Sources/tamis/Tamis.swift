@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import TamisPipeline
 
 @main
 struct Tamis: ParsableCommand {
@@ -18,4 +20,14 @@ enum ExitCodes {
     static let dataErrors: Int32 = 1
     static let usage: Int32 = 2
     static let runFailed: Int32 = 3
+}
+
+/// Loads a pipeline file; on mistakes, prints them all (file:line:column) and exits with 2.
+func loadPipeline(_ path: String) throws -> PipelineDefinition {
+    do {
+        return try PipelineLoader.load(path: path)
+    } catch let error as ConfigError {
+        FileHandle.standardError.write(Data((error.description + "\n").utf8))
+        throw ExitCode(ExitCodes.usage)
+    }
 }

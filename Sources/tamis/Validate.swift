@@ -10,14 +10,9 @@ struct Validate: ParsableCommand {
     var pipeline: String
 
     func run() throws {
-        do {
-            let definition = try PipelineLoader.load(path: pipeline)
-            let files = definition.sources.reduce(0) { $0 + $1.files.count }
-            print("\(pipeline): OK — \(definition.sources.count) source(s), \(files) file(s), "
-                  + "\(definition.exclusionRules.count) exclusion rule(s), \(definition.segments.count) segment(s)")
-        } catch let error as ConfigError {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
-            throw ExitCode(ExitCodes.usage)
-        }
+        let definition = try loadPipeline(pipeline)
+        let files = definition.sources.reduce(0) { $0 + $1.files.count }
+        print("\(pipeline): OK — \(definition.sources.count) source(s), \(files) file(s), "
+              + "\(definition.exclusionRules.count) exclusion rule(s), \(definition.segments.count) segment(s)")
     }
 }
