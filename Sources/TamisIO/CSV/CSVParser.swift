@@ -50,6 +50,9 @@ public struct CSVRow {
     /// Whether the whole row is valid UTF-8 (one pass instead of one per field).
     public var isValidUTF8: Bool { UTF8Validation.isValid(bytes) }
 
+    /// Whether the row holds a NUL byte.
+    public var hasNUL: Bool { ByteScan.firstOf(0, 0, 0, in: bytes, from: 0) < bytes.count }
+
     /// The row's fields re-joined for a rejects file excerpt.
     public func excerpt(delimiter: UInt8, limit: Int = 200) -> String {
         var out: [UInt8] = []

@@ -51,10 +51,19 @@ public enum CSVSourceReader {
         var grabber = HeaderGrabber()
         var parser = CSVParser(dialect: format.dialect, limits: options.limits)
         var transcoder = UTF8Transcoder(encoding: format.encoding.encoding, skipBOM: format.encoding.bomLength)
-        let sample = try FileByteReader.prefix(of: path, count: CSVSniffer.sampleSize)
-        sample.withUnsafeBufferPointer { chunk in
-            transcoder.transcode(chunk) { parser.parse($0, into: &grabber) }
-        }
+        // Read until the header row is complete: a wide header can be longer than the sample.
+        let reader = try FileByteReader(path: path, chunkSize: CSVSniffer.sampleSize)
+        struct HeaderFound: Error {}
+        do {
+            try reader.forEachChunk { chunk in
+                transcoder.transcode(chunk) { parser.parse($0, into: &grabber) }
+                if grabber.headers != nil { throw HeaderFound() }
+                if reader.bytesRead > options.limits.maxFieldBytes * 16 {
+                    throw InputError(file: path, line: 1, problem: "no end of the header row in the first \(reader.bytesRead) bytes",
+                                     hint: "is this a CSV file with a header row?")
+                }
+            }
+        } catch is HeaderFound {}
         if grabber.headers == nil { parser.finish(into: &grabber) }
         headers = grabber.headers ?? []
         return (format, headers, ColumnMapping(headers: headers, explicit: options.mapping, extras: options.extraColumns))
@@ -102,6 +111,7 @@ public enum CSVSourceReader {
         report.rejected = handler.rejected
         report.blankLines = parser.blankLines + handler.emptyRows
         report.encodingRepairs = handler.assembler.repairs + transcoder.replacements
+        report.nulBytesRemoved = handler.assembler.nulRemoved
         return report
     }
 
@@ -167,10 +177,11 @@ public enum CSVSourceReader {
                                message: "expected \(headerCount) fields as in the header, found \(row.fieldCount); a value probably holds an unquoted delimiter or a stray quote")
             }
             let checkFields = checkUTF8 && !row.isValidUTF8
-            let fields = assembler.pack(count: CanonicalField.count, checkUTF8: checkFields) { field in
+            let checkNUL = row.hasNUL
+            let fields = assembler.pack(count: CanonicalField.count, checkUTF8: checkFields, checkNUL: checkNUL) { field in
                 columnForField[field].map { row.field($0) }
             }
-            let extras = assembler.pack(count: extraCount, checkUTF8: checkFields) { slot in
+            let extras = assembler.pack(count: extraCount, checkUTF8: checkFields, checkNUL: checkNUL) { slot in
                 columnForSlot[slot].map { row.field($0) }
             }
             var sourceID = ""

@@ -40,6 +40,8 @@ public struct FileReadReport: Sendable, Codable, Equatable {
     public var blankLines = 0
     /// Fields that were not valid UTF-8 in a UTF-8 file and were read as Windows-1252.
     public var encodingRepairs = 0
+    /// NUL bytes removed from values.
+    public var nulBytesRemoved = 0
     /// Set when the file could not be read to its end.
     public var problem: FileProblem?
 
@@ -52,12 +54,31 @@ public struct FileReadReport: Sendable, Codable, Equatable {
 /// Builds a record's packed values, repairing fields that are not valid UTF-8.
 struct RecordAssembler {
     var repairs = 0
+    var nulRemoved = 0
     private var scratch: [UInt8] = []
 
     /// Packs `count` values given as byte spans (nil = missing) in one exact allocation.
     /// With `checkUTF8`, values that are not valid UTF-8 are decoded as Windows-1252 and
     /// counted; callers that validated the whole row already pass false.
-    mutating func pack(count: Int, checkUTF8: Bool, _ span: (Int) -> UnsafeBufferPointer<UInt8>?) -> PackedFields {
+    mutating func pack(count: Int, checkUTF8: Bool, checkNUL: Bool = false,
+                       _ span: (Int) -> UnsafeBufferPointer<UInt8>?) -> PackedFields {
+        if checkNUL {
+            // NUL bytes are never meaningful in prospect data and break C tools downstream:
+            // they are removed (and counted) instead of being carried into the base.
+            var builder = PackedFields.Builder(count: count)
+            for j in 0..<count {
+                let bytes = span(j) ?? UnsafeBufferPointer(start: nil, count: 0)
+                let removed = bytes.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
+                if removed > 0 {
+                    nulRemoved += removed
+                    let cleaned = bytes.filter { $0 != 0 }
+                    cleaned.withUnsafeBufferPointer { append($0, to: &builder, checkUTF8: checkUTF8) }
+                } else {
+                    append(bytes, to: &builder, checkUTF8: checkUTF8)
+                }
+            }
+            return builder.finish()
+        }
         if checkUTF8 {
             for i in 0..<count {
                 if let bytes = span(i), bytes.count > 0, !UTF8Validation.isValid(bytes) {
