@@ -73,6 +73,7 @@ func measure(_ name: String, rows: Int, bytes: Int, repeat times: Int = 3, _ bod
 var rows = 1_000_000
 var jsonPath: String?
 var refdata = "data/refdata"
+var only: String?
 var keepDirectory: String?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
@@ -81,8 +82,9 @@ while let argument = arguments.next() {
     case "--json": jsonPath = arguments.next()
     case "--keep": keepDirectory = arguments.next()
     case "--refdata": refdata = arguments.next() ?? refdata
+    case "--only": only = arguments.next()
     default:
-        print("usage: tamis-bench [--rows N] [--json FILE] [--keep DIR]")
+        print("usage: tamis-bench [--rows N] [--json FILE] [--keep DIR] [--refdata DIR] [--only normalise]")
         exit(2)
     }
 }
@@ -112,6 +114,7 @@ if keepDirectory != nil, (try? String(contentsOfFile: stamp, encoding: .utf8)) =
 
 var results: [Measurement] = []
 
+if only == nil {
 results.append(try measure("csv parse (rows only)", rows: rows, bytes: csvBytes) {
     struct Counter: CSVRowHandler {
         var rows = -1  // the header
@@ -163,6 +166,7 @@ results.append(try measure("csv ingest (records kept in memory)", rows: rows, by
     return sink.records.count
 })
 
+}
 // Normalisation: the whole record, then each field on its own (one core).
 let kept = KeepingSink()
 _ = try CSVSourceReader.read(path: csvPath, displayName: "prospects.csv", sourceIndex: 0, fileIndex: 0,
