@@ -1,9 +1,45 @@
 import TamisCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Loads `data/refdata/` into `ReferenceData`. Files are read by column name, so a refreshed
 /// file with extra columns still loads.
 public enum ReferenceDataLoader {
+    /// Loaded data by folder, for processes that run several pipelines (tests, a scheduler):
+    /// the files are read once per process, and read again when one of them changes (the key
+    /// holds each file's size and modification time).
+    nonisolated(unsafe) private static var cache: [String: ReferenceData] = [:]
+    private static let cacheLock = NSLockLike()
+
+    static let fileNames = ["naf_rev2.csv", "naf_rev2_subclasses.csv", "naf_rev1_to_rev2.csv",
+                            "naf2025_subclasses.csv", "regions.csv", "departements.csv",
+                            "postal_codes_laposte.csv", "address_abbreviations.csv",
+                            "legal_form_abbreviations.csv", "consumer_email_domains.csv",
+                            "free_email_domains_broad.csv", "tranches_effectif.csv", "first_names_fr.txt"]
+
     public static func load(directory: String) throws -> ReferenceData {
+        let key = cacheKey(directory)
+        if let cached = cacheLock.locked({ cache[key] }) { return cached }
+        let data = try read(directory: directory)
+        cacheLock.locked { cache[key] = data }
+        return data
+    }
+
+    private static func cacheKey(_ directory: String) -> String {
+        var key = directory
+        for name in fileNames {
+            var info = stat()
+            if stat(directory + "/" + name, &info) == 0 {
+                key += "|\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+            } else {
+                key += "|-"
+            }
+        }
+        return key
+    }
+
+    static func read(directory: String) throws -> ReferenceData {
         var data = ReferenceData()
         for row in try table(directory, "naf_rev2.csv") where row["level"] == "1" {
             data.naf.addSection(row["code"] ?? "", label: row["label"] ?? "")
