@@ -21,10 +21,14 @@ struct Run: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only warnings and errors.")
     var quiet = false
 
+    @Flag(name: .long, help: "Rebuild the base from this run's files only, even if the pipeline says mode: refresh (golden IDs are kept).")
+    var rebuild = false
+
     func run() throws {
         let definition = try loadPipeline(pipeline)
         let runner = PipelineRunner(definition: definition,
-                                    options: RunOptions(outputDirectory: out, dryRun: dryRun, strict: strict, quiet: quiet))
+                                    options: RunOptions(outputDirectory: out, dryRun: dryRun, strict: strict, quiet: quiet,
+                                                               rebuild: rebuild))
         do {
             try runner.run()
         } catch let failure as RunFailure {

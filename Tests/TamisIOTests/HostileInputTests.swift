@@ -223,3 +223,26 @@ final class FuzzTests: XCTestCase {
         print("fuzz: mutated XML exports, \(runs) executions, \(problems) reported as malformed, 0 crashes")
     }
 }
+
+final class JSONTextTests: XCTestCase {
+    func test_objects_read_back_what_was_written() {
+        var generator = SplitMix64(seed: 7)
+        for _ in 0..<500 {
+            var pairs: [(String, [UInt8])] = []
+            for n in 0..<Int(generator.next() % 5) {
+                let length = Int(generator.next() % 12) + 1
+                var value = (0..<length).map { _ in UInt8(generator.next() % 0x80) }
+                if generator.next() % 3 == 0 { value += Array("é€😀\"\\".utf8) }
+                pairs.append(("f\(n)", value))
+            }
+            let text = JSONText.object(pairs)
+            let back = JSONText.parseObject(text.utf8)
+            XCTAssertEqual(back?.map(\.0), pairs.map(\.0), text)
+            XCTAssertEqual(back?.map(\.1), pairs.map(\.1), text)
+        }
+        XCTAssertEqual(JSONText.parseObject(#"{"a":"\u00e9\ud83d\ude00"}"#.utf8)?.first?.1, Array("é😀".utf8))
+        for broken in ["", "{", #"{"a":}"#, #"{"a":"b""#, #"{"a":"b",}"#, #"["a"]"#, #"{"a":"\x"}"#] {
+            XCTAssertNil(JSONText.parseObject(broken.utf8), broken)
+        }
+    }
+}

@@ -128,7 +128,10 @@ final class SamplePipelineTests: XCTestCase {
         let (summary, _) = try runPipeline()
         let base = try ProspectBase(path: basePath)
         XCTAssertEqual(try base.count("golden_records"), summary.lineage.kept)
-        XCTAssertEqual(try base.count("source_records"), summary.lineage.inputs - summary.lineage.rejected)
+        // Rejected rows are in lineage only; so are records past retention (purged).
+        let purged = try XCTUnwrap(summary.stages.first { $0.stage == "exclude" }?.details["retention"])
+        XCTAssertEqual(purged, 1)
+        XCTAssertEqual(try base.count("source_records"), summary.lineage.inputs - summary.lineage.rejected - purged)
         XCTAssertEqual(try base.count("lineage"), summary.lineage.inputs)
         let runs = try base.runs()
         XCTAssertEqual(runs.map(\.runID), [summary.runID])
@@ -207,5 +210,32 @@ final class SamplePipelineTests: XCTestCase {
         XCTAssertEqual(summary.fileProblems.count, 1)
         XCTAssertTrue(summary.fileProblems[0].message.contains("not a CSV file"))
         XCTAssertGreaterThan(summary.goldenRecords, 0)
+    }
+
+    /// The bundled monthly refresh, after the pre-campaign run: December's webinar file merged
+    /// into the base, with the changes a steward can check by hand in the sample files.
+    func test_the_sample_monthly_refresh_merges_december_into_the_base() throws {
+        let (first, _) = try runPipeline()
+        let before = Dictionary(uniqueKeysWithValues: try ProspectBase(path: basePath).goldenRows().map { ($0["email"] ?? "", $0) })
+        let refreshPath = dir.appendingPathComponent("pipelines/monthly-refresh.yml").path
+        try FileManager.default.copyItem(atPath: packageRoot.appendingPathComponent("pipelines/monthly-refresh.yml").path, toPath: refreshPath)
+        let runner = PipelineRunner(definition: try PipelineLoader.load(path: refreshPath), options: RunOptions(quiet: true))
+        let summary = try runner.run()
+        XCTAssertEqual(summary.mode, "refresh")
+        XCTAssertEqual(summary.changes, ["new": 1, "updated": 2, "merged": 0, "excluded": 0, "purged": 0, "removed": 0])
+        let changes = try readCSVRecords(dir.appendingPathComponent("out/monthly-refresh/changes.csv").path)
+        let camille = try XCTUnwrap(before["camille.lefort@gmail.com"]?["golden_id"])
+        let zoe = try XCTUnwrap(before["zoe.chateau@ateliers-chateau.fr"]?["golden_id"])
+        XCTAssertTrue(changes.contains { $0["golden_id"] == camille && $0["field"] == "job_title" && $0["old_value"] == "Consultante" && $0["new_value"] == "Consultante senior" })
+        XCTAssertTrue(changes.contains { $0["golden_id"] == zoe && $0["field"] == "phone" && $0["old_value"] == "" && $0["new_value"] == "+33474123456" })
+        let after = Dictionary(uniqueKeysWithValues: try ProspectBase(path: basePath).goldenRows().map { ($0["email"] ?? "", $0) })
+        for (email, row) in before { XCTAssertEqual(after[email]?["golden_id"], row["golden_id"], "\(email) keeps its ID") }
+        XCTAssertEqual(changes.first { $0["change"] == "new" }?["golden_id"], after["julie.moreau@atelier-moreau.fr"]?["golden_id"])
+        XCTAssertNil(after["lucas.petit@etu.univ-lyon1.fr"], "the student is excluded, not added")
+        // Every record of the base was carried: the base's records plus December's 3 new ones.
+        XCTAssertEqual(try ProspectBase(path: basePath).count("source_records"), first.lineage.inputs - first.lineage.rejected - 1 + 3)
+        // Run again: nothing changes.
+        let again = try PipelineRunner(definition: try PipelineLoader.load(path: refreshPath), options: RunOptions(quiet: true)).run()
+        XCTAssertEqual(again.changes.values.reduce(0, +), 0)
     }
 }

@@ -38,6 +38,7 @@ public struct ExcludeStage: PipelineStage {
             guard let check = checks.first(where: { $0.matches(state.records[i]) }) else { continue }
             state.outcomes[i].disposition = .excluded
             state.outcomes[i].reason = Reason(code: check.reasonCode, rule: check.name, message: "excluded by \(check.name)")
+            state.outcomes[i].purged = check.purges
             excluded += 1
             perReason[check.reasonCode, default: 0] += 1
         }

@@ -5,6 +5,13 @@ public protocol ExclusionCheck: Sendable {
     /// Reason code in lineage and `excluded.csv` (`student`, `competitor`…).
     var reasonCode: String { get }
     func matches(_ record: ProspectRecord) -> Bool
+    /// Whether an excluded record's personal data is erased from the base (retention), rather
+    /// than kept with its reason (opt-outs, competitors…).
+    var purges: Bool { get }
+}
+
+extension ExclusionCheck {
+    public var purges: Bool { false }
 }
 
 /// Folded value of a field ("Étudiante" → "etudiante"), or "" when missing.
@@ -96,6 +103,9 @@ public struct UncontactableCheck: ExclusionCheck {
 public struct RetentionCheck: ExclusionCheck {
     public let name = "retention"
     public let reasonCode = "retention"
+    /// Past the retention period, the data is erased from the base: lineage keeps only where
+    /// the record came from and why it went.
+    public var purges: Bool { true }
     public var field: CanonicalField
     public var months: Int
     /// The run's date, as days since 0001-01-01 (explicit, so runs are reproducible).

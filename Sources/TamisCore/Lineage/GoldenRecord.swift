@@ -8,6 +8,9 @@ public struct GoldenRecord: Sendable {
     public var fields: PackedFields
     /// Segment names the record belongs to (filled by the segment stage).
     public var segments: [String] = []
+    /// The run that last changed it, when that was an earlier run (refreshes keep it so that an
+    /// unchanged record is written back unchanged); nil means this run.
+    public var since: String?
 
     public init(id: String, members: [Int], fields: PackedFields) {
         self.id = id

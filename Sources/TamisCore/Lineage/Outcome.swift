@@ -32,6 +32,8 @@ public struct RecordOutcome: Sendable {
     public var reason: Reason?
     /// Index of the golden record it belongs to (for kept and merged records).
     public var goldenIndex: Int?
+    /// Excluded and erased from the base (retention): only its lineage row remains.
+    public var purged = false
 
     public init() {}
 }

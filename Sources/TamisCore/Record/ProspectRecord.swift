@@ -8,12 +8,16 @@ public struct RecordOrigin: Sendable, Hashable {
     public var fileIndex: Int
     /// 1-based physical line where the record starts (CSV) or its element starts (XML).
     public var line: Int
+    /// False when `sourceID` is only a position (`file.csv#12`): the record is then recognised
+    /// across refreshes by its content, not by its id.
+    public var hasOwnID: Bool
 
-    public init(sourceIndex: Int, sourceID: String, fileIndex: Int, line: Int) {
+    public init(sourceIndex: Int, sourceID: String, fileIndex: Int, line: Int, hasOwnID: Bool = true) {
         self.sourceIndex = sourceIndex
         self.sourceID = sourceID
         self.fileIndex = fileIndex
         self.line = line
+        self.hasOwnID = hasOwnID
     }
 }
 

@@ -3,6 +3,7 @@
 /// Today it merges exact duplicates only: records with the same normalised e-mail address.
 /// Records without an e-mail each found their own golden record. Survivorship: for each
 /// field, the value of the most trusted source wins, ties going to the record read first.
+/// Golden IDs: `GoldenIDAssignment` (stable across refreshes).
 public struct DeduplicateStage: PipelineStage {
     public let name = "deduplicate"
 
@@ -23,16 +24,24 @@ public struct DeduplicateStage: PipelineStage {
             }
             if n & 0x3FFF == 0 { progress.advance(to: n) }
         }
+        let ordered = clusters.map { survivorshipOrder($0, in: state) }
+        let sources = state.sources
+        let records = state.records
+        let history = state.history
+        let assignment = GoldenIDAssignment.assign(
+            clusters: ordered,
+            previousID: { history.isEmpty ? nil : history[$0].previousGoldenID },
+            newID: { DeduplicateStage.hashID(for: records[$0], sources: sources) },
+            issued: state.issuedGoldenIDs, merged: state.mergedGoldenIDs)
+        state.goldenMerges = assignment.merges
         state.golden = []
         state.golden.reserveCapacity(clusters.count)
-        var usedIDs = Set<String>()
         var merged = 0
-        for cluster in clusters {
-            let ordered = survivorshipOrder(cluster, in: state)
-            let id = DeduplicateStage.goldenID(for: state.records[ordered[0]], sources: state.sources, taken: &usedIDs)
+        for (c, members) in ordered.enumerated() {
+            let id = assignment.ids[c]
             let goldenIndex = state.golden.count
-            state.golden.append(GoldenRecord(id: id, members: ordered, fields: survivingFields(ordered, in: state)))
-            for (rank, member) in ordered.enumerated() {
+            state.golden.append(GoldenRecord(id: id, members: members, fields: survivingFields(members, in: state)))
+            for (rank, member) in members.enumerated() {
                 state.outcomes[member].goldenIndex = goldenIndex
                 state.outcomes[member].disposition = rank == 0 ? .kept : .merged
                 if rank > 0 {
@@ -69,19 +78,12 @@ public struct DeduplicateStage: PipelineStage {
         return builder.finish()
     }
 
-    /// `G` + 16 hex digits of a stable hash of the founding record's source and id.
-    /// Collisions (duplicate ids in a source) get a deterministic `-2`, `-3`… suffix.
-    static func goldenID(for record: ProspectRecord, sources: [SourceInfo], taken: inout Set<String>) -> String {
+    /// `G` + 16 hex digits of a stable hash of the founding record's source and id. Uniqueness
+    /// (a repeated id in a source, an ID issued before) is `GoldenIDAssignment`'s job.
+    static func hashID(for record: ProspectRecord, sources: [SourceInfo]) -> String {
         var hash = StableHash()
         hash.combine(sources[record.origin.sourceIndex].name)
         hash.combine(record.origin.sourceID)
-        let base = "G" + hash.hex
-        var id = base
-        var n = 2
-        while !taken.insert(id).inserted {
-            id = "\(base)-\(n)"
-            n += 1
-        }
-        return id
+        return "G" + hash.hex
     }
 }

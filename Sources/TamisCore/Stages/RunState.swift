@@ -25,6 +25,15 @@ public struct RunState: Sendable {
     public var golden: [GoldenRecord] = []
     /// Field quality counts per source (filled by the normalise stage).
     public var fieldQuality: [FieldQualityCounts] = []
+    /// Parallel to `records` when the run has a base to compare with (identity, previous golden
+    /// ID); empty otherwise.
+    public var history: [RecordHistory] = []
+    /// Existing golden records found to be the same as another this run (filled by deduplication).
+    public var goldenMerges: [GoldenMerge] = []
+    /// Every golden ID the base ever issued: a new golden record never reuses one.
+    public var issuedGoldenIDs: Set<String> = []
+    /// Golden IDs already merged into another: never revived.
+    public var mergedGoldenIDs: Set<String> = []
 
     public init(sources: [SourceInfo], files: [String] = []) {
         self.sources = sources

@@ -188,8 +188,10 @@ public enum CSVSourceReader {
             if let idColumn {
                 sourceID = String(decoding: Bytes.trimmed(row.field(idColumn)), as: UTF8.self)
             }
-            if sourceID.isEmpty { sourceID = "\(idPrefix)#\(dataRow)" }
-            let origin = RecordOrigin(sourceIndex: sourceIndex, sourceID: sourceID, fileIndex: fileIndex, line: row.line)
+            let hasOwnID = !sourceID.isEmpty
+            if !hasOwnID { sourceID = "\(idPrefix)#\(dataRow)" }
+            let origin = RecordOrigin(sourceIndex: sourceIndex, sourceID: sourceID, fileIndex: fileIndex, line: row.line,
+                                      hasOwnID: hasOwnID)
             sink.record(ProspectRecord(origin: origin, raw: fields, extras: extras))
             records += 1
             return .accept

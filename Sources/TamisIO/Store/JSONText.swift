@@ -34,3 +34,85 @@ public enum JSONText {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+extension JSONText {
+    /// Reads back a flat `{"name":"value",…}` object as written by `object` (string values
+    /// only). Nil when the text is not such an object. Used to reload a base's records: a
+    /// million of them, where Foundation's decoder would take seconds.
+    public static func parseObject(_ text: some Collection<UInt8>) -> [(String, [UInt8])]? {
+        let bytes = Array(text)
+        var i = 0
+        func skipSpace() { while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 } }
+        func hex4() -> UInt32? {
+            guard i + 4 <= bytes.count else { return nil }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                let b = bytes[i]
+                let d: UInt8
+                switch b {
+                case 0x30...0x39: d = b - 0x30
+                case 0x61...0x66: d = b - 0x61 + 10
+                case 0x41...0x46: d = b - 0x41 + 10
+                default: return nil
+                }
+                v = v << 4 | UInt32(d)
+                i += 1
+            }
+            return v
+        }
+        func string() -> [UInt8]? {
+            guard i < bytes.count, bytes[i] == 0x22 else { return nil }
+            i += 1
+            var out: [UInt8] = []
+            while i < bytes.count {
+                let b = bytes[i]
+                i += 1
+                if b == 0x22 { return out }
+                guard b == 0x5C else { out.append(b); continue }
+                guard i < bytes.count else { return nil }
+                let e = bytes[i]
+                i += 1
+                switch e {
+                case 0x22, 0x5C, 0x2F: out.append(e)
+                case 0x6E: out.append(0x0A)
+                case 0x72: out.append(0x0D)
+                case 0x74: out.append(0x09)
+                case 0x62: out.append(0x08)
+                case 0x66: out.append(0x0C)
+                case 0x75:
+                    guard var scalar = hex4() else { return nil }
+                    if (0xD800..<0xDC00).contains(scalar), i + 6 <= bytes.count, bytes[i] == 0x5C, bytes[i + 1] == 0x75 {
+                        i += 2
+                        guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { return nil }
+                    out.append(contentsOf: Array(String(Character(unicode)).utf8))
+                default: return nil
+                }
+            }
+            return nil
+        }
+        skipSpace()
+        guard i < bytes.count, bytes[i] == 0x7B else { return nil }
+        i += 1
+        var pairs: [(String, [UInt8])] = []
+        skipSpace()
+        if i < bytes.count, bytes[i] == 0x7D { return pairs }
+        while true {
+            skipSpace()
+            guard let name = string() else { return nil }
+            skipSpace()
+            guard i < bytes.count, bytes[i] == 0x3A else { return nil }
+            i += 1
+            skipSpace()
+            guard let value = string() else { return nil }
+            pairs.append((String(decoding: name, as: UTF8.self), value))
+            skipSpace()
+            guard i < bytes.count else { return nil }
+            if bytes[i] == 0x2C { i += 1; continue }
+            if bytes[i] == 0x7D { return pairs }
+            return nil
+        }
+    }
+}

@@ -100,12 +100,53 @@ public final class ProspectBase {
             }
             try db.create(index: "lineage_run", on: "lineage", columns: ["run_id"])
         }
+        migrator.registerMigration("v2-refresh") { db in
+            // A record's identity across runs, and the golden record it last belonged to.
+            try db.alter(table: "source_records") { t in
+                t.add(column: "record_key", .text).notNull().defaults(to: "")
+                t.add(column: "has_own_id", .integer).notNull().defaults(to: 1)
+                t.add(column: "last_golden_id", .text)
+            }
+            try db.execute(sql: "UPDATE source_records SET record_key = source || char(31) || source_id, last_golden_id = golden_id")
+            try db.create(table: "sources") { t in
+                t.primaryKey("name", .text)
+                t.column("trust", .integer).notNull()
+            }
+            // Every golden ID ever issued: active, merged into another, or retired (excluded,
+            // purged, removed). An ID is never issued twice.
+            try db.create(table: "golden_ids") { t in
+                t.primaryKey("golden_id", .text)
+                t.column("status", .text).notNull()
+                t.column("merged_into", .text)
+                t.column("reason", .text)
+                t.column("created_run", .text).notNull()
+                t.column("changed_run", .text).notNull()
+            }
+            try db.execute(sql: """
+                INSERT INTO golden_ids (golden_id, status, created_run, changed_run)
+                SELECT golden_id, 'active', run_id, run_id FROM golden_records
+                """)
+            try db.create(table: "changes") { t in
+                t.column("run_id", .text).notNull()
+                t.column("change", .text).notNull()
+                t.column("golden_id", .text).notNull()
+                t.column("field", .text)
+                t.column("old_value", .text)
+                t.column("new_value", .text)
+                t.column("detail", .text)
+            }
+            try db.create(index: "changes_run", on: "changes", columns: ["run_id"])
+            try db.create(index: "changes_golden", on: "changes", columns: ["golden_id"])
+        }
         return migrator
     }
 
-    /// Replaces the base's records with this run's, and appends its lineage and run row,
-    /// in one transaction. `checkpoint` is called at a few points (fault-injection tests).
-    public func write(run: RunRow, state: RunState, lineage: [LineageEntry],
+    /// Replaces the base's records with this run's (a refresh has already merged the stored
+    /// ones into `state`), updates the golden-ID registry, and appends the run's changes,
+    /// lineage and run row, in one transaction. Purged records (retention) are not stored:
+    /// lineage alone says where they came from and why they went. `checkpoint` is called at a
+    /// few points (fault-injection tests).
+    public func write(run: RunRow, state: RunState, lineage: [LineageEntry], changes: [BaseChange] = [],
                       checkpoint: (String) -> Void = { _ in }) throws {
         try queue.write { db in
             try db.execute(sql: "DELETE FROM golden_records")
@@ -122,22 +163,25 @@ public final class ProspectBase {
                 values.append(record.members.count)
                 let sources = Set(record.members.map { state.sources[state.records[$0].origin.sourceIndex].name })
                 values.append(sources.sorted().joined(separator: "|"))
-                values.append(run.runID)
+                values.append(record.since ?? run.runID)
                 try golden.execute(arguments: StatementArguments(values))
                 if n == state.golden.count / 2 { checkpoint("db-write") }
             }
             let source = try db.makeStatement(sql: """
-                INSERT INTO source_records (source, source_id, file, line, status, golden_id, \(columns.joined(separator: ", ")), raw_json, extras_json, quality, run_id)
-                VALUES (?, ?, ?, ?, ?, ?\(String(repeating: ", ?", count: columns.count + 4)))
+                INSERT INTO source_records (source, source_id, file, line, status, golden_id, \(columns.joined(separator: ", ")), raw_json, extras_json, quality, run_id, record_key, has_own_id, last_golden_id)
+                VALUES (?, ?, ?, ?, ?, ?\(String(repeating: ", ?", count: columns.count + 7)))
                 """)
+            let keys = state.history.isEmpty ? RecordIdentity.keys(for: state.records, sources: state.sources) : state.history.map(\.key)
             for (i, record) in state.records.enumerated() {
                 let outcome = state.outcomes[i]
+                if outcome.purged { continue }
                 let info = state.sources[record.origin.sourceIndex]
+                let history = state.history.isEmpty ? nil : state.history[i]
+                let goldenID = outcome.disposition == .excluded ? nil : outcome.goldenIndex.map { state.golden[$0].id }
                 var values: [DatabaseValueConvertible?] = [
                     info.name, record.origin.sourceID,
                     record.origin.fileIndex < state.files.count ? state.files[record.origin.fileIndex] : "",
-                    record.origin.line, outcome.disposition.rawValue,
-                    outcome.goldenIndex.map { state.golden[$0].id },
+                    record.origin.line, outcome.disposition.rawValue, goldenID,
                 ]
                 for field in CanonicalField.allCases { values.append(record.value.string(field.rawValue)) }
                 values.append(JSONText.object(CanonicalField.allCases.map { ($0.name, record.raw.bytes($0.rawValue)) }))
@@ -145,9 +189,13 @@ public final class ProspectBase {
                     (slot < info.extraNames.count ? info.extraNames[slot] : "extra_\(slot)", record.extras.bytes(slot))
                 }))
                 values.append(ProspectBase.qualityText(record))
-                values.append(run.runID)
+                values.append(history?.since ?? run.runID)
+                values.append(keys[i])
+                values.append(record.origin.hasOwnID ? 1 : 0)
+                values.append(goldenID ?? history?.previousGoldenID)
                 try source.execute(arguments: StatementArguments(values))
             }
+            try ProspectBase.writeRegistry(db, run: run.runID, state: state, changes: changes)
             let lineageInsert = try db.makeStatement(sql: """
                 INSERT INTO lineage (run_id, source, source_id, file, line, status, golden_id, reason, rule)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -163,6 +211,92 @@ public final class ProspectBase {
                                  run.balance.kept, run.balance.merged, run.balance.excluded, run.balance.rejected,
                                  run.summaryJSON])
             checkpoint("db-commit")
+        }
+    }
+
+    /// Golden-ID registry, source trust, and the run's changes.
+    static func writeRegistry(_ db: Database, run: String, state: RunState, changes: [BaseChange]) throws {
+        let activate = try db.makeStatement(sql: """
+            INSERT INTO golden_ids (golden_id, status, created_run, changed_run) VALUES (?, 'active', ?, ?)
+            ON CONFLICT(golden_id) DO UPDATE SET status = 'active', merged_into = NULL, reason = NULL,
+                changed_run = excluded.changed_run WHERE status != 'active'
+            """)
+        for record in state.golden { try activate.execute(arguments: [record.id, run, run]) }
+        for change in changes {
+            switch change.kind {
+            case .merged:
+                try db.execute(sql: "UPDATE golden_ids SET status = 'merged', merged_into = ?, changed_run = ? WHERE golden_id = ?",
+                               arguments: [change.detail, run, change.goldenID])
+            case .excluded, .purged, .removed:
+                try db.execute(sql: "UPDATE golden_ids SET status = 'retired', reason = ?, changed_run = ? WHERE golden_id = ?",
+                               arguments: [change.kind.rawValue + (change.detail.map { ": " + $0 } ?? ""), run, change.goldenID])
+            case .new, .updated:
+                break
+            }
+        }
+        let trust = try db.makeStatement(sql: "INSERT OR REPLACE INTO sources (name, trust) VALUES (?, ?)")
+        for info in state.sources { try trust.execute(arguments: [info.name, info.trust]) }
+        let insert = try db.makeStatement(sql: """
+            INSERT INTO changes (run_id, change, golden_id, field, old_value, new_value, detail) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for change in changes {
+            try insert.execute(arguments: [run, change.kind.rawValue, change.goldenID, change.field, change.oldValue,
+                                           change.newValue, change.detail])
+        }
+    }
+
+    /// The base as the last run left it, for a refresh or the diff of a rebuild.
+    public func previous() throws -> PreviousBase {
+        try queue.read { db in
+            var base = PreviousBase()
+            let fieldIndex = Dictionary(uniqueKeysWithValues: CanonicalField.allCases.map { ($0.name, $0.rawValue) })
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT source, source_id, has_own_id, file, line, record_key, COALESCE(golden_id, last_golden_id) AS gid,
+                       raw_json, extras_json, run_id FROM source_records ORDER BY rowid
+                """)
+            while let row = try rows.next() {
+                let rawJSON: String = row["raw_json"]
+                let extrasJSON: String = row["extras_json"]
+                var values = [[UInt8]](repeating: [], count: CanonicalField.count)
+                for (name, value) in JSONText.parseObject(rawJSON.utf8) ?? [] {
+                    if let index = fieldIndex[name] { values[index] = value }
+                }
+                var builder = PackedFields.Builder(count: CanonicalField.count)
+                for value in values { builder.append(value) }
+                base.records.append(StoredRecord(
+                    key: row["record_key"], source: row["source"], sourceID: row["source_id"],
+                    hasOwnID: (row["has_own_id"] as Int) != 0, file: row["file"], line: row["line"],
+                    goldenID: row["gid"], raw: builder.finish(),
+                    extras: JSONText.parseObject(extrasJSON.utf8) ?? [], since: row["run_id"]))
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM golden_records") {
+                var snapshot: GoldenSnapshot = [:]
+                for name in ProspectBase.canonicalColumns + ["segments"] {
+                    if let value: String = row[name], !value.isEmpty { snapshot[name] = value }
+                }
+                let id: String = row["golden_id"]
+                base.golden[id] = snapshot
+                base.goldenSince[id] = row["run_id"]
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT golden_id, status FROM golden_ids") {
+                let id: String = row["golden_id"]
+                base.issuedIDs.insert(id)
+                if (row["status"] as String) == "merged" { base.mergedIDs.insert(id) }
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT name, trust FROM sources") {
+                base.sourceTrust[row["name"]] = row["trust"]
+            }
+            return base
+        }
+    }
+
+    /// The changes a run made (`changes.csv` of that run), in the order written.
+    public func changes(run runID: String) throws -> [BaseChange] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM changes WHERE run_id = ? ORDER BY rowid", arguments: [runID]).map { row in
+                BaseChange(kind: BaseChange.Kind(rawValue: row["change"]) ?? .updated, goldenID: row["golden_id"],
+                           field: row["field"], oldValue: row["old_value"], newValue: row["new_value"], detail: row["detail"])
+            }
         }
     }
 
@@ -200,6 +334,16 @@ public final class ProspectBase {
     /// Row count of a table (for tests and `tamis inspect` of a base).
     public func count(_ table: String) throws -> Int {
         try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
+    }
+
+    /// A table's rows as text, in storage order (tests compare bases before and after a run).
+    public func dump(_ table: String) throws -> [String] {
+        precondition(["golden_records", "source_records", "golden_ids", "sources", "changes", "lineage", "runs"].contains(table))
+        return try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY rowid").map { row in
+                row.columnNames.map { "\($0)=\(row[$0] as DatabaseValue)" }.joined(separator: "|")
+            }
+        }
     }
 
     /// Lineage rows of a run, grouped by status.

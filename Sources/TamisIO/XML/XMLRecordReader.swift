@@ -99,8 +99,10 @@ public enum XMLRecordReader {
             let extras = assembler.pack(count: extraCount, checkUTF8: true) { slot in
                 slotSpan[slot] >= 0 ? record.bytes(slotSpan[slot]) : nil
             }
-            if sourceID.isEmpty { sourceID = "\(CSVSourceReader.baseName(displayName))#\(elementIndex)" }
-            let origin = RecordOrigin(sourceIndex: sourceIndex, sourceID: sourceID, fileIndex: fileIndex, line: record.line)
+            let hasOwnID = !sourceID.isEmpty
+            if !hasOwnID { sourceID = "\(CSVSourceReader.baseName(displayName))#\(elementIndex)" }
+            let origin = RecordOrigin(sourceIndex: sourceIndex, sourceID: sourceID, fileIndex: fileIndex, line: record.line,
+                                      hasOwnID: hasOwnID)
             sink.record(ProspectRecord(origin: origin, raw: fields, extras: extras))
             report.records += 1
         }

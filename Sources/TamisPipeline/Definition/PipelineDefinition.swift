@@ -41,6 +41,16 @@ public struct OutputDefinition: Sendable {
     public var base: String
     /// Permissions of the files written (personal data: owner only by default).
     public var fileMode: UInt32
+    /// How a run treats the records already in the base.
+    public var mode: BaseMode = .rebuild
+}
+
+/// `outputs.mode`.
+public enum BaseMode: String, Sendable {
+    /// The base becomes this run's records (a one-off cleanup; golden IDs still carried over).
+    case rebuild
+    /// This run's records are merged into the base's: monthly refreshes.
+    case refresh
 }
 
 /// What the exclude stage switches on (pipeline `stages.exclude`).

@@ -175,7 +175,11 @@ struct ConfigReader {
         }
         var outputs = OutputDefinition(directory: resolve("../out/\(name)"), base: resolve("../out/tamis.sqlite"), fileMode: 0o600)
         if let node = top["outputs"]?.value {
-            let options = entries(node, context: "outputs", allowed: ["directory", "base", "file_mode"])
+            let options = entries(node, context: "outputs", allowed: ["directory", "base", "file_mode", "mode"])
+            if let modeNode = options["mode"]?.value, let text = string(modeNode, "outputs.mode") {
+                if let mode = BaseMode(rawValue: text) { outputs.mode = mode }
+                else { issue(modeNode, "unknown mode \"\(text)\"", hint: "use refresh (merge this run's files into the base) or rebuild (the base becomes this run's files)") }
+            }
             if let dir = string(options["directory"]?.value, "outputs.directory") { outputs.directory = resolve(dir) }
             if let base = string(options["base"]?.value, "outputs.base") { outputs.base = resolve(base) }
             if let modeNode = options["file_mode"]?.value, let text = string(modeNode, "outputs.file_mode") {
@@ -189,7 +193,7 @@ struct ConfigReader {
     }
 
     mutating func source(_ node: Node) -> SourceDefinition? {
-        let keys = ["name", "path", "format", "encoding", "delimiter", "id_column", "trust", "mapping", "record", "id", "fields"]
+        let keys = ["name", "path", "format", "encoding", "delimiter", "id_column", "trust", "mapping", "record", "id", "fields", "optional"]
         let e = entries(node, context: "a source", allowed: keys)
         guard let pathNode = e["path"]?.value, let pattern = string(pathNode, "path") else {
             issue(node, "a source needs a 'path' (a file or a glob such as data/*.csv)")
@@ -197,8 +201,10 @@ struct ConfigReader {
         }
         let name = string(e["name"]?.value, "name") ?? URL(fileURLWithPath: pattern).deletingPathExtension().lastPathComponent
         let files = Glob.expand(resolve(pattern))
-        if files.isEmpty {
-            issue(pathNode, "source '\(name)': no file matches \(pattern)", hint: "paths are relative to the pipeline file (\(baseDirectory))")
+        // `optional: true`: a month without a file for this source is normal (refreshes).
+        let optional = bool(e["optional"]?.value, "optional") ?? false
+        if files.isEmpty && !optional {
+            issue(pathNode, "source '\(name)': no file matches \(pattern)", hint: "paths are relative to the pipeline file (\(baseDirectory)); add optional: true if some runs have no file for this source")
         }
         var format: SourceDefinition.Format = pattern.lowercased().hasSuffix(".xml") ? .xml : .csv
         if let node = e["format"]?.value, let text = string(node, "format") {

@@ -55,6 +55,19 @@ public enum ReportRenderer {
                 .map { "\(escape($0.key)) \($0.value)" }.joined(separator: ", ") + "</p>"
         }
 
+        page += "<h2>Changes to the base (\(escape(summary.mode)))</h2>"
+        if summary.changes.isEmpty {
+            page += "<p class=\"note\">No change figures for this run.</p>"
+        } else {
+            page += "<div class=\"cards\">"
+            for kind in BaseChange.Kind.allCases {
+                page += "<div class=\"card\"><b>\(summary.changes[kind.rawValue] ?? 0)</b>\(kind.rawValue)</div>"
+            }
+            page += "</div><p class=\"note\">Golden records new, updated (any field), merged into another, excluded, purged "
+                + "(retention) or removed (not in a rebuild's files). Field by field: changes.csv of this run, or the base's "
+                + "changes table. The same inputs run again give no change.</p>"
+        }
+
         page += "<h2>Field quality, before and after</h2>"
         page += "<table><tr><th>field</th><th>complete</th><th>valid as given</th><th>usable after Tamis</th><th>valid</th><th>repaired</th><th>invalid</th><th>missing</th></tr>"
         for row in report.fields {

@@ -71,9 +71,26 @@ public enum OutputWriter {
                 csv.writeCell(cell)
             }
             for field in CanonicalField.allCases {
-                record.value.withBytes(field.rawValue) { csv.writeCell(bytes: $0) }
+                // Purged (retention): the values are erased here too.
+                if outcome.purged { csv.writeCell("") } else { record.value.withBytes(field.rawValue) { csv.writeCell(bytes: $0) } }
             }
             try csv.endRow()
+        }
+        try csv.flush()
+        try file.close()
+    }
+
+    static let changes = "changes.csv"
+
+    /// `changes.csv`: what this run changed in the base, one row per change (one per field for
+    /// an update). Only the header when nothing changed.
+    static func writeChanges(_ changes: [BaseChange], into directory: OutputDirectory) throws {
+        let file = try directory.createFile(OutputWriter.changes)
+        let csv = CSVWriter(file: file)
+        try csv.writeRow(["change", "golden_id", "field", "old_value", "new_value", "detail"])
+        for change in changes {
+            try csv.writeRow([change.kind.rawValue, change.goldenID, change.field ?? "", change.oldValue ?? "",
+                              change.newValue ?? "", change.detail ?? ""])
         }
         try csv.flush()
         try file.close()

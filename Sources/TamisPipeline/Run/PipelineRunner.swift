@@ -11,12 +11,16 @@ public struct RunOptions: Sendable {
     /// Any rejected row or unreadable file fails the run (exit 1) and nothing is written.
     public var strict = false
     public var quiet = false
+    /// Rebuild the base from this run's files even if the pipeline says `mode: refresh`.
+    public var rebuild = false
 
-    public init(outputDirectory: String? = nil, dryRun: Bool = false, strict: Bool = false, quiet: Bool = false) {
+    public init(outputDirectory: String? = nil, dryRun: Bool = false, strict: Bool = false, quiet: Bool = false,
+                rebuild: Bool = false) {
         self.outputDirectory = outputDirectory
         self.dryRun = dryRun
         self.strict = strict
         self.quiet = quiet
+        self.rebuild = rebuild
     }
 }
 
@@ -27,6 +31,8 @@ public enum RunFailure: Error, CustomStringConvertible {
     /// Inputs ≠ kept + merged + excluded + rejected: a bug; nothing is written.
     case lineageBroken(LineageBalance)
     case io(InputError)
+    /// Another run is writing the same base.
+    case baseBusy(BaseLock.Busy)
 
     public var description: String {
         switch self {
@@ -36,6 +42,8 @@ public enum RunFailure: Error, CustomStringConvertible {
             return "lineage does not balance: \(b.inputs) inputs ≠ \(b.kept) kept + \(b.merged) merged + \(b.excluded) excluded + \(b.rejected) rejected. Nothing was written; please report this bug."
         case .io(let error):
             return error.description
+        case .baseBusy(let busy):
+            return busy.description
         }
     }
 
@@ -44,6 +52,7 @@ public enum RunFailure: Error, CustomStringConvertible {
         switch self {
         case .strictDataErrors: return 1
         case .lineageBroken, .io: return 3
+        case .baseBusy: return 4
         }
     }
 }
@@ -67,15 +76,40 @@ public final class PipelineRunner {
 
     public var outputDirectory: String { options.outputDirectory ?? definition.outputs.directory }
 
+    /// The mode this run uses (`--rebuild` overrides the pipeline's).
+    public var mode: BaseMode { options.rebuild ? .rebuild : definition.outputs.mode }
+
     @discardableResult
     public func run() throws -> RunSummary {
         let startedAt = PipelineRunner.timestamp()
         let runID = PipelineRunner.makeRunID()
-        console.say("Tamis — pipeline \(definition.name), run \(runID)\(options.dryRun ? " (dry run: nothing is written)" : "")")
+        console.say("Tamis — pipeline \(definition.name), run \(runID), \(mode.rawValue)\(options.dryRun ? " (dry run: nothing is written)" : "")")
+        // Held until the run ends: two runs never write the same base at once.
+        var lock: BaseLock?
+        if !options.dryRun {
+            do {
+                lock = try BaseLock.acquire(base: definition.outputs.base, pipeline: definition.name, startedAt: startedAt)
+            } catch let busy as BaseLock.Busy {
+                throw RunFailure.baseBusy(busy)
+            } catch let error as InputError {
+                throw RunFailure.io(error)
+            }
+        }
+        defer { lock?.release() }
 
         let (reports, problems, ingestCounts) = try ingest()
         FaultInjection.reach("after-ingest")
         var stageCounts = [ingestCounts]
+        let previous = try previousBase()
+        let clock = ContinuousClock.now
+        let readCount = state.records.count
+        let merge = RefreshMerge.merge(&state, previous: previous, carry: mode == .refresh)
+        var mergeCounts = StageCounts(stage: "base", recordsIn: readCount, recordsOut: state.records.count,
+                                      details: ["carried": merge.carried, "updated": merge.updated,
+                                                "unchanged": merge.unchanged, "new": merge.added])
+        mergeCounts.seconds = (ContinuousClock.now - clock).seconds
+        stageCounts.append(mergeCounts)
+        report(mergeCounts)
         let reference: ReferenceData
         do {
             reference = try ReferenceDataLoader.load(directory: definition.referenceData)
@@ -100,6 +134,11 @@ public final class PipelineRunner {
             report(counts)
         }
 
+        let changes = BaseDiff.compute(previous: previous, state: &state)
+        let changeCounts = BaseDiff.counts(changes)
+        console.say("changes      " + BaseChange.Kind.allCases.map { "\($0.rawValue) \(changeCounts[$0.rawValue] ?? 0)" }
+            .joined(separator: ", ") + (previous.isEmpty ? "  (new base)" : ""))
+
         let lineage = state.lineage()
         let balance = LineageBalance(entries: lineage, inputs: state.inputCount)
         guard balance.holds, lineage.count == state.inputCount else { throw RunFailure.lineageBroken(balance) }
@@ -121,6 +160,8 @@ public final class PipelineRunner {
             },
             stages: stageCounts, lineage: balance, rejectReasons: rejectReasons, fileProblems: problems,
             outputs: outputs, goldenRecords: state.golden.count)
+        summary.mode = mode.rawValue
+        summary.changes = changeCounts
         for (index, counts) in state.fieldQuality.enumerated() where index < state.sources.count {
             summary.fieldQuality[state.sources[index].name] = FieldQualitySummary.make(counts)
         }
@@ -134,7 +175,7 @@ public final class PipelineRunner {
             console.say("dry run: \(state.golden.count) golden records would be written; nothing was written")
             return summary
         }
-        try write(summary: summary, lineage: lineage, balance: balance)
+        try write(summary: summary, lineage: lineage, balance: balance, changes: changes)
         console.say("wrote \(state.golden.count) golden records to \(definition.outputs.base) and \(outputDirectory)/")
         return summary
     }
@@ -150,6 +191,9 @@ public final class PipelineRunner {
         var doneBytes = 0
         console.begin(stage: "ingest (bytes)", total: totalBytes)
         for (sourceIndex, source) in definition.sources.enumerated() {
+            if source.files.isEmpty {
+                console.say("source \(source.name): no file matches \(source.pathPattern) this time (optional)")
+            }
             for path in source.files {
                 let fileIndex = sink.state.files.count
                 let display = PipelineRunner.displayPath(path)
@@ -255,12 +299,26 @@ public final class PipelineRunner {
 
     // MARK: - Write
 
-    private func write(summary: RunSummary, lineage: [LineageEntry], balance: LineageBalance) throws {
+    /// The base as the last run left it (empty when there is none yet).
+    private func previousBase() throws -> PreviousBase {
+        guard FileManager.default.fileExists(atPath: definition.outputs.base) else { return PreviousBase() }
+        do {
+            return try ProspectBase(path: definition.outputs.base, fileMode: mode_t(definition.outputs.fileMode)).previous()
+        } catch let error as InputError {
+            throw RunFailure.io(error)
+        } catch {
+            throw RunFailure.io(InputError(file: definition.outputs.base, problem: "cannot read the base: \(error)",
+                                           hint: "is it a Tamis base? Point outputs.base at a new file to start a new base"))
+        }
+    }
+
+    private func write(summary: RunSummary, lineage: [LineageEntry], balance: LineageBalance, changes: [BaseChange]) throws {
         do {
             let directory = try OutputDirectory(path: outputDirectory, fileMode: mode_t(definition.outputs.fileMode))
             do {
                 try OutputWriter.writeAll(state: state, lineage: lineage, segments: definition.segments,
                                           summary: summary, into: directory)
+                try OutputWriter.writeChanges(changes, into: directory)
                 // The report's trend: the runs already in the base, then this one.
                 let previous = (try? ProspectBase(path: definition.outputs.base).runs()) ?? []
                 try OutputWriter.writeReport(summary: summary, previousRuns: previous, balance: balance, into: directory)
@@ -269,7 +327,7 @@ public final class PipelineRunner {
                 let run = RunRow(runID: summary.runID, pipeline: definition.name, startedAt: summary.startedAt,
                                  finishedAt: summary.finishedAt, balance: balance,
                                  summaryJSON: try OutputWriter.summaryJSON(summary))
-                try base.write(run: run, state: state, lineage: lineage, checkpoint: FaultInjection.reach)
+                try base.write(run: run, state: state, lineage: lineage, changes: changes, checkpoint: FaultInjection.reach)
                 FaultInjection.reach("before-output-swap")
                 try directory.commit()
             } catch {

@@ -28,11 +28,16 @@ public struct RunSummary: Codable, Sendable {
     public var fieldQuality: [String: [String: FieldQualitySummary]] = [:]
     /// The data-quality report's figures (also written as report.json and report.html).
     public var report: QualityReport?
+    /// `refresh` or `rebuild`.
+    public var mode: String = "rebuild"
+    /// Changes to the base per kind (new, updated, merged, excluded, purged, removed); the
+    /// details are in `changes.csv` and the base's `changes` table.
+    public var changes: [String: Int] = [:]
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", pipeline, startedAt = "started_at", finishedAt = "finished_at", dryRun = "dry_run"
         case strict, sources, stages, lineage, rejectReasons = "reject_reasons", fileProblems = "file_problems"
-        case outputs, goldenRecords = "golden_records", fieldQuality = "field_quality", report
+        case outputs, goldenRecords = "golden_records", fieldQuality = "field_quality", report, mode, changes
     }
 }
 

@@ -1,0 +1,54 @@
+import XCTest
+@testable import TamisCore
+
+final class GoldenIDAssignmentTests: XCTestCase {
+    /// Records 0…n with their golden ID in the base (nil: new record).
+    func assign(_ clusters: [[Int]], previous: [Int: String], issued: Set<String> = [], merged: Set<String> = []) -> GoldenIDAssignment {
+        GoldenIDAssignment.assign(clusters: clusters, previousID: { previous[$0] }, newID: { "Gnew\($0)" },
+                                  issued: issued.union(previous.values), merged: merged)
+    }
+
+    func test_a_cluster_keeps_the_id_its_records_had() {
+        let result = assign([[2, 0], [1]], previous: [0: "GA", 2: "GA", 1: "GB"])
+        XCTAssertEqual(result.ids, ["GA", "GB"])
+        XCTAssertEqual(result.merges, [])
+    }
+
+    func test_two_existing_records_joined_keep_the_majority_id_and_record_the_merge() {
+        // Cluster of 0,1 (were GB) and 2 (was GA): GB has two records, it survives.
+        XCTAssertEqual(assign([[2, 0, 1]], previous: [0: "GB", 1: "GB", 2: "GA"]),
+                       GoldenIDAssignment(ids: ["GB"], merges: [GoldenMerge(from: "GA", into: "GB")]))
+        // A tie goes to the smaller ID, whatever the order of the records.
+        XCTAssertEqual(assign([[1, 0]], previous: [0: "GZ", 1: "GC"]).ids, ["GC"])
+        XCTAssertEqual(assign([[0, 1]], previous: [0: "GZ", 1: "GC"]).ids, ["GC"])
+    }
+
+    func test_a_split_gives_the_id_to_the_larger_part_and_a_new_id_to_the_other() {
+        let result = assign([[0], [1, 2]], previous: [0: "GA", 1: "GA", 2: "GA"])
+        XCTAssertEqual(result.ids, ["Gnew0", "GA"])
+        // Equal parts: the cluster read first keeps it.
+        XCTAssertEqual(assign([[3], [4]], previous: [3: "GA", 4: "GA"]).ids, ["GA", "Gnew4"])
+    }
+
+    func test_new_ids_never_reuse_an_issued_or_merged_id() {
+        let result = assign([[0], [1]], previous: [1: "GM"], issued: ["Gnew0", "Gnew0-2"], merged: ["GM"])
+        XCTAssertEqual(result.ids[0], "Gnew0-3", "issued before: a suffix makes it unique")
+        XCTAssertEqual(result.ids[1], "Gnew1", "a merged ID is never revived")
+    }
+
+    func test_reading_records_back_gives_the_same_keys() {
+        let raw = PackedFields(count: CanonicalField.count).replacing(CanonicalField.email.rawValue, with: Array("a@b.fr".utf8))
+        let withID = ProspectRecord(origin: RecordOrigin(sourceIndex: 0, sourceID: "c1", fileIndex: 0, line: 2), raw: raw,
+                                    extras: PackedFields(count: 0))
+        let positional = ProspectRecord(origin: RecordOrigin(sourceIndex: 0, sourceID: "f.csv#1", fileIndex: 0, line: 2, hasOwnID: false),
+                                        raw: raw, extras: PackedFields(count: 0))
+        let keys = RecordIdentity.keys(for: [withID, withID, positional], sources: [SourceInfo(name: "crm", trust: 1)])
+        XCTAssertEqual(keys[0], "crm\u{1F}c1")
+        XCTAssertEqual(keys[1], "crm\u{1F}c1#2", "a repeated id is numbered in reading order")
+        XCTAssertTrue(keys[2].hasPrefix("crm\u{1F}~"), "a record without an id is known by its content")
+        let moved = ProspectRecord(origin: RecordOrigin(sourceIndex: 0, sourceID: "g.csv#9", fileIndex: 1, line: 40, hasOwnID: false),
+                                   raw: raw, extras: PackedFields(count: 0))
+        XCTAssertEqual(RecordIdentity.keys(for: [moved], sources: [SourceInfo(name: "crm", trust: 1)])[0], keys[2],
+                       "the same values in another file or line are the same record")
+    }
+}
