@@ -1,0 +1,196 @@
+/// String comparators on UTF-8 bytes, allocation-free: scratch space comes from the stack
+/// (`withUnsafeTemporaryAllocation`). Inputs are expected folded (lower case, no accents):
+/// the matching keys are, so one byte is one letter.
+public enum JaroWinkler {
+    /// Jaro-Winkler similarity in [0, 1]. The Winkler prefix bonus (up to 4 characters, scale
+    /// 0.1) applies when the Jaro similarity exceeds 0.7, as in Winkler's definition.
+    @inlinable
+    public static func similarity(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
+        let la = a.count, lb = b.count
+        if la == 0 || lb == 0 { return la == lb ? 1 : 0 }
+        let jaro = Self.jaro(a, b)
+        guard jaro > 0.7 else { return jaro }
+        var prefix = 0
+        let limit = min(4, la, lb)
+        while prefix < limit && a[prefix] == b[prefix] { prefix += 1 }
+        return jaro + Double(prefix) * 0.1 * (1 - jaro)
+    }
+
+    @inlinable
+    public static func jaro(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
+        let la = a.count, lb = b.count
+        let window = max(0, max(la, lb) / 2 - 1)
+        return withUnsafeTemporaryAllocation(of: Bool.self, capacity: la + lb) { flags -> Double in
+            flags.initialize(repeating: false)
+            var matches = 0
+            for i in 0..<la {
+                let lo = max(0, i - window), hi = min(lb - 1, i + window)
+                if lo > hi { continue }
+                let c = a[i]
+                var j = lo
+                while j <= hi {
+                    if !flags[la + j] && b[j] == c {
+                        flags[i] = true
+                        flags[la + j] = true
+                        matches += 1
+                        break
+                    }
+                    j += 1
+                }
+            }
+            if matches == 0 { return 0 }
+            var transpositions = 0
+            var k = 0
+            for i in 0..<la where flags[i] {
+                while !flags[la + k] { k += 1 }
+                if a[i] != b[k] { transpositions += 1 }
+                k += 1
+            }
+            let m = Double(matches)
+            return (m / Double(la) + m / Double(lb) + (m - Double(transpositions / 2)) / m) / 3
+        }
+    }
+}
+
+public enum EditDistance {
+    /// Levenshtein distance (insertions, deletions, substitutions).
+    @inlinable
+    public static func levenshtein(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let la = a.count, lb = b.count
+        if la == 0 { return lb }
+        if lb == 0 { return la }
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: lb + 1) { row -> Int in
+            for j in 0...lb { row[j] = j }
+            for i in 1...la {
+                var diagonal = row[0]
+                row[0] = i
+                let c = a[i - 1]
+                for j in 1...lb {
+                    let above = row[j]
+                    row[j] = Swift.min(above + 1, row[j - 1] + 1, diagonal + (c == b[j - 1] ? 0 : 1))
+                    diagonal = above
+                }
+            }
+            return row[lb]
+        }
+    }
+
+    /// Damerau-Levenshtein distance, optimal string alignment variant: a transposition of two
+    /// adjacent letters (`Mrtain`) costs 1.
+    @inlinable
+    public static func damerau(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let la = a.count, lb = b.count
+        if la == 0 { return lb }
+        if lb == 0 { return la }
+        let width = lb + 1
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * width) { rows -> Int in
+            // Three rows: two lines back, the previous line, the current one (rotated).
+            var twoBack = 0, previous = width, current = 2 * width
+            for j in 0...lb { rows[previous + j] = j }
+            for i in 1...la {
+                rows[current] = i
+                for j in 1...lb {
+                    let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                    var d = Swift.min(rows[previous + j] + 1, rows[current + j - 1] + 1, rows[previous + j - 1] + cost)
+                    if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                        d = Swift.min(d, rows[twoBack + j - 2] + 1)
+                    }
+                    rows[current + j] = d
+                }
+                (twoBack, previous, current) = (previous, current, twoBack)
+            }
+            return rows[previous + lb]
+        }
+    }
+}
+
+public enum TokenSet {
+    /// Dice coefficient of the two sets of space-separated tokens: 2·|A∩B| / (|A|+|B|).
+    /// Word order and repeats do not matter ("martin et fils" ≈ "fils martin").
+    @inlinable
+    public static func similarity(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
+        var tokensA = 0, tokensB = 0, common = 0
+        forEachToken(b) { _ in tokensB += 1 }
+        forEachToken(a) { token in
+            tokensA += 1
+            var found = false
+            forEachToken(b) { other in
+                if !found && other.elementsEqual(token) { found = true }
+            }
+            if found { common += 1 }
+        }
+        if tokensA + tokensB == 0 { return 0 }
+        return Double(2 * min(common, tokensB)) / Double(tokensA + tokensB)
+    }
+
+    @inlinable
+    static func forEachToken(_ s: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var start = 0
+        for i in 0...s.count {
+            if i == s.count || s[i] == 0x20 {
+                if i > start { body(UnsafeBufferPointer(rebasing: s[start..<i])) }
+                start = i + 1
+            }
+        }
+    }
+}
+
+/// A phonetic key for French names: Soundex2 (Frédéric Brouard's French adaptation of
+/// Soundex), 4 letters. "Lefèvre", "Lefebvre" and "Lefeuvre" share `LFVR`; "Mathieu" and
+/// "Matthieu" share `MTI`.
+public enum FrenchPhonetic {
+    public static func key(_ folded: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        // Upper-case letters only.
+        var s: [UInt8] = []
+        s.reserveCapacity(folded.count)
+        for b in folded {
+            if b >= 0x61 && b <= 0x7A { s.append(b - 0x20) } else if b >= 0x41 && b <= 0x5A { s.append(b) }
+        }
+        if s.isEmpty { return [] }
+        func replace(_ from: String, _ to: String) {
+            let f = Array(from.utf8), t = Array(to.utf8)
+            var out: [UInt8] = []
+            out.reserveCapacity(s.count)
+            var i = 0
+            while i < s.count {
+                if i + f.count <= s.count && s[i..<(i + f.count)].elementsEqual(f) {
+                    out.append(contentsOf: t)
+                    i += f.count
+                } else {
+                    out.append(s[i])
+                    i += 1
+                }
+            }
+            s = out
+        }
+        // Consonant groups.
+        for (from, to) in [("GUI", "KI"), ("GUE", "KE"), ("GA", "KA"), ("GO", "KO"), ("GU", "K"), ("CA", "KA"),
+                           ("CO", "KO"), ("CU", "KU"), ("Q", "K"), ("CC", "K"), ("CK", "K")] {
+            replace(from, to)
+        }
+        // Vowels but the first letter become A.
+        for i in 1..<s.count where [0x45, 0x49, 0x4F, 0x55].contains(s[i]) { s[i] = 0x41 }
+        // Prefixes.
+        for (from, to) in [("MAC", "MCC"), ("ASA", "AZA"), ("KN", "NN"), ("PF", "FF"), ("SCH", "SSS"), ("PH", "FF")] {
+            let f = Array(from.utf8)
+            if s.starts(with: f) { s.replaceSubrange(0..<f.count, with: Array(to.utf8)) }
+        }
+        // H except after C or S; Y except after A.
+        var out: [UInt8] = []
+        for (i, c) in s.enumerated() {
+            if c == 0x48 && i > 0 && s[i - 1] != 0x43 && s[i - 1] != 0x53 { continue }
+            if c == 0x48 && i == 0 && s.count > 1 { continue }
+            if c == 0x59 && i > 0 && s[i - 1] != 0x41 { continue }
+            out.append(c)
+        }
+        s = out
+        // Final A, D, P, S, T.
+        while s.count > 1, let last = s.last, [0x41, 0x44, 0x50, 0x53, 0x54].contains(last) { s.removeLast() }
+        // A except the first letter; then repeated letters once.
+        out = []
+        for (i, c) in s.enumerated() where i == 0 || c != 0x41 {
+            if out.last != c { out.append(c) }
+        }
+        return Array(out.prefix(4))
+    }
+}

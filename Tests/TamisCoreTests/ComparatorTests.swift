@@ -1,0 +1,88 @@
+import XCTest
+@testable import TamisCore
+
+final class ComparatorTests: XCTestCase {
+    func jw(_ a: String, _ b: String) -> Double {
+        Array(a.utf8).withUnsafeBufferPointer { x in Array(b.utf8).withUnsafeBufferPointer { y in JaroWinkler.similarity(x, y) } }
+    }
+    func lev(_ a: String, _ b: String) -> Int {
+        Array(a.utf8).withUnsafeBufferPointer { x in Array(b.utf8).withUnsafeBufferPointer { y in EditDistance.levenshtein(x, y) } }
+    }
+    func osa(_ a: String, _ b: String) -> Int {
+        Array(a.utf8).withUnsafeBufferPointer { x in Array(b.utf8).withUnsafeBufferPointer { y in EditDistance.damerau(x, y) } }
+    }
+    func tokens(_ a: String, _ b: String) -> Double {
+        Array(a.utf8).withUnsafeBufferPointer { x in Array(b.utf8).withUnsafeBufferPointer { y in TokenSet.similarity(x, y) } }
+    }
+    func phonetic(_ s: String) -> String {
+        String(decoding: Array(s.utf8).withUnsafeBufferPointer { FrenchPhonetic.key($0) }, as: UTF8.self)
+    }
+
+    /// Published values (Winkler 1990; the usual test pairs of jellyfish and rapidfuzz).
+    func test_jaro_winkler_known_values() {
+        XCTAssertEqual(jw("martha", "marhta"), 0.9611, accuracy: 0.0001)
+        XCTAssertEqual(jw("dwayne", "duane"), 0.84, accuracy: 0.0001)
+        XCTAssertEqual(jw("dixon", "dicksonx"), 0.8133, accuracy: 0.0001)
+        XCTAssertEqual(jw("jellyfish", "smellyfish"), 0.8963, accuracy: 0.0001)
+        XCTAssertEqual(jw("martin", "martin"), 1)
+        XCTAssertEqual(jw("abc", "xyz"), 0)
+        XCTAssertEqual(jw("", "abc"), 0)
+        XCTAssertEqual(jw("a", "a"), 1)
+        XCTAssertEqual(jw("kerjean", "martin"), jw("martin", "kerjean"), accuracy: 1e-12, "symmetric")
+    }
+
+    func test_edit_distances_known_values() {
+        XCTAssertEqual(lev("kitten", "sitting"), 3)
+        XCTAssertEqual(lev("flaw", "lawn"), 2)
+        XCTAssertEqual(lev("", "abc"), 3)
+        XCTAssertEqual(lev("martin", "martin"), 0)
+        XCTAssertEqual(lev("mratin", "martin"), 2)
+        XCTAssertEqual(osa("mratin", "martin"), 1, "an adjacent transposition costs 1")
+        XCTAssertEqual(osa("ca", "abc"), 3, "optimal string alignment: no edit of a transposed pair")
+        XCTAssertEqual(osa("kitten", "sitting"), 3)
+        XCTAssertEqual(osa("abcdef", "badcfe"), 3)
+        XCTAssertEqual(osa("", ""), 0)
+    }
+
+    func test_edit_distance_matches_a_plain_implementation_on_random_strings() {
+        var rng = SplitMix64(seed: 5)
+        func plain(_ a: [UInt8], _ b: [UInt8]) -> Int {
+            var d = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+            for i in 0...a.count { d[i][0] = i }
+            for j in 0...b.count { d[0][j] = j }
+            if a.isEmpty || b.isEmpty { return d[a.count][b.count] }
+            for i in 1...a.count {
+                for j in 1...b.count {
+                    d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                    if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
+                }
+            }
+            return d[a.count][b.count]
+        }
+        for _ in 0..<2000 {
+            let a = (0..<Int(rng.next() % 9)).map { _ in UInt8(0x61 + rng.next() % 4) }
+            let b = (0..<Int(rng.next() % 9)).map { _ in UInt8(0x61 + rng.next() % 4) }
+            XCTAssertEqual(a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { EditDistance.damerau(x, $0) } }, plain(a, b), "\(a) \(b)")
+        }
+    }
+
+    func test_token_set_ignores_order_and_counts_shared_words() {
+        XCTAssertEqual(tokens("martin et fils", "fils martin et"), 1)
+        XCTAssertEqual(tokens("boulangerie martin", "martin"), 2.0 / 3.0, accuracy: 1e-9)
+        XCTAssertEqual(tokens("acme", "zenith"), 0)
+        XCTAssertEqual(tokens("a a", "a"), 2.0 / 3.0, accuracy: 1e-9, "repeated words are not counted twice against the other side")
+    }
+
+    func test_french_phonetic_groups_spellings_of_the_same_name() {
+        XCTAssertEqual(phonetic("lefevre"), "LFVR")
+        XCTAssertEqual(phonetic("lefeuvre"), "LFVR")
+        XCTAssertEqual(phonetic("mathieu"), phonetic("matthieu"))
+        XCTAssertEqual(phonetic("philippe"), phonetic("filipe"))
+        XCTAssertEqual(phonetic("gauthier"), phonetic("gautier"))
+        XCTAssertEqual(phonetic("caron"), phonetic("karon"))
+        XCTAssertNotEqual(phonetic("martin"), phonetic("bernard"))
+        XCTAssertNotEqual(phonetic("dupont"), phonetic("durand"))
+        XCTAssertEqual(phonetic(""), "")
+        XCTAssertLessThanOrEqual(phonetic("kerjeanbourdais").count, 4)
+    }
+}
