@@ -36,17 +36,15 @@ public struct BaseChange: Sendable, Equatable, Codable {
 
 /// What a run changed in the base, computed from the base before it and the run's state.
 public enum BaseDiff {
-    /// The golden record as the base will store it (same keys as `GoldenSnapshot`).
+    /// The golden record as the base will store it.
     public static func snapshot(_ record: GoldenRecord) -> GoldenSnapshot {
-        var values: GoldenSnapshot = [:]
-        for field in CanonicalField.allCases {
-            if let value = record.fields.string(field.rawValue) { values[field.name] = value }
-        }
-        if !record.segments.isEmpty { values["segments"] = record.segments.joined(separator: "|") }
-        return values
+        var builder = PackedFields.Builder(count: GoldenSnapshot.keys.count)
+        for field in 0..<CanonicalField.count { record.fields.withBytes(field) { builder.append($0) } }
+        builder.append(Array(record.segments.joined(separator: "|").utf8))
+        return GoldenSnapshot(values: builder.finish())
     }
 
-    static let comparedKeys = CanonicalField.allCases.map(\.name) + ["segments"]
+    static let comparedKeys = GoldenSnapshot.keys
 
     /// The changes, in a stable order (by kind, then golden ID, then field order). Also sets
     /// `since` on the golden records this run leaves unchanged.
@@ -62,10 +60,12 @@ public enum BaseDiff {
                 continue
             }
             var changed = false
-            for key in comparedKeys where before[key] != now[key] {
+            for (k, key) in comparedKeys.enumerated() {
+                let same = before.values.withBytes(k) { old in now.values.withBytes(k) { old.elementsEqual($0) } }
+                if same { continue }
                 changed = true
                 changes.append(BaseChange(kind: .updated, goldenID: record.id, field: key,
-                                          oldValue: before[key], newValue: now[key]))
+                                          oldValue: before.values.string(k), newValue: now.values.string(k)))
             }
             if !changed { state.golden[g].since = previous.goldenSince[record.id] }
         }

@@ -29,9 +29,17 @@ public struct StoredRecord: Sendable {
     }
 }
 
-/// What a golden record looked like in the base: canonical field name → value (missing
-/// fields absent), plus `segments`.
-public typealias GoldenSnapshot = [String: String]
+/// What a golden record looked like in the base: the canonical fields in `CanonicalField`
+/// order, then `segments` (`a|b`), packed (a million of them fit in memory).
+public struct GoldenSnapshot: Sendable, Equatable {
+    public static let keys = CanonicalField.allCases.map(\.name) + ["segments"]
+    public var values: PackedFields
+
+    public init(values: PackedFields) {
+        precondition(values.count == GoldenSnapshot.keys.count)
+        self.values = values
+    }
+}
 
 /// The base as the previous run left it: what a refresh merges into and what the diff is
 /// computed against. Empty for a new base.

@@ -250,33 +250,39 @@ public final class ProspectBase {
         try queue.read { db in
             var base = PreviousBase()
             let fieldIndex = Dictionary(uniqueKeysWithValues: CanonicalField.allCases.map { ($0.name, $0.rawValue) })
+            // Columns by position and text as bytes: a million rows read in seconds.
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT source, source_id, has_own_id, file, line, record_key, COALESCE(golden_id, last_golden_id) AS gid,
+                SELECT source, source_id, has_own_id, file, line, record_key, COALESCE(golden_id, last_golden_id),
                        raw_json, extras_json, run_id FROM source_records ORDER BY rowid
                 """)
+            var values = [[UInt8]](repeating: [], count: CanonicalField.count)
             while let row = try rows.next() {
-                let rawJSON: String = row["raw_json"]
-                let extrasJSON: String = row["extras_json"]
-                var values = [[UInt8]](repeating: [], count: CanonicalField.count)
-                for (name, value) in JSONText.parseObject(rawJSON.utf8) ?? [] {
+                for i in values.indices { values[i].removeAll(keepingCapacity: true) }
+                let pairs = try row.withUnsafeData(atIndex: 7) { data in data.flatMap { JSONText.parseObject($0) } } ?? []
+                for (name, value) in pairs {
                     if let index = fieldIndex[name] { values[index] = value }
                 }
                 var builder = PackedFields.Builder(count: CanonicalField.count)
                 for value in values { builder.append(value) }
                 base.records.append(StoredRecord(
-                    key: row["record_key"], source: row["source"], sourceID: row["source_id"],
-                    hasOwnID: (row["has_own_id"] as Int) != 0, file: row["file"], line: row["line"],
-                    goldenID: row["gid"], raw: builder.finish(),
-                    extras: JSONText.parseObject(extrasJSON.utf8) ?? [], since: row["run_id"]))
+                    key: row[5], source: row[0], sourceID: row[1],
+                    hasOwnID: (row[2] as Int) != 0, file: row[3], line: row[4],
+                    goldenID: row[6], raw: builder.finish(),
+                    extras: try row.withUnsafeData(atIndex: 8) { data in data.flatMap { JSONText.parseObject($0) } } ?? [],
+                    since: row[9]))
             }
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM golden_records") {
-                var snapshot: GoldenSnapshot = [:]
-                for name in ProspectBase.canonicalColumns + ["segments"] {
-                    if let value: String = row[name], !value.isEmpty { snapshot[name] = value }
+            let columns = (ProspectBase.canonicalColumns + ["segments"]).joined(separator: ", ")
+            let golden = try Row.fetchCursor(db, sql: "SELECT golden_id, run_id, \(columns) FROM golden_records")
+            while let row = try golden.next() {
+                var builder = PackedFields.Builder(count: GoldenSnapshot.keys.count)
+                for k in 0..<GoldenSnapshot.keys.count {
+                    try row.withUnsafeData(atIndex: k + 2) { data in
+                        if let data { builder.append(data) } else { builder.appendEmpty() }
+                    }
                 }
-                let id: String = row["golden_id"]
-                base.golden[id] = snapshot
-                base.goldenSince[id] = row["run_id"]
+                let id: String = row[0]
+                base.golden[id] = GoldenSnapshot(values: builder.finish())
+                base.goldenSince[id] = row[1]
             }
             for row in try Row.fetchAll(db, sql: "SELECT golden_id, status FROM golden_ids") {
                 let id: String = row["golden_id"]

@@ -100,8 +100,8 @@ public final class PipelineRunner {
         let (reports, problems, ingestCounts) = try ingest()
         FaultInjection.reach("after-ingest")
         var stageCounts = [ingestCounts]
-        let previous = try previousBase()
         let clock = ContinuousClock.now
+        let previous = try previousBase()
         let readCount = state.records.count
         let merge = RefreshMerge.merge(&state, previous: previous, carry: mode == .refresh)
         var mergeCounts = StageCounts(stage: "base", recordsIn: readCount, recordsOut: state.records.count,
