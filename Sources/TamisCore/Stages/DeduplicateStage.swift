@@ -1,29 +1,171 @@
-/// The deduplicate stage: groups the records that are the same prospect into golden records.
+import Foundation  // log2
+
+/// A steward's verdict on a pair of records (the review file, filled in and given back).
+public struct MatchDecision: Sendable, Equatable {
+    public var left: (source: String, id: String)
+    public var right: (source: String, id: String)
+    public var same: Bool
+
+    public init(left: (source: String, id: String), right: (source: String, id: String), same: Bool) {
+        self.left = left
+        self.right = right
+        self.same = same
+    }
+
+    public static func == (a: MatchDecision, b: MatchDecision) -> Bool {
+        a.left == b.left && a.right == b.right && a.same == b.same
+    }
+}
+
+/// A pair in the uncertainty band, for the review file.
+public struct ReviewPair: Sendable {
+    public var left: Int
+    public var right: Int
+    public var probability: Double
+    public var explanation: MatchModel.Explanation
+}
+
+/// What the matcher did, for the summary and the report.
+public struct MatchStats: Sendable, Codable, Equatable {
+    public var recordsCompared = 0
+    public var blocking: [Blocking.RuleCount] = []
+    public var candidatePairs = 0
+    public var matchedPairs = 0
+    public var reviewPairs = 0
+    public var refusedByChainingGuard = 0
+    public var decisionsApplied = 0
+    public var emIterations = 0
+    public var prior = 0.0
+    /// Cluster size → number of golden records.
+    public var clusterSizes: [String: Int] = [:]
+    /// field → level → (m, u).
+    public var parameters: [String: [String: [Double]]] = [:]
+    public var seconds: [String: Double] = [:]
+}
+
+/// The deduplicate stage: finds the records that are the same prospect and groups them into
+/// golden records.
 ///
-/// Today it merges exact duplicates only: records with the same normalised e-mail address.
-/// Records without an e-mail each found their own golden record. Survivorship: for each
-/// field, the value of the most trusted source wins, ties going to the record read first.
-/// Golden IDs: `GoldenIDAssignment` (stable across refreshes).
+/// Blocking rules give candidate pairs; a Fellegi-Sunter model trained on this run's data
+/// scores them; deterministic evidence (same personal e-mail, different valid SIRETs) and the
+/// steward's decisions override the model; pairs at or above the threshold are clustered
+/// with a guard against chaining; pairs in the uncertainty band go to the review file.
+/// Survivorship: for each field, a valid value before an invalid one, then the most trusted
+/// source, then the first read. Golden IDs: `GoldenIDAssignment` (stable across refreshes).
 public struct DeduplicateStage: PipelineStage {
     public let name = "deduplicate"
+    public var settings: MatchSettings
+    public var decisions: [MatchDecision]
 
-    public init() {}
+    public init(settings: MatchSettings = .frenchContacts, decisions: [MatchDecision] = []) {
+        self.settings = settings
+        self.decisions = decisions
+    }
+
+    /// The match table and trained model of a run's active records (also for `tamis explain`).
+    public func model(for state: RunState) -> (MatchTable, MatchModel, Blocking) {
+        let active = state.activeIndices
+        var fields = Set(settings.comparisons.map(\.field))
+        for rule in settings.blocking { for part in rule.parts { fields.insert(part.field) } }
+        fields.insert(.canonical(.email))
+        fields.insert(.canonical(.siret))
+        let table = MatchTable(state: state, rows: active, fields: fields)
+        let blocking = Blocking(table: table, rules: settings.blocking, maxBlockSize: settings.maxBlockSize)
+        var model = MatchModel(table: table, settings: settings)
+        model.train(table: table, pairs: blocking.pairs)
+        return (table, model, blocking)
+    }
 
     public func run(_ state: inout RunState, progress: ProgressSink) throws -> StageCounts {
-        progress.begin(stage: name, total: state.records.count)
-        var clusterOf: [[UInt8]: Int] = [:]
-        var clusters: [[Int]] = []
-        let active = state.activeIndices
-        for (n, i) in active.enumerated() {
-            let email = state.records[i].value.bytes(CanonicalField.email.rawValue)
-            if !email.isEmpty, let cluster = clusterOf[email] {
-                clusters[cluster].append(i)
-            } else {
-                if !email.isEmpty { clusterOf[email] = clusters.count }
-                clusters.append([i])
-            }
-            if n & 0x3FFF == 0 { progress.advance(to: n) }
+        progress.begin(stage: name, total: nil)
+        var stats = MatchStats()
+        var clock = Stopwatch()
+        let (table, model, blocking) = model(for: state)
+        stats.seconds["block_and_train"] = clock.lap()
+        stats.recordsCompared = table.count
+        stats.blocking = blocking.perRule
+        stats.candidatePairs = blocking.pairs.count
+        stats.emIterations = model.emIterations
+        stats.prior = model.lambda
+        for (k, spec) in model.specs.enumerated() {
+            var levels: [String: [Double]] = [:]
+            for (l, name) in spec.levelNames().enumerated() where l > 0 { levels[name] = [model.m[k][l], model.u[k][l]] }
+            stats.parameters[spec.field.description] = levels
         }
+
+        // Score every candidate pair, on all cores.
+        let pairs = blocking.pairs
+        var weights = [Double](repeating: 0, count: pairs.count)
+        weights.withUnsafeMutableBufferPointer { buffer in
+            let shared = SharedBuffer(buffer)
+            let chunk = 4096
+            ParallelLoop.run((pairs.count + chunk - 1) / chunk) { c in
+                for i in (c * chunk)..<min(pairs.count, (c + 1) * chunk) {
+                    let (a, b) = Blocking.rows(pairs[i])
+                    shared.buffer[i] = model.score(table, a, b)
+                }
+            }
+        }
+        stats.seconds["score"] = clock.lap()
+
+        // The steward's decisions override the model for their pairs.
+        var rowOf: [String: Int] = [:]
+        if !decisions.isEmpty {
+            for (row, i) in table.recordIndex.enumerated() {
+                let origin = state.records[i].origin
+                rowOf[state.sources[origin.sourceIndex].name + "\u{1F}" + origin.sourceID] = row
+            }
+        }
+        var forced: [UInt64: Double] = [:]
+        for decision in decisions {
+            guard let a = rowOf[decision.left.source + "\u{1F}" + decision.left.id],
+                  let b = rowOf[decision.right.source + "\u{1F}" + decision.right.id], a != b else { continue }
+            forced[Blocking.pair(a, b)] = decision.same ? MatchModel.certain : -MatchModel.certain
+            stats.decisionsApplied += 1
+        }
+
+        let thresholdWeight = MatchDecisionWeights.weight(forProbability: settings.threshold)
+        let reviewWeight = MatchDecisionWeights.weight(forProbability: settings.reviewBelow)
+        let guardWeight = MatchDecisionWeights.weight(forProbability: settings.chainingGuard)
+        var edges: [(pair: UInt64, weight: Double)] = []
+        var review: [ReviewPair] = []
+        var decidedOutsideCandidates = forced
+        for (i, pair) in pairs.enumerated() {
+            var w = weights[i]
+            if let decided = forced[pair] {
+                w = decided
+                decidedOutsideCandidates.removeValue(forKey: pair)
+            }
+            if w >= thresholdWeight {
+                edges.append((pair, w))
+            } else if w >= reviewWeight {
+                let (a, b) = Blocking.rows(pair)
+                review.append(ReviewPair(left: table.recordIndex[a], right: table.recordIndex[b],
+                                         probability: MatchModel.probability(w), explanation: model.explain(table, a, b)))
+            }
+        }
+        for (pair, w) in decidedOutsideCandidates where w > 0 { edges.append((pair, w)) }  // decided "same", not blocked together
+        stats.matchedPairs = edges.count
+        stats.reviewPairs = review.count
+        state.reviewPairs = review.sorted { $0.probability > $1.probability }
+
+        let result = Clustering.cluster(count: table.count, edges: edges) { a, b in
+            if let decided = forced[Blocking.pair(a, b)] { return decided < 0 }
+            return model.score(table, a, b) < guardWeight
+        }
+        stats.refusedByChainingGuard = result.refusedLinks
+        stats.seconds["cluster"] = clock.lap()
+        var clusterOf: [Int: Int] = [:]
+        var clusters: [[Int]] = []
+        for row in 0..<table.count {
+            let root = result.root[row]
+            if let c = clusterOf[root] { clusters[c].append(table.recordIndex[row]) } else {
+                clusterOf[root] = clusters.count
+                clusters.append([table.recordIndex[row]])
+            }
+        }
+        for cluster in clusters { stats.clusterSizes[String(cluster.count), default: 0] += 1 }
+        let active = table.recordIndex
         let ordered = clusters.map { survivorshipOrder($0, in: state) }
         let sources = state.sources
         let records = state.records
@@ -46,14 +188,17 @@ public struct DeduplicateStage: PipelineStage {
                 state.outcomes[member].disposition = rank == 0 ? .kept : .merged
                 if rank > 0 {
                     merged += 1
-                    state.outcomes[member].reason = Reason(code: "duplicate", rule: "exact_email",
-                                                           message: "same e-mail as \(id)")
+                    state.outcomes[member].reason = Reason(code: "duplicate", rule: "fellegi_sunter",
+                                                           message: "same prospect as \(id)")
                 }
             }
         }
+        state.matchStats = stats
         progress.end()
         return StageCounts(stage: name, recordsIn: active.count, recordsOut: state.golden.count,
-                           details: ["merged": merged, "golden_records": state.golden.count])
+                           details: ["merged": merged, "golden_records": state.golden.count,
+                                     "candidate_pairs": stats.candidatePairs, "matched_pairs": stats.matchedPairs,
+                                     "review_pairs": stats.reviewPairs, "refused_by_chaining_guard": stats.refusedByChainingGuard])
     }
 
     /// Members ordered most trusted source first, then in reading order.
@@ -69,7 +214,12 @@ public struct DeduplicateStage: PipelineStage {
         if ordered.count == 1 { return state.records[ordered[0]].value }
         var builder = PackedFields.Builder(count: CanonicalField.count)
         for field in 0..<CanonicalField.count {
-            if let winner = ordered.first(where: { !state.records[$0].value.isEmpty(field) }) {
+            let candidates = ordered.filter { !state.records[$0].value.isEmpty(field) }
+            let usable = candidates.first { member in
+                let status = state.records[member].quality.count > field ? state.records[member].quality[field].status : .valid
+                return status != .invalid
+            }
+            if let winner = usable ?? candidates.first {
                 state.records[winner].value.withBytes(field) { builder.append($0) }
             } else {
                 builder.appendEmpty()
@@ -85,5 +235,30 @@ public struct DeduplicateStage: PipelineStage {
         hash.combine(sources[record.origin.sourceIndex].name)
         hash.combine(record.origin.sourceID)
         return "G" + hash.hex
+    }
+}
+
+/// Probability ↔ weight (log2 odds).
+public enum MatchDecisionWeights {
+    public static func weight(forProbability p: Double) -> Double {
+        let clamped = min(max(p, 1e-12), 1 - 1e-12)
+        return log2(clamped / (1 - clamped))
+    }
+}
+
+/// Seconds between laps (monotonic clock, no Foundation).
+struct Stopwatch {
+    var last = Stopwatch.now()
+
+    static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    mutating func lap() -> Double {
+        let t = Stopwatch.now()
+        defer { last = t }
+        return t - last
     }
 }

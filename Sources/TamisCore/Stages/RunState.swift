@@ -32,6 +32,10 @@ public struct RunState: Sendable {
     public var goldenMerges: [GoldenMerge] = []
     /// Every golden ID the base ever issued: a new golden record never reuses one.
     public var issuedGoldenIDs: Set<String> = []
+    /// Pairs in the matcher's uncertainty band (the review file), most likely first.
+    public var reviewPairs: [ReviewPair] = []
+    /// What the matcher did.
+    public var matchStats: MatchStats?
     /// Golden IDs already merged into another: never revived.
     public var mergedGoldenIDs: Set<String> = []
 

@@ -17,6 +17,10 @@ public struct PipelineDefinition: Sendable {
     public var exclusion: ExclusionSettings
     public var segments: [SegmentDefinition]
     public var outputs: OutputDefinition
+    /// `stages.deduplicate`.
+    public var match: MatchSettings = .frenchContacts
+    /// The steward's decisions on reviewed pairs (CSV), if any.
+    public var decisionsFile: String?
 }
 
 public struct SourceDefinition: Sendable {

@@ -54,6 +54,8 @@ struct ConfigReader {
     let file: String
     let baseDirectory: String
     var issues: [ConfigIssue] = []
+    var match = MatchSettings.frenchContacts
+    var decisionsFile: String?
 
     mutating func issue(_ node: Node?, _ message: String, hint: String? = nil) {
         issues.append(ConfigIssue(file: file, line: node?.mark?.line, column: node?.mark?.column, message: message, hint: hint))
@@ -96,6 +98,84 @@ struct ConfigReader {
         default:
             issue(node, "\(what) must be a value or a list of values")
             return []
+        }
+    }
+
+    mutating func number(_ node: Node?, _ what: String, in range: ClosedRange<Double>) -> Double? {
+        guard let node, let text = string(node, what) else { return nil }
+        guard let value = Double(text), range.contains(value) else {
+            issue(node, "\(what) must be a number between \(range.lowerBound) and \(range.upperBound), not '\(text)'")
+            return nil
+        }
+        return value
+    }
+
+    /// `stages.deduplicate`: blocking rules, comparisons, thresholds, decisions file.
+    mutating func matchSettings(_ node: Node) {
+        let options = entries(node, context: "stages.deduplicate",
+                              allowed: ["blocking", "comparisons", "threshold", "review_below", "chaining_guard", "max_block_size",
+                                        "u_sample_pairs", "same_email_is_match", "different_siret_is_non_match", "decisions"])
+        if let v = number(options["threshold"]?.value, "threshold", in: 0.5...0.999999) { match.threshold = v }
+        if let v = number(options["review_below"]?.value, "review_below", in: 0...0.999999) { match.reviewBelow = v }
+        if let v = number(options["chaining_guard"]?.value, "chaining_guard", in: 0...0.5) { match.chainingGuard = v }
+        if let v = number(options["max_block_size"]?.value, "max_block_size", in: 2...1_000_000) { match.maxBlockSize = Int(v) }
+        if let v = number(options["u_sample_pairs"]?.value, "u_sample_pairs", in: 1000...100_000_000) { match.uSamplePairs = Int(v) }
+        if let v = bool(options["same_email_is_match"]?.value, "same_email_is_match") { match.sameEmailIsMatch = v }
+        if let v = bool(options["different_siret_is_non_match"]?.value, "different_siret_is_non_match") { match.differentSiretIsNonMatch = v }
+        if match.reviewBelow > match.threshold { issue(options["review_below"]?.value, "review_below must not exceed threshold") }
+        if let node = options["decisions"]?.value, let path = string(node, "decisions") {
+            decisionsFile = resolve(path)
+            if !FileManager.default.fileExists(atPath: resolve(path)) {
+                issue(node, "decisions file not found: \(path)", hint: "fill in the review file of an earlier run (decision: same or different) and point here")
+            }
+        }
+        if let node = options["blocking"]?.value {
+            guard case .sequence(let list) = node, !list.isEmpty else {
+                issue(node, "blocking must be a list of rules, e.g. - email  or  - [postal_code, last_name:phonetic]")
+                return
+            }
+            var rules: [BlockingRule] = []
+            for item in list {
+                let texts: [String]
+                if case .sequence = item { texts = strings(item, "blocking rule") } else { texts = [string(item, "blocking rule") ?? ""] }
+                var parts: [BlockingRule.Part] = []
+                for text in texts {
+                    if let part = BlockingRule.parsePart(text) { parts.append(part) }
+                    else { issue(item, "blocking key '\(text)' is not understood", hint: "field, or field:phonetic, field:prefixN, field:initial") }
+                }
+                if !parts.isEmpty { rules.append(BlockingRule(parts: parts)) }
+            }
+            match.blocking = rules
+        }
+        if let node = options["comparisons"]?.value {
+            guard case .sequence(let list) = node, !list.isEmpty else {
+                issue(node, "comparisons must be a list of { field, method, thresholds }")
+                return
+            }
+            var specs: [ComparisonSpec] = []
+            for item in list {
+                let e = entries(item, context: "a comparison", allowed: ["field", "method", "thresholds", "term_frequency"])
+                guard let field = string(e["field"]?.value, "field") else {
+                    issue(item, "a comparison needs a field")
+                    continue
+                }
+                var method = ComparisonMethod.exact
+                if let m = e["method"]?.value, let text = string(m, "method") {
+                    if let known = ComparisonMethod(rawValue: text) { method = known }
+                    else { issue(m, "unknown method '\(text)'", hint: "one of " + ComparisonMethod.allCases.map(\.rawValue).joined(separator: ", ")) }
+                }
+                var thresholds: [Double] = []
+                if let t = e["thresholds"]?.value {
+                    for text in strings(t, "thresholds") {
+                        if let v = Double(text) { thresholds.append(v) } else { issue(t, "thresholds must be numbers") }
+                    }
+                }
+                if thresholds.count > 10 { issue(e["thresholds"]?.value, "at most 10 thresholds") ; thresholds = Array(thresholds.prefix(10)) }
+                let tf = bool(e["term_frequency"]?.value, "term_frequency") ?? false
+                specs.append(ComparisonSpec(field: MatchField(name: field), method: method, thresholds: thresholds, termFrequency: tf))
+            }
+            if specs.count > 16 { issue(node, "at most 16 comparisons") ; specs = Array(specs.prefix(16)) }
+            match.comparisons = specs
         }
     }
 
@@ -162,6 +242,7 @@ struct ConfigReader {
                 if let flag = bool(options["vat_number"]?.value, "vat_number") { normalizeOptions.vatNumber = flag }
                 if let flag = bool(options["fix_swapped_names"]?.value, "fix_swapped_names") { normalizeOptions.fixSwappedNames = flag }
             }
+            if let dedupe = stages["deduplicate"]?.value { matchSettings(dedupe) }
             if let exclude = stages["exclude"]?.value {
                 let options = entries(exclude, context: "stages.exclude",
                                       allowed: ["rules", "rule_sets", "company_lists", "suppression", "retention"])
@@ -187,9 +268,12 @@ struct ConfigReader {
                 else { issue(modeNode, "file_mode must be an octal permission such as \"0600\" or \"0640\"") }
             }
         }
-        return PipelineDefinition(name: name, file: file, sources: sources, referenceLists: lists,
-                                  referenceData: referenceData, normalizeOptions: normalizeOptions,
-                                  exclusionRules: rules, exclusion: exclusion, segments: segments, outputs: outputs)
+        var definition = PipelineDefinition(name: name, file: file, sources: sources, referenceLists: lists,
+                                            referenceData: referenceData, normalizeOptions: normalizeOptions,
+                                            exclusionRules: rules, exclusion: exclusion, segments: segments, outputs: outputs)
+        definition.match = match
+        definition.decisionsFile = decisionsFile
+        return definition
     }
 
     mutating func source(_ node: Node) -> SourceDefinition? {

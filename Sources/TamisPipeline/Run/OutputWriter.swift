@@ -19,7 +19,35 @@ public enum OutputWriter {
         try writeRejects(state: state, into: directory)
         try writeExcluded(state: state, into: directory)
         try writeLineage(lineage, into: directory)
+        try writeReview(state: state, into: directory)
         try writeSummary(summary, into: directory)
+    }
+
+    static let review = "review.csv"
+
+    /// `review.csv`: pairs the matcher was unsure of, most likely first, both records side by
+    /// side with the fields that weighed most. Fill in `decision` (same / different) and give
+    /// the file back as `stages.deduplicate.decisions`.
+    static func writeReview(state: RunState, into directory: OutputDirectory) throws {
+        let file = try directory.createFile(review)
+        let csv = CSVWriter(file: file)
+        let shown: [CanonicalField] = [.firstName, .lastName, .email, .phone, .mobile, .companyName, .siret, .postalCode, .city, .jobTitle]
+        try csv.writeRow(["probability", "decision", "left_source", "left_id", "right_source", "right_id", "deciding"]
+                         + shown.flatMap { ["left_\($0.name)", "right_\($0.name)"] })
+        for pair in state.reviewPairs {
+            let left = state.records[pair.left], right = state.records[pair.right]
+            let deciding = pair.explanation.terms.filter { $0.weight != 0 }
+                .sorted { abs($0.weight) > abs($1.weight) }.prefix(3)
+                .map { "\($0.field) \($0.level) (\($0.weight >= 0 ? "+" : "")\(String(format: "%.1f", $0.weight)))" }
+                .joined(separator: "; ")
+            var cells = [String(format: "%.3f", pair.probability), "",
+                         state.sources[left.origin.sourceIndex].name, left.origin.sourceID,
+                         state.sources[right.origin.sourceIndex].name, right.origin.sourceID, deciding]
+            for field in shown { cells += [left[field] ?? "", right[field] ?? ""] }
+            try csv.writeRow(cells)
+        }
+        try csv.flush()
+        try file.close()
     }
 
     static func writeGolden(state: RunState, filter: String?, into directory: OutputDirectory, name: String) throws {

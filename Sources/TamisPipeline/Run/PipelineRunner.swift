@@ -122,7 +122,7 @@ public final class PipelineRunner {
         let stages: [PipelineStage] = [
             NormalizeStage(normalizer: normalizer),
             ExcludeStage(rules: definition.exclusionRules, checks: checks),
-            DeduplicateStage(),
+            DeduplicateStage(settings: definition.match, decisions: try decisions()),
             SuppressionStage(lists: suppression),
             SegmentStage(segments: definition.segments),
         ]
@@ -161,6 +161,7 @@ public final class PipelineRunner {
             stages: stageCounts, lineage: balance, rejectReasons: rejectReasons, fileProblems: problems,
             outputs: outputs, goldenRecords: state.golden.count)
         summary.mode = mode.rawValue
+        summary.match = state.matchStats
         summary.changes = changeCounts
         for (index, counts) in state.fieldQuality.enumerated() where index < state.sources.count {
             summary.fieldQuality[state.sources[index].name] = FieldQualitySummary.make(counts)
@@ -290,6 +291,34 @@ public final class PipelineRunner {
             (record.value, record.quality) = normalizer.normalize(record.raw)
             return record
         }
+    }
+
+    /// The steward's verdicts on reviewed pairs: the review file of an earlier run with its
+    /// `decision` column filled in (`same` / `different`; other rows are ignored).
+    func decisions() throws -> [MatchDecision] {
+        guard let path = definition.decisionsFile else { return [] }
+        let rows: [[String: String]]
+        do { rows = try CSVTable.read(path: path) } catch let error as InputError { throw RunFailure.io(error) }
+        var decisions: [MatchDecision] = []
+        for (n, row) in rows.enumerated() {
+            let verdict = AccentFolding.key(row["decision"] ?? "")
+            guard !verdict.isEmpty else { continue }
+            guard let ls = row["left_source"], let li = row["left_id"], let rs = row["right_source"], let ri = row["right_id"] else {
+                throw RunFailure.io(InputError(file: path, line: n + 2, problem: "a decision row needs left_source, left_id, right_source and right_id",
+                                               hint: "keep the columns of the review file as Tamis wrote them"))
+            }
+            let same: Bool
+            switch verdict {
+            case "same", "oui", "yes", "meme", "match": same = true
+            case "different", "non", "no", "distinct", "non match": same = false
+            default:
+                throw RunFailure.io(InputError(file: path, line: n + 2, problem: "decision '\(row["decision"] ?? "")' is not understood",
+                                               hint: "write same or different (or leave it empty)"))
+            }
+            decisions.append(MatchDecision(left: (ls, li), right: (rs, ri), same: same))
+        }
+        if !decisions.isEmpty { console.say("decisions: \(decisions.count) from \(PipelineRunner.displayPath(path))") }
+        return decisions
     }
 
     static func today() -> SimpleDate {

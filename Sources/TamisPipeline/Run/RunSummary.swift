@@ -33,11 +33,13 @@ public struct RunSummary: Codable, Sendable {
     /// Changes to the base per kind (new, updated, merged, excluded, purged, removed); the
     /// details are in `changes.csv` and the base's `changes` table.
     public var changes: [String: Int] = [:]
+    /// What the matcher did: candidate pairs per blocking rule, trained parameters, clusters.
+    public var match: MatchStats?
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", pipeline, startedAt = "started_at", finishedAt = "finished_at", dryRun = "dry_run"
         case strict, sources, stages, lineage, rejectReasons = "reject_reasons", fileProblems = "file_problems"
-        case outputs, goldenRecords = "golden_records", fieldQuality = "field_quality", report, mode, changes
+        case outputs, goldenRecords = "golden_records", fieldQuality = "field_quality", report, mode, changes, match
     }
 }
 

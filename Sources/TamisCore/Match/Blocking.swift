@@ -1,0 +1,85 @@
+/// Candidate pairs: records sharing a blocking key under at least one rule. Never all pairs.
+public struct Blocking: Sendable {
+    public struct RuleCount: Sendable, Equatable, Codable {
+        public var rule: String
+        /// Pairs the rule produced (before the union with the other rules).
+        public var pairs: Int
+        /// Blocks left out because they exceeded `max_block_size`, and their records.
+        public var oversizedBlocks: Int
+        public var oversizedRecords: Int
+    }
+
+    /// Sorted, unique; a pair is `lo << 32 | hi` with `lo < hi` (rows of the match table).
+    public var pairs: [UInt64]
+    public var perRule: [RuleCount]
+
+    @inline(__always)
+    public static func pair(_ a: Int, _ b: Int) -> UInt64 {
+        a < b ? UInt64(a) << 32 | UInt64(b) : UInt64(b) << 32 | UInt64(a)
+    }
+
+    @inline(__always)
+    public static func rows(_ pair: UInt64) -> (Int, Int) { (Int(pair >> 32), Int(pair & 0xFFFF_FFFF)) }
+
+    public init(table: MatchTable, rules: [BlockingRule], maxBlockSize: Int) {
+        var all: [UInt64] = []
+        perRule = []
+        for rule in rules {
+            var keyed: [(hash: UInt64, row: Int32)] = []
+            keyed.reserveCapacity(table.count)
+            let columns = rule.parts.map { table.column($0.field) }
+            var key: [UInt8] = []
+            for row in 0..<table.count {
+                key.removeAll(keepingCapacity: true)
+                var complete = true
+                for (p, part) in rule.parts.enumerated() {
+                    let added: Bool = columns[p].withValue(row) { value in
+                        if value.isEmpty { return false }
+                        switch part.transform {
+                        case .value: key.append(contentsOf: value)
+                        case .prefix(let n): key.append(contentsOf: value.prefix(n))
+                        case .initial: key.append(value[0])
+                        case .phonetic:
+                            let sound = FrenchPhonetic.key(value)
+                            if sound.isEmpty { return false }
+                            key.append(contentsOf: sound)
+                        }
+                        return true
+                    }
+                    if !added { complete = false; break }
+                    key.append(0x1F)
+                }
+                if !complete { continue }
+                var hash = StableHash()
+                hash.combine(key)
+                keyed.append((hash.value, Int32(row)))
+            }
+            keyed.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.row < $1.row }
+            var count = RuleCount(rule: rule.description, pairs: 0, oversizedBlocks: 0, oversizedRecords: 0)
+            var start = 0
+            while start < keyed.count {
+                var end = start + 1
+                while end < keyed.count && keyed[end].hash == keyed[start].hash { end += 1 }
+                let size = end - start
+                if size > maxBlockSize {
+                    count.oversizedBlocks += 1
+                    count.oversizedRecords += size
+                } else if size > 1 {
+                    for i in start..<end {
+                        for j in (i + 1)..<end {
+                            all.append(Blocking.pair(Int(keyed[i].row), Int(keyed[j].row)))
+                        }
+                    }
+                    count.pairs += size * (size - 1) / 2
+                }
+                start = end
+            }
+            perRule.append(count)
+        }
+        all.sort()
+        var unique: [UInt64] = []
+        unique.reserveCapacity(all.count)
+        for p in all where unique.last != p { unique.append(p) }
+        pairs = unique
+    }
+}

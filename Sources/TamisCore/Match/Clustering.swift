@@ -1,0 +1,57 @@
+/// Groups matched pairs into clusters, strongest links first, with a guard against chaining:
+/// two clusters are joined only if no pair across them is clearly different. So A≈B and
+/// B≈C do not put A and C together when A and C are plainly two people.
+public enum Clustering {
+    public struct Result: Sendable {
+        /// Row → cluster representative (a row).
+        public var root: [Int]
+        /// Links refused by the guard.
+        public var refusedLinks: Int
+    }
+
+    /// - Parameters:
+    ///   - edges: pair and weight, for the pairs at or above the match threshold.
+    ///   - clearlyDifferent: the guard, asked for each pair across two clusters about to join.
+    ///   - maxCheckedPairs: beyond this many cross pairs, the join is refused (a giant cluster
+    ///     is far likelier a shared switchboard or a generic address than one person).
+    public static func cluster(count: Int, edges: [(pair: UInt64, weight: Double)],
+                               maxCheckedPairs: Int = 40_000,
+                               clearlyDifferent: (Int, Int) -> Bool) -> Result {
+        var parent = Array(0..<count)
+        var members: [[Int]] = (0..<count).map { [$0] }
+        func find(_ x: Int) -> Int {
+            var x = x
+            while parent[x] != x {
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            }
+            return x
+        }
+        let ordered = edges.sorted { $0.weight != $1.weight ? $0.weight > $1.weight : $0.pair < $1.pair }
+        var refused = 0
+        for edge in ordered {
+            let (a, b) = Blocking.rows(edge.pair)
+            let ra = find(a), rb = find(b)
+            if ra == rb { continue }
+            let left = members[ra], right = members[rb]
+            var allowed = left.count * right.count <= maxCheckedPairs
+            if allowed {
+                check: for x in left {
+                    for y in right where clearlyDifferent(x, y) {
+                        allowed = false
+                        break check
+                    }
+                }
+            }
+            if !allowed {
+                refused += 1
+                continue
+            }
+            let (big, small) = left.count >= right.count ? (ra, rb) : (rb, ra)
+            parent[small] = big
+            members[big].append(contentsOf: members[small])
+            members[small] = []
+        }
+        return Result(root: (0..<count).map { find($0) }, refusedLinks: refused)
+    }
+}

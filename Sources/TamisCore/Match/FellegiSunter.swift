@@ -1,0 +1,253 @@
+import Foundation  // log2, pow
+
+/// Probabilistic record linkage (Fellegi-Sunter): each comparison's level contributes a weight
+/// log2(m/u), where m = P(level | same person) and u = P(level | different people). u is
+/// estimated on random pairs, m by expectation-maximisation on the candidate pairs, both from
+/// the data itself. The sum, with the prior, gives the match probability.
+public struct MatchModel: Sendable {
+    public var specs: [ComparisonSpec]
+    /// [comparison][level] (level 0, null, unused).
+    public var m: [[Double]]
+    public var u: [[Double]]
+    /// Share of candidate pairs that are matches (EM's estimate): the prior.
+    public var lambda: Double
+    public var emIterations = 0
+    /// Value frequencies (share of records) for term-frequency comparisons.
+    var frequencies: [[UInt64: Double]?]
+    /// Phonetic keys per row for `phonetic` comparisons.
+    var phonetics: [ByteColumn?]
+    var columns: [ByteColumn]
+    public var settings: MatchSettings
+    var email: ByteColumn
+    var siret: ByteColumn
+    var minFrequency: Double
+
+    /// Weight that stands for certainty (deterministic rules, decisions).
+    public static let certain = 60.0
+
+    public init(table: MatchTable, settings: MatchSettings) {
+        self.settings = settings
+        specs = settings.comparisons
+        columns = specs.map { table.column($0.field) }
+        email = table.column(.canonical(.email))
+        siret = table.column(.canonical(.siret))
+        phonetics = specs.enumerated().map { k, spec in
+            guard spec.method == .phonetic else { return nil }
+            var column = ByteColumn()
+            for row in 0..<table.count {
+                let key = table.column(spec.field).withValue(row) { FrenchPhonetic.key($0) }
+                key.withUnsafeBufferPointer { column.append($0) }
+            }
+            return column
+        }
+        minFrequency = 1 / Double(max(table.count, 1))
+        frequencies = specs.map { spec in
+            guard spec.termFrequency else { return nil }
+            let column = table.column(spec.field)
+            var counts: [UInt64: Double] = [:]
+            var present = 0.0
+            for row in 0..<table.count where !column.isEmpty(row) {
+                counts[column.withValue(row) { MatchModel.hash($0) }, default: 0] += 1
+                present += 1
+            }
+            return counts.mapValues { $0 / max(present, 1) }
+        }
+        m = specs.map { MatchModel.initialM(levels: $0.levelCount) }
+        u = specs.map { Array(repeating: 1 / Double($0.levelCount - 1), count: $0.levelCount) }
+        lambda = 0.3
+    }
+
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h = StableHash()
+        h.combine(bytes)
+        return h.value
+    }
+
+    /// exact 0.7, then decreasing, `different` 0.05: EM's starting point.
+    static func initialM(levels: Int) -> [Double] {
+        var m = [0.0, 0.7]
+        let middle = levels - 3
+        let steps = Double(middle * (middle + 1) / 2)
+        for k in 0..<middle { m.append(0.25 * Double(middle - k) / max(steps, 1)) }
+        m.append(0.05)
+        let total = m.dropFirst().reduce(0, +)
+        return m.enumerated().map { $0.offset == 0 ? 0 : $0.element / total }
+    }
+
+    // MARK: - Levels
+
+    /// The level of comparison `k` for rows `a` and `b`.
+    public func level(_ k: Int, _ a: Int, _ b: Int) -> Int {
+        let spec = specs[k]
+        let column = columns[k]
+        return column.withValue(a) { x in
+            column.withValue(b) { y in
+                if x.isEmpty || y.isEmpty { return 0 }
+                if x.elementsEqual(y) { return 1 }
+                var base = 2
+                switch spec.method {
+                case .exact:
+                    return 2
+                case .phonetic:
+                    let same = phonetics[k]!.withValue(a) { p in phonetics[k]!.withValue(b) { q in !p.isEmpty && p.elementsEqual(q) } }
+                    if same { return 2 }
+                    base = 3
+                    fallthrough
+                case .jaroWinkler:
+                    let s = JaroWinkler.similarity(x, y)
+                    for (i, t) in spec.thresholds.enumerated() where s >= t { return base + i }
+                case .levenshtein:
+                    let d = Double(EditDistance.damerau(x, y))
+                    for (i, t) in spec.thresholds.enumerated() where d <= t { return base + i }
+                case .tokenSet:
+                    let s = TokenSet.similarity(x, y)
+                    for (i, t) in spec.thresholds.enumerated() where s >= t { return base + i }
+                }
+                return spec.levelCount - 1
+            }
+        }
+    }
+
+    /// Deterministic evidence: +certain (same personal e-mail), -certain (two valid SIRETs
+    /// that differ), or nil.
+    public func rule(_ table: MatchTable, _ a: Int, _ b: Int) -> Double? {
+        if settings.differentSiretIsNonMatch && table.validSiret[a] && table.validSiret[b] {
+            let same = siret.withValue(a) { x in siret.withValue(b) { x.elementsEqual($0) } }
+            if !same { return -MatchModel.certain }
+        }
+        if settings.sameEmailIsMatch && table.personalEmail[a] && table.personalEmail[b] {
+            let same = email.withValue(a) { x in email.withValue(b) { x.elementsEqual($0) } }
+            if same { return MatchModel.certain }
+        }
+        return nil
+    }
+
+    /// Weight of comparison `k` at `level` (0 for null), with term frequency on exact levels.
+    public func weight(_ k: Int, level: Int, row a: Int) -> Double {
+        if level == 0 { return 0 }
+        var uValue = u[k][level]
+        if level == 1, let frequencies = frequencies[k] {
+            let f = columns[k].withValue(a) { frequencies[MatchModel.hash($0)] } ?? minFrequency
+            uValue = max(f, minFrequency)
+        }
+        return log2(max(m[k][level], 1e-12) / max(uValue, 1e-12))
+    }
+
+    public var priorWeight: Double { log2(lambda / (1 - lambda)) }
+
+    /// Total match weight of a pair (prior included).
+    public func score(_ table: MatchTable, _ a: Int, _ b: Int) -> Double {
+        if let rule = rule(table, a, b) { return rule }
+        var w = priorWeight
+        for k in specs.indices { w += weight(k, level: level(k, a, b), row: a) }
+        return w
+    }
+
+    public static func probability(_ weight: Double) -> Double { 1 / (1 + pow(2, -weight)) }
+
+    // MARK: - Training
+
+    /// u from random pairs, then m (and the prior) by EM on the candidate pairs' patterns.
+    public mutating func train(table: MatchTable, pairs: [UInt64], seed: UInt64 = 0x7A31) {
+        let n = table.count
+        guard n >= 2 else { return }
+        var rng = SplitMix64(seed: seed)
+        var uCounts = specs.map { Array(repeating: 0.0, count: $0.levelCount) }
+        let samples = min(settings.uSamplePairs, n * (n - 1) / 2)
+        for _ in 0..<samples {
+            let a = Int(rng.next() % UInt64(n))
+            var b = Int(rng.next() % UInt64(n - 1))
+            if b >= a { b += 1 }
+            for k in specs.indices { uCounts[k][level(k, a, b)] += 1 }
+        }
+        for k in specs.indices {
+            let levels = specs[k].levelCount
+            let nonNull = uCounts[k].dropFirst().reduce(0, +)
+            u[k] = (0..<levels).map { $0 == 0 ? 0 : (uCounts[k][$0] + 0.5) / (nonNull + 0.5 * Double(levels - 1)) }
+        }
+        // Candidate pairs grouped by pattern of levels (4 bits per comparison).
+        var patterns: [UInt64: Double] = [:]
+        for pair in pairs {
+            let (a, b) = Blocking.rows(pair)
+            var key: UInt64 = 0
+            for k in specs.indices { key |= UInt64(level(k, a, b)) << (4 * UInt64(k)) }
+            patterns[key, default: 0] += 1
+        }
+        guard !patterns.isEmpty else { return }
+        let list = Array(patterns)
+        for iteration in 1...40 {
+            var acc = specs.map { Array(repeating: 0.0, count: $0.levelCount) }
+            var matches = 0.0, total = 0.0
+            let logPrior = log2(lambda), logNot = log2(1 - lambda)
+            for (key, count) in list {
+                var lm = logPrior, lu = logNot
+                for k in specs.indices {
+                    let l = Int((key >> (4 * UInt64(k))) & 0xF)
+                    if l == 0 { continue }
+                    lm += log2(max(m[k][l], 1e-12))
+                    lu += log2(max(u[k][l], 1e-12))
+                }
+                let posterior = 1 / (1 + pow(2, lu - lm))
+                matches += count * posterior
+                total += count
+                for k in specs.indices {
+                    let l = Int((key >> (4 * UInt64(k))) & 0xF)
+                    acc[k][l] += count * posterior
+                }
+            }
+            var change = abs(matches / total - lambda)
+            lambda = min(max(matches / total, 1e-6), 1 - 1e-6)
+            for k in specs.indices {
+                let nonNull = acc[k].dropFirst().reduce(0, +)
+                guard nonNull > 0 else { continue }
+                let levels = specs[k].levelCount
+                let updated = (0..<levels).map { $0 == 0 ? 0 : max(acc[k][$0] / nonNull, 1e-6) }
+                for l in 1..<levels { change = max(change, abs(updated[l] - m[k][l])) }
+                m[k] = updated
+            }
+            emIterations = iteration
+            if change < 1e-5 { break }
+        }
+    }
+
+    // MARK: - Explain
+
+    public struct Term: Sendable, Codable, Equatable {
+        public var field: String
+        public var level: String
+        public var left: String
+        public var right: String
+        public var m: Double
+        public var u: Double
+        public var weight: Double
+    }
+
+    public struct Explanation: Sendable, Codable, Equatable {
+        public var prior: Double
+        public var terms: [Term]
+        /// A deterministic rule that decided, if any.
+        public var rule: String?
+        public var weight: Double
+        public var probability: Double
+    }
+
+    public func explain(_ table: MatchTable, _ a: Int, _ b: Int) -> Explanation {
+        var terms: [Term] = []
+        var total = priorWeight
+        for k in specs.indices {
+            let l = level(k, a, b)
+            let w = weight(k, level: l, row: a)
+            total += w
+            terms.append(Term(field: specs[k].field.description, level: specs[k].levelNames()[l],
+                              left: columns[k].string(a), right: columns[k].string(b),
+                              m: m[k][l], u: u[k][l], weight: w))
+        }
+        var ruleName: String?
+        if let rule = rule(table, a, b) {
+            ruleName = rule > 0 ? "same personal e-mail: same person" : "two different valid SIRETs: different establishments"
+            total = rule
+        }
+        return Explanation(prior: priorWeight, terms: terms, rule: ruleName, weight: total,
+                           probability: MatchModel.probability(total))
+    }
+}

@@ -1,0 +1,89 @@
+/// Values of one field for every record being matched, folded (lower case, no accents, one
+/// space between words) and packed in one buffer: comparisons read bytes, never `String`s.
+public struct ByteColumn: Sendable {
+    @usableFromInline var bytes: [UInt8] = []
+    @usableFromInline var ends: [Int32] = []
+
+    init() {}
+
+    mutating func append(_ value: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: value)
+        ends.append(Int32(bytes.count))
+    }
+
+    mutating func appendFolded(_ value: UnsafeBufferPointer<UInt8>) {
+        AccentFolding.fold(value, into: &bytes)
+        ends.append(Int32(bytes.count))
+    }
+
+    public var count: Int { ends.count }
+
+    @inlinable
+    func range(_ row: Int) -> Range<Int> {
+        (row == 0 ? 0 : Int(ends[row - 1]))..<Int(ends[row])
+    }
+
+    public func isEmpty(_ row: Int) -> Bool { range(row).isEmpty }
+
+    public func withValue<R>(_ row: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let r = range(row)
+        return bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[r])) }
+    }
+
+    public func string(_ row: Int) -> String { withValue(row) { String(decoding: $0, as: UTF8.self) } }
+}
+
+/// The records a deduplication compares (the ones not excluded), with the folded values of
+/// every field its blocking rules and comparisons use.
+public struct MatchTable: Sendable {
+    /// Row → index in `RunState.records`.
+    public let recordIndex: [Int]
+    var columns: [MatchField: ByteColumn] = [:]
+    /// A valid personal e-mail (not a role account): same value ⇒ same person.
+    var personalEmail: [Bool]
+    /// A valid SIRET.
+    var validSiret: [Bool]
+
+    public var count: Int { recordIndex.count }
+
+    public init(state: RunState, rows: [Int], fields: Set<MatchField>) {
+        recordIndex = rows
+        personalEmail = rows.map { i in
+            let q = state.records[i].quality(.email)
+            return (q.status == .valid || q.status == .repaired) && q.reason != .roleAccount
+        }
+        validSiret = rows.map { i in
+            let q = state.records[i].quality(.siret)
+            return q.status == .valid || q.status == .repaired
+        }
+        // Extra columns: each source's slot for the name.
+        for field in fields {
+            var column = ByteColumn()
+            column.bytes.reserveCapacity(rows.count * 8)
+            column.ends.reserveCapacity(rows.count)
+            switch field {
+            case .canonical(let canonical):
+                // Identifiers are compared as normalised; names and text folded.
+                let verbatim: Set<CanonicalField> = [.email, .phone, .mobile, .siret, .siren, .postalCode, .naf, .department]
+                for i in rows {
+                    state.records[i].value.withBytes(canonical.rawValue) {
+                        if verbatim.contains(canonical) { column.append($0) } else { column.appendFolded($0) }
+                    }
+                }
+            case .extra(let name):
+                let slots = state.sources.map { $0.extraNames.firstIndex(of: name) }
+                for i in rows {
+                    let record = state.records[i]
+                    if let slot = slots[record.origin.sourceIndex] {
+                        record.extras.withBytes(slot) { column.appendFolded($0) }
+                    } else {
+                        column.ends.append(Int32(column.bytes.count))
+                    }
+                }
+            }
+            columns[field] = column
+        }
+    }
+
+    public func column(_ field: MatchField) -> ByteColumn { columns[field] ?? ByteColumn() }
+}
