@@ -59,14 +59,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Synthetic French prospects with ground truth, and pairwise quality measures: for
+        // benchmarks and tests of matching, on data the matcher was not tuned on.
+        .target(name: "TamisSynthetic", dependencies: ["TamisCore"]),
         // Release-mode benchmarks, kept apart from the tests: `swift run -c release tamis-bench`.
         .executableTarget(
             name: "tamis-bench",
-            dependencies: ["TamisCore", "TamisIO", "TamisPipeline", "CLibXML2"]
+            dependencies: ["TamisCore", "TamisIO", "TamisPipeline", "TamisSynthetic", "CLibXML2"]
         ),
         .testTarget(name: "TamisCoreTests", dependencies: ["TamisCore"]),
         .testTarget(name: "TamisIOTests", dependencies: ["TamisIO", "TamisCore"]),
-        .testTarget(name: "TamisPipelineTests", dependencies: ["TamisPipeline", "TamisIO", "TamisCore"]),
+        .testTarget(name: "TamisPipelineTests", dependencies: ["TamisPipeline", "TamisIO", "TamisCore", "TamisSynthetic"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

@@ -70,6 +70,54 @@ func measure(_ name: String, rows: Int, bytes: Int, repeat times: Int = 3, _ bod
                        peakMemoryMB: peakMemoryMB())
 }
 
+// Matching: `generate`, `evaluate`, `matching`, `febrl` (see MatchingBench).
+if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl"].contains(CommandLine.arguments[1]) {
+    let args = Array(CommandLine.arguments.dropFirst(2))
+    func option(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
+    let refdata = option("--refdata") ?? "data/refdata"
+    switch CommandLine.arguments[1] {
+    case "generate":
+        // tamis-bench generate --people N --out DIR [--seed S]
+        let people = Int(option("--people") ?? "") ?? 10_000
+        let out = option("--out") ?? "out/synthetic"
+        let count = try MatchingBench.generate(people: people, seed: UInt64(option("--seed") ?? "") ?? 2026, into: out, refdata: refdata)
+        print("wrote \(count) records of \(people) people to \(out)/ (salon.csv, webinar.csv, crm.xml, truth.csv, pipeline.yml)")
+    case "evaluate":
+        // tamis-bench evaluate --truth truth.csv --lineage out/lineage.csv
+        let q = try MatchingBench.evaluate(truth: option("--truth") ?? "truth.csv", lineage: option("--lineage") ?? "out/lineage.csv")
+        MatchingBench.report(q, label: "pairwise")
+    case "matching":
+        // tamis-bench matching --people N [--seed S] [--keep DIR]: generate, run the whole pipeline, measure
+        let people = Int(option("--people") ?? "") ?? 100_000
+        let dir = option("--keep") ?? NSTemporaryDirectory() + "tamis-matching-\(getpid())"
+        let seed = UInt64(option("--seed") ?? "") ?? 2026
+        let count = try MatchingBench.generate(people: people, seed: seed, into: dir, refdata: refdata)
+        print("matching: \(count) generated records (\(people) people, seed \(seed)), release build, \(ParallelLoop.threadCount) cores")
+        _ = try MatchingBench.run(pipeline: dir + "/pipeline.yml", out: dir + "/out")
+        MatchingBench.report(try MatchingBench.evaluate(truth: dir + "/truth.csv", lineage: dir + "/out/lineage.csv"), label: "person clusters")
+        if option("--keep") == nil { try? FileManager.default.removeItem(atPath: dir) }
+    default:
+        // tamis-bench febrl --pipeline pipelines/febrl.yml --data FILE
+        let source = option("--pipeline") ?? "pipelines/febrl.yml"
+        let data = option("--data") ?? "data/bench/febrl/febrl3.csv"
+        let out = NSTemporaryDirectory() + "tamis-febrl-\(getpid())"
+        // The pipeline names febrl3; another file gets a copy of the pipeline pointing at it.
+        var text = try String(contentsOfFile: source, encoding: .utf8)
+        let absolute = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.path }
+        text = text.replacingOccurrences(of: "../data/bench/febrl/febrl3.csv", with: absolute(data))
+            .replacingOccurrences(of: "reference_data: ../data/refdata", with: "reference_data: " + absolute(refdata))
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let pipeline = out + "/febrl.yml"
+        try text.write(toFile: pipeline, atomically: true, encoding: .utf8)
+        print("febrl: \(data)")
+        _ = try MatchingBench.run(pipeline: pipeline, out: out + "/run")
+        MatchingBench.report(try MatchingBench.evaluate(truth: data, lineage: out + "/run/lineage.csv", idColumn: "rec_id",
+                                                        entityColumn: "cluster", sourceColumn: nil), label: "febrl")
+        try? FileManager.default.removeItem(atPath: out)
+    }
+    exit(0)
+}
+
 var rows = 1_000_000
 var jsonPath: String?
 var refdata = "data/refdata"

@@ -20,6 +20,8 @@ public struct MatchModel: Sendable {
     public var settings: MatchSettings
     var email: ByteColumn
     var siret: ByteColumn
+    var firstName: ByteColumn
+    var lastName: ByteColumn
     var minFrequency: Double
 
     /// Weight that stands for certainty (deterministic rules, decisions).
@@ -31,6 +33,8 @@ public struct MatchModel: Sendable {
         columns = specs.map { table.column($0.field) }
         email = table.column(.canonical(.email))
         siret = table.column(.canonical(.siret))
+        firstName = table.column(.canonical(.firstName))
+        lastName = table.column(.canonical(.lastName))
         phonetics = specs.enumerated().map { k, spec in
             guard spec.method == .phonetic else { return nil }
             var column = ByteColumn()
@@ -108,8 +112,35 @@ public struct MatchModel: Sendable {
         }
     }
 
+    /// Whether two names are clearly different: both present, not a typo (Jaro-Winkler below
+    /// 0.8), not the same sound, not an initial of the other.
+    func clearlyDifferent(_ column: ByteColumn, _ a: Int, _ b: Int) -> Bool {
+        column.withValue(a) { x in
+            column.withValue(b) { y in
+                if x.isEmpty || y.isEmpty || x.elementsEqual(y) { return false }
+                if (x.count == 1 || y.count == 1) && x[0] == y[0] { return false }  // "J" / "jean"
+                if JaroWinkler.similarity(x, y) >= 0.8 { return false }
+                let px = FrenchPhonetic.key(x), py = FrenchPhonetic.key(y)
+                return px.isEmpty || px != py
+            }
+        }
+    }
+
+    /// First and last names given the other way round.
+    func swappedNames(_ a: Int, _ b: Int) -> Bool {
+        firstName.withValue(a) { fa in
+            lastName.withValue(b) { lb in
+                lastName.withValue(a) { la in
+                    firstName.withValue(b) { fb in
+                        !fa.isEmpty && !la.isEmpty && JaroWinkler.similarity(fa, lb) >= 0.9 && JaroWinkler.similarity(la, fb) >= 0.9
+                    }
+                }
+            }
+        }
+    }
+
     /// Deterministic evidence: +certain (same personal e-mail), -certain (two valid SIRETs
-    /// that differ), or nil.
+    /// that differ; clearly different names), or nil.
     public func rule(_ table: MatchTable, _ a: Int, _ b: Int) -> Double? {
         if settings.differentSiretIsNonMatch && table.validSiret[a] && table.validSiret[b] {
             let same = siret.withValue(a) { x in siret.withValue(b) { x.elementsEqual($0) } }
@@ -118,6 +149,10 @@ public struct MatchModel: Sendable {
         if settings.sameEmailIsMatch && table.personalEmail[a] && table.personalEmail[b] {
             let same = email.withValue(a) { x in email.withValue(b) { x.elementsEqual($0) } }
             if same { return MatchModel.certain }
+        }
+        if settings.differentNamesIsNonMatch
+            && (clearlyDifferent(firstName, a, b) || clearlyDifferent(lastName, a, b)) && !swappedNames(a, b) {
+            return -MatchModel.certain
         }
         return nil
     }
@@ -244,7 +279,14 @@ public struct MatchModel: Sendable {
         }
         var ruleName: String?
         if let rule = rule(table, a, b) {
-            ruleName = rule > 0 ? "same personal e-mail: same person" : "two different valid SIRETs: different establishments"
+            if rule > 0 {
+                ruleName = "same personal e-mail: same person"
+            } else if settings.differentSiretIsNonMatch && table.validSiret[a] && table.validSiret[b]
+                        && !siret.withValue(a, { x in siret.withValue(b) { x.elementsEqual($0) } }) {
+                ruleName = "two different valid SIRETs: different establishments"
+            } else {
+                ruleName = "clearly different names: two people"
+            }
             total = rule
         }
         return Explanation(prior: priorWeight, terms: terms, rule: ruleName, weight: total,

@@ -133,10 +133,14 @@ public struct MatchSettings: Sendable, Equatable {
     public var sameEmailIsMatch: Bool
     /// Two different valid SIRETs are different establishments, hence different contacts.
     public var differentSiretIsNonMatch: Bool
+    /// Two clearly different first names or last names (not a typo, not the same sound, not an
+    /// initial, not swapped) are two people, however much else they share: colleagues share a
+    /// company, an address and a switchboard, and those fields must not add up to a match.
+    public var differentNamesIsNonMatch: Bool
 
     public init(blocking: [BlockingRule], comparisons: [ComparisonSpec], threshold: Double = 0.9, reviewBelow: Double = 0.5,
                 chainingGuard: Double = 0.01, maxBlockSize: Int = 1000, uSamplePairs: Int = 200_000,
-                sameEmailIsMatch: Bool = true, differentSiretIsNonMatch: Bool = true) {
+                sameEmailIsMatch: Bool = true, differentSiretIsNonMatch: Bool = true, differentNamesIsNonMatch: Bool = true) {
         self.blocking = blocking
         self.comparisons = comparisons
         self.threshold = threshold
@@ -146,6 +150,7 @@ public struct MatchSettings: Sendable, Equatable {
         self.uSamplePairs = uSamplePairs
         self.sameEmailIsMatch = sameEmailIsMatch
         self.differentSiretIsNonMatch = differentSiretIsNonMatch
+        self.differentNamesIsNonMatch = differentNamesIsNonMatch
     }
 
     /// French B2B contacts: the default when a pipeline says nothing.

@@ -69,6 +69,8 @@ public struct DeduplicateStage: PipelineStage {
         for rule in settings.blocking { for part in rule.parts { fields.insert(part.field) } }
         fields.insert(.canonical(.email))
         fields.insert(.canonical(.siret))
+        fields.insert(.canonical(.firstName))
+        fields.insert(.canonical(.lastName))
         let table = MatchTable(state: state, rows: active, fields: fields)
         let blocking = Blocking(table: table, rules: settings.blocking, maxBlockSize: settings.maxBlockSize)
         var model = MatchModel(table: table, settings: settings)

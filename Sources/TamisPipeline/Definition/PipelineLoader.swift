@@ -114,7 +114,8 @@ struct ConfigReader {
     mutating func matchSettings(_ node: Node) {
         let options = entries(node, context: "stages.deduplicate",
                               allowed: ["blocking", "comparisons", "threshold", "review_below", "chaining_guard", "max_block_size",
-                                        "u_sample_pairs", "same_email_is_match", "different_siret_is_non_match", "decisions"])
+                                        "u_sample_pairs", "same_email_is_match", "different_siret_is_non_match",
+                                        "different_names_is_non_match", "decisions"])
         if let v = number(options["threshold"]?.value, "threshold", in: 0.5...0.999999) { match.threshold = v }
         if let v = number(options["review_below"]?.value, "review_below", in: 0...0.999999) { match.reviewBelow = v }
         if let v = number(options["chaining_guard"]?.value, "chaining_guard", in: 0...0.5) { match.chainingGuard = v }
@@ -122,6 +123,7 @@ struct ConfigReader {
         if let v = number(options["u_sample_pairs"]?.value, "u_sample_pairs", in: 1000...100_000_000) { match.uSamplePairs = Int(v) }
         if let v = bool(options["same_email_is_match"]?.value, "same_email_is_match") { match.sameEmailIsMatch = v }
         if let v = bool(options["different_siret_is_non_match"]?.value, "different_siret_is_non_match") { match.differentSiretIsNonMatch = v }
+        if let v = bool(options["different_names_is_non_match"]?.value, "different_names_is_non_match") { match.differentNamesIsNonMatch = v }
         if match.reviewBelow > match.threshold { issue(options["review_below"]?.value, "review_below must not exceed threshold") }
         if let node = options["decisions"]?.value, let path = string(node, "decisions") {
             decisionsFile = resolve(path)

@@ -1,0 +1,172 @@
+import XCTest
+@testable import TamisCore
+
+/// The matching engine on small hand-made fixtures: blocking, EM, deterministic evidence,
+/// the chaining guard, decisions, explain, survivorship.
+final class MatchingTests: XCTestCase {
+    /// A run state of records given as field → value (all values valid unless listed in `invalid`).
+    func state(_ rows: [[CanonicalField: String]], sources: [SourceInfo] = [SourceInfo(name: "s", trust: 1)],
+               sourceOf: [Int: Int] = [:], invalid: [Int: [CanonicalField]] = [:]) -> RunState {
+        var state = RunState(sources: sources)
+        for (n, row) in rows.enumerated() {
+            var builder = PackedFields.Builder(count: CanonicalField.count)
+            for field in CanonicalField.allCases { builder.append(Array((row[field] ?? "").utf8)) }
+            let fields = builder.finish()
+            var record = ProspectRecord(origin: RecordOrigin(sourceIndex: sourceOf[n] ?? 0, sourceID: "r\(n)", fileIndex: 0, line: n + 2),
+                                        raw: fields, extras: PackedFields(count: 0))
+            record.quality = CanonicalField.allCases.map { field in
+                if invalid[n]?.contains(field) == true { return FieldQuality(.invalid) }
+                return row[field] == nil ? .missing : .valid
+            }
+            state.append(record)
+        }
+        return state
+    }
+
+    /// People with a duplicate each (a typo, a missing field), plus colleagues and namesakes.
+    func population() -> [[CanonicalField: String]] {
+        let firsts = ["Jean", "Marie", "Hélène", "Thomas", "Camille", "Nicolas", "Sophie", "Loïc", "Inès", "Paul", "Julie", "Marc",
+                      "Léa", "Hugo", "Chloé", "Louis", "Emma", "Lucas", "Manon", "Gabriel", "Zoé", "Arthur", "Jade", "Noël"]
+        let lasts = ["Martin", "Bernard", "Kerjean", "Dubois", "Lefèvre", "Garcia", "Roux", "Morel", "Fournier", "Le Gall",
+                     "Girard", "Bonnet", "Dupont", "Lambert", "Fontaine", "Rousseau", "Vincent", "Muller", "Faure", "André",
+                     "Mercier", "Blanc", "Guérin", "Boyer", "Garnier", "Chevalier", "François", "Legrand", "Gauthier", "Perrin"]
+        var rows: [[CanonicalField: String]] = []
+        var rng = SplitMix64(seed: 11)
+        for p in 0..<120 {
+            let first = firsts[p % firsts.count], last = lasts[(p * 7 + p / firsts.count) % lasts.count]
+            let company = "Société \(p % 40)"
+            let cp = String(69001 + p % 9)
+            let email = "\(p).\(first.lowercased())@c\(p % 40).fr"
+            let phone = "+334720000\(String(p).count == 1 ? "0" : "")\(p % 100)"
+            rows.append([.firstName: first, .lastName: last, .email: email, .phone: phone, .companyName: company, .postalCode: cp])
+            var dup: [CanonicalField: String] = [.firstName: first, .lastName: last, .companyName: company, .postalCode: cp]
+            if rng.next() % 2 == 0 { dup[.phone] = phone } else { dup[.email] = email }
+            if rng.next() % 3 == 0 { dup[.lastName] = String(last.dropLast()) + "e" }
+            rows.append(dup)
+        }
+        return rows
+    }
+
+    func test_blocking_gives_each_rules_pairs_once_and_skips_oversized_blocks() {
+        var rows = population()
+        for n in 0..<30 { rows.append([.firstName: "Standard", .lastName: "Accueil\(n)", .phone: "+33100000000"]) }
+        let s = state(rows)
+        let table = MatchTable(state: s, rows: Array(0..<rows.count), fields: [.canonical(.email), .canonical(.phone), .canonical(.lastName)])
+        let rules = [BlockingRule(parts: [BlockingRule.parsePart("email")!]), BlockingRule(parts: [BlockingRule.parsePart("phone")!])]
+        let blocking = Blocking(table: table, rules: rules, maxBlockSize: 20)
+        XCTAssertEqual(blocking.perRule[1].oversizedBlocks, 1, "the 30 records sharing a switchboard are not compared")
+        XCTAssertEqual(blocking.perRule[1].oversizedRecords, 30)
+        XCTAssertEqual(Set(blocking.pairs).count, blocking.pairs.count, "pairs are unique")
+        XCTAssertTrue(blocking.pairs.allSatisfy { Blocking.rows($0).0 < Blocking.rows($0).1 })
+        // Every person's two records are a candidate pair (they share an e-mail or a phone).
+        for p in 0..<120 { XCTAssertTrue(blocking.pairs.contains(Blocking.pair(2 * p, 2 * p + 1)), "person \(p)") }
+        XCTAssertLessThan(blocking.pairs.count, rows.count * (rows.count - 1) / 2 / 20, "far fewer than all pairs")
+    }
+
+    func test_em_converges_and_learns_that_agreement_is_evidence() {
+        let s = state(population())
+        var settings = MatchSettings.frenchContacts
+        settings.uSamplePairs = 20_000
+        let (_, model, blocking) = DeduplicateStage(settings: settings).model(for: s)
+        XCTAssertGreaterThan(blocking.pairs.count, 200)
+        XCTAssertLessThan(model.emIterations, 40, "converged before the iteration cap")
+        XCTAssertGreaterThan(model.lambda, 0.05)
+        XCTAssertLessThan(model.lambda, 0.95)
+        let last = model.specs.firstIndex { $0.field == .canonical(.lastName) }!
+        let different = model.specs[last].levelCount - 1
+        XCTAssertGreaterThan(model.m[last][1], 10 * model.u[last][1], "the same last name is strong evidence")
+        XCTAssertLessThan(model.m[last][different], model.u[last][different], "a different last name is evidence against")
+    }
+
+    func test_term_frequency_makes_a_common_name_weigh_less() {
+        var rows = population()
+        for n in 0..<60 { rows.append([.firstName: "X\(n)", .lastName: "Martin", .email: "m\(n)@x.fr"]) }
+        rows.append([.firstName: "Y", .lastName: "Abgrall", .email: "k@x.fr"])
+        let s = state(rows)
+        let (table, model, _) = DeduplicateStage().model(for: s)
+        let last = model.specs.firstIndex { $0.field == .canonical(.lastName) }!
+        let martin = table.recordIndex.firstIndex { s.records[$0][.lastName] == "Martin" }!
+        let kerjean = table.recordIndex.firstIndex { s.records[$0][.lastName] == "Abgrall" }!
+        XCTAssertGreaterThan(model.weight(last, level: 1, row: kerjean), model.weight(last, level: 1, row: martin) + 2)
+    }
+
+    func test_colleagues_sharing_a_switchboard_are_not_merged_but_a_typo_is() throws {
+        let base = population()
+        var s = state(base + [
+            [.firstName: "Jean", .lastName: "Martin", .email: "jean.martin@acme.fr", .phone: "+33472000000", .companyName: "Acme", .postalCode: "69003", .siret: "73282932000074"],
+            [.firstName: "Julie", .lastName: "Bernard", .email: "julie.bernard@acme.fr", .phone: "+33472000000", .companyName: "Acme", .postalCode: "69003", .siret: "73282932000074"],
+            [.firstName: "Jean", .lastName: "Martn", .phone: "+33472000000", .companyName: "Acme", .postalCode: "69003"],
+            [.firstName: "Jean", .lastName: "Martin", .email: "jean.martin@acme.fr", .companyName: "ACME"],
+        ])
+        _ = try DeduplicateStage().run(&s, progress: SilentProgress())
+        let o = base.count
+        let golden = Dictionary(grouping: 0..<4) { s.outcomes[o + $0].goldenIndex! }.values.map { $0.sorted() }.sorted { $0[0] < $1[0] }
+        XCTAssertEqual(golden, [[0, 2, 3], [1]])
+    }
+
+    func test_the_chaining_guard_keeps_clearly_different_ends_apart() {
+        let edges: [(pair: UInt64, weight: Double)] = [(Blocking.pair(0, 1), 10), (Blocking.pair(1, 2), 9)]
+        let guarded = Clustering.cluster(count: 3, edges: edges) { a, b in Set([a, b]) == [0, 2] }
+        XCTAssertEqual(guarded.root[0], guarded.root[1])
+        XCTAssertNotEqual(guarded.root[1], guarded.root[2])
+        XCTAssertEqual(guarded.refusedLinks, 1)
+        let unguarded = Clustering.cluster(count: 3, edges: edges) { _, _ in false }
+        XCTAssertEqual(Set(unguarded.root).count, 1, "without the guard, A≈B≈C chain into one")
+        // In the stage: "J. Martin" looks like both Jean and Julie Martin, who are clearly two people.
+        var s = state([
+            [.firstName: "Jean", .lastName: "Martin", .email: "jean@acme.fr", .phone: "+33472000001", .companyName: "Acme", .postalCode: "69003"],
+            [.firstName: "J", .lastName: "Martin", .phone: "+33472000001", .companyName: "Acme", .postalCode: "69003", .mobile: "+33612345678"],
+            [.firstName: "Julie", .lastName: "Martin", .mobile: "+33612345678", .companyName: "Acme", .postalCode: "69003"],
+        ])
+        _ = try? DeduplicateStage().run(&s, progress: SilentProgress())
+        XCTAssertNotEqual(s.outcomes[0].goldenIndex, s.outcomes[2].goldenIndex, "Jean and Julie never end up together")
+    }
+
+    func test_decisions_override_the_model() throws {
+        let rows: [[CanonicalField: String]] = [
+            [.firstName: "Paul", .lastName: "Roux", .email: "paul.roux@x.fr"],
+            [.firstName: "Paul", .lastName: "Roux", .email: "paul.roux@x.fr"],   // same e-mail: merged by the rule
+            [.firstName: "Anne", .lastName: "Morel", .email: "anne@y.fr"],
+            [.firstName: "Anne-Marie", .lastName: "Dupuis", .phone: "+33100000001"],  // never a candidate of r2
+        ]
+        var before = state(rows)
+        _ = try DeduplicateStage().run(&before, progress: SilentProgress())
+        XCTAssertEqual(before.outcomes[0].goldenIndex, before.outcomes[1].goldenIndex)
+        XCTAssertNotEqual(before.outcomes[2].goldenIndex, before.outcomes[3].goldenIndex)
+        var after = state(rows)
+        let decisions = [MatchDecision(left: ("s", "r0"), right: ("s", "r1"), same: false),
+                         MatchDecision(left: ("s", "r3"), right: ("s", "r2"), same: true)]
+        _ = try DeduplicateStage(decisions: decisions).run(&after, progress: SilentProgress())
+        XCTAssertNotEqual(after.outcomes[0].goldenIndex, after.outcomes[1].goldenIndex, "decided different")
+        XCTAssertEqual(after.outcomes[2].goldenIndex, after.outcomes[3].goldenIndex, "decided same")
+        XCTAssertEqual(after.matchStats?.decisionsApplied, 2)
+    }
+
+    func test_explain_adds_up_to_the_score() {
+        let s = state(population())
+        var settings = MatchSettings.frenchContacts
+        settings.uSamplePairs = 20_000
+        settings.sameEmailIsMatch = false
+        let (table, model, _) = DeduplicateStage(settings: settings).model(for: s)
+        let explanation = model.explain(table, 0, 1)
+        XCTAssertEqual(explanation.terms.count, model.specs.count)
+        XCTAssertNil(explanation.rule)
+        XCTAssertEqual(explanation.prior + explanation.terms.map(\.weight).reduce(0, +), explanation.weight, accuracy: 1e-9)
+        XCTAssertEqual(explanation.weight, model.score(table, 0, 1), accuracy: 1e-9)
+        XCTAssertEqual(explanation.terms[0].field, "first_name")
+        XCTAssertEqual(explanation.terms[0].level, "exact")
+        XCTAssertEqual(explanation.probability, MatchModel.probability(explanation.weight), accuracy: 1e-12)
+    }
+
+    func test_survivorship_prefers_a_valid_value_to_a_more_trusted_invalid_one() throws {
+        var s = state([
+            [.firstName: "Marc", .lastName: "Olivier", .email: "marc@olivier.fr", .phone: "+3300000"],
+            [.firstName: "Marc", .lastName: "Olivier", .email: "marc@olivier.fr", .phone: "+33145678910"],
+        ], sources: [SourceInfo(name: "crm", trust: 9), SourceInfo(name: "salon", trust: 1)], sourceOf: [1: 1],
+           invalid: [0: [.phone]])
+        _ = try DeduplicateStage().run(&s, progress: SilentProgress())
+        XCTAssertEqual(s.golden.count, 1)
+        XCTAssertEqual(s.golden[0][.phone], "+33145678910", "valid first")
+        XCTAssertEqual(s.golden[0].members.first, 0, "the trusted source founds the golden record")
+    }
+}
