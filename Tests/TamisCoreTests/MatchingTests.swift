@@ -70,8 +70,10 @@ final class MatchingTests: XCTestCase {
         let (_, model, blocking) = DeduplicateStage(settings: settings).model(for: s)
         XCTAssertGreaterThan(blocking.pairs.count, 200)
         XCTAssertLessThan(model.emIterations, 40, "converged before the iteration cap")
-        XCTAssertGreaterThan(model.lambda, 0.05)
-        XCTAssertLessThan(model.lambda, 0.95)
+        // The prior is the chance that two random records match: 120 true pairs among 240·239/2.
+        let truth = 120.0 / (240 * 239 / 2)
+        XCTAssertGreaterThan(model.lambda, truth / 2)
+        XCTAssertLessThan(model.lambda, truth * 2)
         let last = model.specs.firstIndex { $0.field == .canonical(.lastName) }!
         let different = model.specs[last].levelCount - 1
         XCTAssertGreaterThan(model.m[last][1], 10 * model.u[last][1], "the same last name is strong evidence")

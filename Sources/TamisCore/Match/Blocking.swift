@@ -12,6 +12,8 @@ public struct Blocking: Sendable {
     /// Sorted, unique; a pair is `lo << 32 | hi` with `lo < hi` (rows of the match table).
     public var pairs: [UInt64]
     public var perRule: [RuleCount]
+    /// Each rule's own pairs (sorted, unique): the training sessions of the model.
+    public var rulePairs: [[UInt64]]
 
     @inline(__always)
     public static func pair(_ a: Int, _ b: Int) -> UInt64 {
@@ -24,7 +26,9 @@ public struct Blocking: Sendable {
     public init(table: MatchTable, rules: [BlockingRule], maxBlockSize: Int) {
         var all: [UInt64] = []
         perRule = []
+        rulePairs = []
         for rule in rules {
+            let ruleStart = all.count
             var keyed: [(hash: UInt64, row: Int32)] = []
             keyed.reserveCapacity(table.count)
             let columns = rule.parts.map { table.column($0.field) }
@@ -75,6 +79,9 @@ public struct Blocking: Sendable {
                 start = end
             }
             perRule.append(count)
+            var own = Array(all[ruleStart...])
+            own.sort()
+            rulePairs.append(own)
         }
         all.sort()
         var unique: [UInt64] = []

@@ -9,7 +9,7 @@ public struct MatchModel: Sendable {
     /// [comparison][level] (level 0, null, unused).
     public var m: [[Double]]
     public var u: [[Double]]
-    /// Share of candidate pairs that are matches (EM's estimate): the prior.
+    /// Probability that two records drawn at random are the same person: the prior.
     public var lambda: Double
     public var emIterations = 0
     /// Value frequencies (share of records) for term-frequency comparisons.
@@ -182,8 +182,14 @@ public struct MatchModel: Sendable {
 
     // MARK: - Training
 
-    /// u from random pairs, then m (and the prior) by EM on the candidate pairs' patterns.
-    public mutating func train(table: MatchTable, pairs: [UInt64], seed: UInt64 = 0x7A31) {
+    /// Trains the model from the data, as linkage experts do (Splink's method):
+    /// - u from random pairs (almost all non-matches);
+    /// - m by expectation-maximisation, one session per blocking rule on that rule's pairs,
+    ///   leaving out the comparisons of the fields the rule blocks on (they agree by
+    ///   construction there); each comparison's m is the mean over the sessions that saw it;
+    /// - the prior (probability that two random records match) by EM over all candidate
+    ///   pairs with m and u fixed, counting every pair blocking did not produce as a non-match.
+    public mutating func train(table: MatchTable, blocking: Blocking, seed: UInt64 = 0x7A31) {
         let n = table.count
         guard n >= 2 else { return }
         var rng = SplitMix64(seed: seed)
@@ -200,23 +206,82 @@ public struct MatchModel: Sendable {
             let nonNull = uCounts[k].dropFirst().reduce(0, +)
             u[k] = (0..<levels).map { $0 == 0 ? 0 : (uCounts[k][$0] + 0.5) / (nonNull + 0.5 * Double(levels - 1)) }
         }
-        // Candidate pairs grouped by pattern of levels (4 bits per comparison).
+
+        // m: one EM session per blocking rule.
+        var sums = specs.map { Array(repeating: 0.0, count: $0.levelCount) }
+        var sessions = [Int](repeating: 0, count: specs.count)
+        for (r, rule) in settings.blocking.enumerated() where r < blocking.rulePairs.count {
+            let blocked = Set(rule.parts.map(\.field))
+            let used = specs.indices.filter { !blocked.contains(specs[$0].field) }
+            guard !used.isEmpty, !blocking.rulePairs[r].isEmpty else { continue }
+            let patterns = self.patterns(blocking.rulePairs[r], limit: 2_000_000)
+            var sessionM = specs.map { MatchModel.initialM(levels: $0.levelCount) }
+            var sessionLambda = 0.5
+            emIterations = max(emIterations, MatchModel.expectationMaximisation(
+                patterns: patterns, used: used, m: &sessionM, u: u, lambda: &sessionLambda))
+            for k in used {
+                for l in 1..<specs[k].levelCount { sums[k][l] += sessionM[k][l] }
+                sessions[k] += 1
+            }
+        }
+        for k in specs.indices where sessions[k] > 0 {
+            m[k] = sums[k].map { $0 / Double(sessions[k]) }
+        }
+
+        // The prior: EM over all candidate pairs, m and u fixed.
+        let all = patterns(blocking.pairs, limit: Int.max)
+        let totalPairs = Double(n) * Double(n - 1) / 2
+        var logFactors: [(Double, Double)] = all.map { key, count in
+            var w = 0.0
+            for k in specs.indices {
+                let l = Int((key >> (4 * UInt64(k))) & 0xF)
+                if l > 0 { w += log2(max(m[k][l], 1e-12) / max(u[k][l], 1e-12)) }
+            }
+            return (w, count)
+        }
+        if logFactors.isEmpty { logFactors = [(0, 0)] }
+        var prior = min(0.5, max(Double(blocking.pairs.count) / totalPairs, 1 / totalPairs))
+        for _ in 0..<100 {
+            var expected = 0.0
+            let logOdds = log2(prior / (1 - prior))
+            for (w, count) in logFactors { expected += count * MatchModel.probability(w + logOdds) }
+            let updated = min(max(expected / totalPairs, 1 / totalPairs / 10), 0.5)
+            if abs(updated - prior) < prior * 1e-6 { prior = updated; break }
+            prior = updated
+        }
+        lambda = prior
+    }
+
+    /// Candidate pairs grouped by their pattern of levels (4 bits per comparison), with counts.
+    /// Beyond `limit` pairs, an even sample, counts scaled.
+    func patterns(_ pairs: [UInt64], limit: Int) -> [UInt64: Double] {
         var patterns: [UInt64: Double] = [:]
-        for pair in pairs {
-            let (a, b) = Blocking.rows(pair)
+        let step = max(1, pairs.count / max(limit, 1))
+        var i = 0
+        while i < pairs.count {
+            let (a, b) = Blocking.rows(pairs[i])
             var key: UInt64 = 0
             for k in specs.indices { key |= UInt64(level(k, a, b)) << (4 * UInt64(k)) }
-            patterns[key, default: 0] += 1
+            patterns[key, default: 0] += Double(step)
+            i += step
         }
-        guard !patterns.isEmpty else { return }
+        return patterns
+    }
+
+    /// EM on pattern counts: updates m of the `used` comparisons and the session's lambda, u
+    /// fixed. Returns the iterations run.
+    static func expectationMaximisation(patterns: [UInt64: Double], used: [Int], m: inout [[Double]], u: [[Double]],
+                                        lambda: inout Double) -> Int {
         let list = Array(patterns)
-        for iteration in 1...40 {
-            var acc = specs.map { Array(repeating: 0.0, count: $0.levelCount) }
+        var iterations = 0
+        for iteration in 1...60 {
+            iterations = iteration
+            var acc = m.map { Array(repeating: 0.0, count: $0.count) }
             var matches = 0.0, total = 0.0
             let logPrior = log2(lambda), logNot = log2(1 - lambda)
             for (key, count) in list {
                 var lm = logPrior, lu = logNot
-                for k in specs.indices {
+                for k in used {
                     let l = Int((key >> (4 * UInt64(k))) & 0xF)
                     if l == 0 { continue }
                     lm += log2(max(m[k][l], 1e-12))
@@ -225,24 +290,24 @@ public struct MatchModel: Sendable {
                 let posterior = 1 / (1 + pow(2, lu - lm))
                 matches += count * posterior
                 total += count
-                for k in specs.indices {
-                    let l = Int((key >> (4 * UInt64(k))) & 0xF)
-                    acc[k][l] += count * posterior
+                for k in used {
+                    acc[k][Int((key >> (4 * UInt64(k))) & 0xF)] += count * posterior
                 }
             }
             var change = abs(matches / total - lambda)
             lambda = min(max(matches / total, 1e-6), 1 - 1e-6)
-            for k in specs.indices {
+            for k in used {
                 let nonNull = acc[k].dropFirst().reduce(0, +)
                 guard nonNull > 0 else { continue }
-                let levels = specs[k].levelCount
-                let updated = (0..<levels).map { $0 == 0 ? 0 : max(acc[k][$0] / nonNull, 1e-6) }
-                for l in 1..<levels { change = max(change, abs(updated[l] - m[k][l])) }
-                m[k] = updated
+                for l in 1..<m[k].count {
+                    let updated = max(acc[k][l] / nonNull, 1e-6)
+                    change = max(change, abs(updated - m[k][l]))
+                    m[k][l] = updated
+                }
             }
-            emIterations = iteration
             if change < 1e-5 { break }
         }
+        return iterations
     }
 
     // MARK: - Explain

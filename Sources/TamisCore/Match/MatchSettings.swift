@@ -163,7 +163,8 @@ public struct MatchSettings: Sendable, Equatable {
                 BlockingRule(parts: [part("mobile")]),
                 BlockingRule(parts: [part("siren"), part("last_name:phonetic")]),
                 BlockingRule(parts: [part("postal_code"), part("last_name:phonetic")]),
-                BlockingRule(parts: [part("company_name:prefix5"), part("last_name:prefix3")]),
+                BlockingRule(parts: [part("company_name"), part("last_name:phonetic")]),
+                BlockingRule(parts: [part("company_name"), part("first_name:phonetic")]),
             ],
             comparisons: [
                 ComparisonSpec(field: .canonical(.firstName), method: .phonetic, thresholds: [0.92, 0.8]),

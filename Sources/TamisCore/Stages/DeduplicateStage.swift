@@ -74,7 +74,7 @@ public struct DeduplicateStage: PipelineStage {
         let table = MatchTable(state: state, rows: active, fields: fields)
         let blocking = Blocking(table: table, rules: settings.blocking, maxBlockSize: settings.maxBlockSize)
         var model = MatchModel(table: table, settings: settings)
-        model.train(table: table, pairs: blocking.pairs)
+        model.train(table: table, blocking: blocking)
         return (table, model, blocking)
     }
 
