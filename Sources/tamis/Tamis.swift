@@ -9,9 +9,9 @@ struct Tamis: ParsableCommand {
         abstract: "Turns messy French B2B prospect files into a clean, deduplicated, segmented base.",
         discussion: """
             Exit codes: 0 success; 1 data errors under --strict; 2 usage or pipeline-file errors;
-            3 the run failed (I/O error or broken lineage) and nothing was written.
+            3 the run failed (I/O error or broken lineage) and nothing was written; 4 another run holds the base.
             """,
-        subcommands: [Run.self, Validate.self, Inspect.self, Segments.self, Export.self, Report.self]
+        subcommands: [Run.self, Validate.self, Inspect.self, Explain.self, Segments.self, Export.self, Report.self]
     )
 }
 

@@ -17,6 +17,12 @@ public struct MatchDecision: Sendable, Equatable {
     }
 }
 
+/// The matcher of a run, for explaining its decisions.
+public struct MatchContext: Sendable {
+    public var table: MatchTable
+    public var model: MatchModel
+}
+
 /// A pair in the uncertainty band, for the review file.
 public struct ReviewPair: Sendable {
     public var left: Int
@@ -56,10 +62,13 @@ public struct DeduplicateStage: PipelineStage {
     public let name = "deduplicate"
     public var settings: MatchSettings
     public var decisions: [MatchDecision]
+    /// Keep the table and model in the run state after the stage (`tamis explain`).
+    public var keepModel: Bool
 
-    public init(settings: MatchSettings = .frenchContacts, decisions: [MatchDecision] = []) {
+    public init(settings: MatchSettings = .frenchContacts, decisions: [MatchDecision] = [], keepModel: Bool = false) {
         self.settings = settings
         self.decisions = decisions
+        self.keepModel = keepModel
     }
 
     /// The match table and trained model of a run's active records (also for `tamis explain`).
@@ -196,6 +205,7 @@ public struct DeduplicateStage: PipelineStage {
             }
         }
         state.matchStats = stats
+        if keepModel { state.matchContext = MatchContext(table: table, model: model) }
         progress.end()
         return StageCounts(stage: name, recordsIn: active.count, recordsOut: state.golden.count,
                            details: ["merged": merged, "golden_records": state.golden.count,

@@ -36,6 +36,8 @@ public struct RunState: Sendable {
     public var reviewPairs: [ReviewPair] = []
     /// What the matcher did.
     public var matchStats: MatchStats?
+    /// The matcher's table and trained model, kept after the stage when asked (`tamis explain`).
+    public var matchContext: MatchContext?
     /// Golden IDs already merged into another: never revived.
     public var mergedGoldenIDs: Set<String> = []
 

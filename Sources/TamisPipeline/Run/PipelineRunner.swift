@@ -13,6 +13,8 @@ public struct RunOptions: Sendable {
     public var quiet = false
     /// Rebuild the base from this run's files even if the pipeline says `mode: refresh`.
     public var rebuild = false
+    /// Keep the matcher's model in the state after the run (`tamis explain`).
+    public var keepMatchModel = false
 
     public init(outputDirectory: String? = nil, dryRun: Bool = false, strict: Bool = false, quiet: Bool = false,
                 rebuild: Bool = false) {
@@ -122,7 +124,7 @@ public final class PipelineRunner {
         let stages: [PipelineStage] = [
             NormalizeStage(normalizer: normalizer),
             ExcludeStage(rules: definition.exclusionRules, checks: checks),
-            DeduplicateStage(settings: definition.match, decisions: try decisions()),
+            DeduplicateStage(settings: definition.match, decisions: try decisions(), keepModel: options.keepMatchModel),
             SuppressionStage(lists: suppression),
             SegmentStage(segments: definition.segments),
         ]
