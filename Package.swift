@@ -61,7 +61,7 @@ let package = Package(
         ),
         // Synthetic French prospects with ground truth, and pairwise quality measures: for
         // benchmarks and tests of matching, on data the matcher was not tuned on.
-        .target(name: "TamisSynthetic", dependencies: ["TamisCore"]),
+        .target(name: "TamisSynthetic", dependencies: ["TamisCore", "TamisIO"]),
         // Release-mode benchmarks, kept apart from the tests: `swift run -c release tamis-bench`.
         .executableTarget(
             name: "tamis-bench",
