@@ -57,6 +57,7 @@ enum MatchingBench {
             print(String(format: "  candidate pairs %d, matched %d, review %d, refused by guard %d, EM iterations %d, prior %.4f",
                          match.candidatePairs, match.matchedPairs, match.reviewPairs, match.refusedByChainingGuard,
                          match.emIterations, match.prior))
+            print("  dedupe seconds: " + match.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value))" }.joined(separator: ", "))
             print(String(format: "  comparisons/s (scoring, all cores) %.0f; block+train %.2f s, score %.2f s, cluster %.2f s",
                          scoring > 0 ? Double(match.candidatePairs) / scoring : 0, match.seconds["block_and_train"] ?? 0,
                          scoring, match.seconds["cluster"] ?? 0))

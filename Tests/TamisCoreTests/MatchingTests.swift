@@ -158,6 +158,13 @@ final class MatchingTests: XCTestCase {
         XCTAssertEqual(explanation.terms[0].field, "first_name")
         XCTAssertEqual(explanation.terms[0].level, "exact")
         XCTAssertEqual(explanation.probability, MatchModel.probability(explanation.weight), accuracy: 1e-12)
+        // Scoring from the precomputed pattern keys gives the same weights as comparing again.
+        let (_, _, blocking) = DeduplicateStage(settings: settings).model(for: s)
+        let keys = model.patternKeys(blocking.pairs)
+        for (i, pair) in blocking.pairs.enumerated() {
+            let (a, b) = Blocking.rows(pair)
+            XCTAssertEqual(model.score(table, a, b, key: keys[i]), model.score(table, a, b), accuracy: 1e-9)
+        }
     }
 
     func test_survivorship_prefers_a_valid_value_to_a_more_trusted_invalid_one() throws {

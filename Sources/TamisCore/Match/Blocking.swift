@@ -31,7 +31,7 @@ public struct Blocking: Sendable {
             let ruleStart = all.count
             var keyed: [(hash: UInt64, row: Int32)] = []
             keyed.reserveCapacity(table.count)
-            let columns = rule.parts.map { table.column($0.field) }
+            let columns = rule.parts.map { $0.transform == .phonetic ? table.phonetic($0.field) : table.column($0.field) }
             var key: [UInt8] = []
             for row in 0..<table.count {
                 key.removeAll(keepingCapacity: true)
@@ -43,10 +43,7 @@ public struct Blocking: Sendable {
                         case .value: key.append(contentsOf: value)
                         case .prefix(let n): key.append(contentsOf: value.prefix(n))
                         case .initial: key.append(value[0])
-                        case .phonetic:
-                            let sound = FrenchPhonetic.key(value)
-                            if sound.isEmpty { return false }
-                            key.append(contentsOf: sound)
+                        case .phonetic: key.append(contentsOf: value)  // the column holds the keys
                         }
                         return true
                     }

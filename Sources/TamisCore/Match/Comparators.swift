@@ -139,58 +139,69 @@ public enum TokenSet {
 /// Soundex), 4 letters. "Lefèvre", "Lefebvre" and "Lefeuvre" share `LFVR`; "Mathieu" and
 /// "Matthieu" share `MTI`.
 public enum FrenchPhonetic {
+    static let groups: [([UInt8], [UInt8])] = [("GUI", "KI"), ("GUE", "KE"), ("GA", "KA"), ("GO", "KO"), ("GU", "K"), ("CA", "KA"),
+                                               ("CO", "KO"), ("CU", "KU"), ("Q", "K"), ("CC", "K"), ("CK", "K")]
+        .map { (Array($0.0.utf8), Array($0.1.utf8)) }
+    static let prefixes: [([UInt8], [UInt8])] = [("MAC", "MCC"), ("ASA", "AZA"), ("KN", "NN"), ("PF", "FF"), ("SCH", "SSS"), ("PH", "FF")]
+        .map { (Array($0.0.utf8), Array($0.1.utf8)) }
+
+    /// The key, computed in one scratch buffer on the stack (every rule keeps or shortens the
+    /// text, so each pass rewrites it in place).
     public static func key(_ folded: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        // Upper-case letters only.
-        var s: [UInt8] = []
-        s.reserveCapacity(folded.count)
-        for b in folded {
-            if b >= 0x61 && b <= 0x7A { s.append(b - 0x20) } else if b >= 0x41 && b <= 0x5A { s.append(b) }
-        }
-        if s.isEmpty { return [] }
-        func replace(_ from: String, _ to: String) {
-            let f = Array(from.utf8), t = Array(to.utf8)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: folded.count + 1) { s -> [UInt8] in
+            var n = 0
+            for b in folded {
+                if b >= 0x61 && b <= 0x7A { s[n] = b - 0x20; n += 1 } else if b >= 0x41 && b <= 0x5A { s[n] = b; n += 1 }
+            }
+            if n == 0 { return [] }
+            func matches(_ pattern: [UInt8], at i: Int) -> Bool {
+                if i + pattern.count > n { return false }
+                for (k, c) in pattern.enumerated() where s[i + k] != c { return false }
+                return true
+            }
+            // Consonant groups (one left-to-right pass, first matching rule wins).
+            var r = 0, w = 0
+            scan: while r < n {
+                for (from, to) in groups where matches(from, at: r) {
+                    for c in to { s[w] = c; w += 1 }
+                    r += from.count
+                    continue scan
+                }
+                s[w] = s[r]
+                w += 1
+                r += 1
+            }
+            n = w
+            // Vowels but the first letter become A.
+            for i in 1..<max(n, 1) where s[i] == 0x45 || s[i] == 0x49 || s[i] == 0x4F || s[i] == 0x55 { s[i] = 0x41 }
+            // Prefixes (same length).
+            for (from, to) in prefixes where matches(from, at: 0) {
+                for (k, c) in to.enumerated() { s[k] = c }
+            }
+            // H except after C or S (and a leading H before a letter); Y except after A.
+            w = 0
+            var previous: UInt8 = 0
+            for i in 0..<n {
+                let c = s[i]
+                if c == 0x48 && ((i > 0 && previous != 0x43 && previous != 0x53) || (i == 0 && n > 1)) { previous = c; continue }
+                if c == 0x59 && i > 0 && previous != 0x41 { previous = c; continue }
+                previous = c
+                s[w] = c
+                w += 1
+            }
+            n = w
+            // Final A, D, P, S, T.
+            while n > 1 && (s[n - 1] == 0x41 || s[n - 1] == 0x44 || s[n - 1] == 0x50 || s[n - 1] == 0x53 || s[n - 1] == 0x54) { n -= 1 }
+            // A except the first letter; repeated letters once; four letters.
             var out: [UInt8] = []
-            out.reserveCapacity(s.count)
-            var i = 0
-            while i < s.count {
-                if i + f.count <= s.count && s[i..<(i + f.count)].elementsEqual(f) {
-                    out.append(contentsOf: t)
-                    i += f.count
-                } else {
+            out.reserveCapacity(4)
+            for i in 0..<n where i == 0 || s[i] != 0x41 {
+                if out.last != s[i] {
                     out.append(s[i])
-                    i += 1
+                    if out.count == 4 { break }
                 }
             }
-            s = out
+            return out
         }
-        // Consonant groups.
-        for (from, to) in [("GUI", "KI"), ("GUE", "KE"), ("GA", "KA"), ("GO", "KO"), ("GU", "K"), ("CA", "KA"),
-                           ("CO", "KO"), ("CU", "KU"), ("Q", "K"), ("CC", "K"), ("CK", "K")] {
-            replace(from, to)
-        }
-        // Vowels but the first letter become A.
-        for i in 1..<s.count where [0x45, 0x49, 0x4F, 0x55].contains(s[i]) { s[i] = 0x41 }
-        // Prefixes.
-        for (from, to) in [("MAC", "MCC"), ("ASA", "AZA"), ("KN", "NN"), ("PF", "FF"), ("SCH", "SSS"), ("PH", "FF")] {
-            let f = Array(from.utf8)
-            if s.starts(with: f) { s.replaceSubrange(0..<f.count, with: Array(to.utf8)) }
-        }
-        // H except after C or S; Y except after A.
-        var out: [UInt8] = []
-        for (i, c) in s.enumerated() {
-            if c == 0x48 && i > 0 && s[i - 1] != 0x43 && s[i - 1] != 0x53 { continue }
-            if c == 0x48 && i == 0 && s.count > 1 { continue }
-            if c == 0x59 && i > 0 && s[i - 1] != 0x41 { continue }
-            out.append(c)
-        }
-        s = out
-        // Final A, D, P, S, T.
-        while s.count > 1, let last = s.last, [0x41, 0x44, 0x50, 0x53, 0x54].contains(last) { s.removeLast() }
-        // A except the first letter; then repeated letters once.
-        out = []
-        for (i, c) in s.enumerated() where i == 0 || c != 0x41 {
-            if out.last != c { out.append(c) }
-        }
-        return Array(out.prefix(4))
     }
 }

@@ -23,6 +23,8 @@ public struct MatchModel: Sendable {
     var firstName: ByteColumn
     var lastName: ByteColumn
     var minFrequency: Double
+    /// log2(m/u) by comparison and level, after training.
+    var weightTable: [[Double]] = []
 
     /// Weight that stands for certainty (deterministic rules, decisions).
     public static let certain = 60.0
@@ -35,15 +37,7 @@ public struct MatchModel: Sendable {
         siret = table.column(.canonical(.siret))
         firstName = table.column(.canonical(.firstName))
         lastName = table.column(.canonical(.lastName))
-        phonetics = specs.enumerated().map { k, spec in
-            guard spec.method == .phonetic else { return nil }
-            var column = ByteColumn()
-            for row in 0..<table.count {
-                let key = table.column(spec.field).withValue(row) { FrenchPhonetic.key($0) }
-                key.withUnsafeBufferPointer { column.append($0) }
-            }
-            return column
-        }
+        phonetics = specs.map { $0.method == .phonetic ? table.phonetic($0.field) : nil }
         minFrequency = 1 / Double(max(table.count, 1))
         frequencies = specs.map { spec in
             guard spec.termFrequency else { return nil }
@@ -59,6 +53,7 @@ public struct MatchModel: Sendable {
         m = specs.map { MatchModel.initialM(levels: $0.levelCount) }
         u = specs.map { Array(repeating: 1 / Double($0.levelCount - 1), count: $0.levelCount) }
         lambda = 0.3
+        weightTable = MatchModel.weights(m: m, u: u)
     }
 
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
@@ -189,17 +184,58 @@ public struct MatchModel: Sendable {
     ///   construction there); each comparison's m is the mean over the sessions that saw it;
     /// - the prior (probability that two random records match) by EM over all candidate
     ///   pairs with m and u fixed, counting every pair blocking did not produce as a non-match.
-    public mutating func train(table: MatchTable, blocking: Blocking, seed: UInt64 = 0x7A31) {
+    /// Each candidate pair's levels, 4 bits per comparison, computed once on all cores: the
+    /// training sessions and the scoring read them instead of comparing strings again.
+    public func patternKeys(_ pairs: [UInt64]) -> [UInt64] {
+        var keys = [UInt64](repeating: 0, count: pairs.count)
+        keys.withUnsafeMutableBufferPointer { buffer in
+            let shared = SharedBuffer(buffer)
+            let chunk = 8192
+            ParallelLoop.run((pairs.count + chunk - 1) / chunk) { c in
+                for i in (c * chunk)..<min(pairs.count, (c + 1) * chunk) {
+                    let (a, b) = Blocking.rows(pairs[i])
+                    var key: UInt64 = 0
+                    for k in specs.indices { key |= UInt64(level(k, a, b)) << (4 * UInt64(k)) }
+                    shared.buffer[i] = key
+                }
+            }
+        }
+        return keys
+    }
+
+    /// `level` of comparison `k` in a pattern key.
+    @inline(__always)
+    public static func level(_ key: UInt64, _ k: Int) -> Int { Int((key >> (4 * UInt64(k))) & 0xF) }
+
+    public mutating func train(table: MatchTable, blocking: Blocking, keys: [UInt64], seed: UInt64 = 0x7A31) {
         let n = table.count
         guard n >= 2 else { return }
-        var rng = SplitMix64(seed: seed)
-        var uCounts = specs.map { Array(repeating: 0.0, count: $0.levelCount) }
+        // Random pairs in fixed chunks of 10,000, each with its own seed, counted on all cores:
+        // the same sample whatever the number of cores, so the same model on every machine.
         let samples = min(settings.uSamplePairs, n * (n - 1) / 2)
-        for _ in 0..<samples {
-            let a = Int(rng.next() % UInt64(n))
-            var b = Int(rng.next() % UInt64(n - 1))
-            if b >= a { b += 1 }
-            for k in specs.indices { uCounts[k][level(k, a, b)] += 1 }
+        let chunk = 10_000
+        let chunks = (samples + chunk - 1) / chunk
+        let width = specs.map(\.levelCount).max() ?? 1
+        var counts = [Double](repeating: 0, count: chunks * specs.count * width)
+        counts.withUnsafeMutableBufferPointer { buffer in
+            let shared = SharedBuffer(buffer)
+            let model = self
+            ParallelLoop.run(chunks) { c in
+                var rng = SplitMix64(seed: seed &+ UInt64(c) &* 0x9E37_79B9)
+                let base = c * model.specs.count * width
+                for _ in 0..<min(chunk, samples - c * chunk) {
+                    let a = Int(rng.next() % UInt64(n))
+                    var b = Int(rng.next() % UInt64(n - 1))
+                    if b >= a { b += 1 }
+                    for k in model.specs.indices { shared.buffer[base + k * width + model.level(k, a, b)] += 1 }
+                }
+            }
+        }
+        var uCounts = specs.map { Array(repeating: 0.0, count: $0.levelCount) }
+        for c in 0..<chunks {
+            for k in specs.indices {
+                for l in 0..<specs[k].levelCount { uCounts[k][l] += counts[c * specs.count * width + k * width + l] }
+            }
         }
         for k in specs.indices {
             let levels = specs[k].levelCount
@@ -214,7 +250,20 @@ public struct MatchModel: Sendable {
             let blocked = Set(rule.parts.map(\.field))
             let used = specs.indices.filter { !blocked.contains(specs[$0].field) }
             guard !used.isEmpty, !blocking.rulePairs[r].isEmpty else { continue }
-            let patterns = self.patterns(blocking.rulePairs[r], limit: 2_000_000)
+            // The rule's pairs are in the (sorted) union: their keys are found by binary search.
+            var patterns: [UInt64: Double] = [:]
+            let own = blocking.rulePairs[r]
+            let step = max(1, own.count / 1_000_000)
+            var i = 0
+            while i < own.count {
+                var lo = 0, hi = blocking.pairs.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if blocking.pairs[mid] < own[i] { lo = mid + 1 } else { hi = mid }
+                }
+                patterns[keys[lo], default: 0] += Double(step)
+                i += step
+            }
             var sessionM = specs.map { MatchModel.initialM(levels: $0.levelCount) }
             var sessionLambda = 0.5
             emIterations = max(emIterations, MatchModel.expectationMaximisation(
@@ -229,7 +278,8 @@ public struct MatchModel: Sendable {
         }
 
         // The prior: EM over all candidate pairs, m and u fixed.
-        let all = patterns(blocking.pairs, limit: Int.max)
+        var all: [UInt64: Double] = [:]
+        for key in keys { all[key, default: 0] += 1 }
         let totalPairs = Double(n) * Double(n - 1) / 2
         var logFactors: [(Double, Double)] = all.map { key, count in
             var w = 0.0
@@ -250,22 +300,22 @@ public struct MatchModel: Sendable {
             prior = updated
         }
         lambda = prior
+        weightTable = MatchModel.weights(m: m, u: u)
     }
 
-    /// Candidate pairs grouped by their pattern of levels (4 bits per comparison), with counts.
-    /// Beyond `limit` pairs, an even sample, counts scaled.
-    func patterns(_ pairs: [UInt64], limit: Int) -> [UInt64: Double] {
-        var patterns: [UInt64: Double] = [:]
-        let step = max(1, pairs.count / max(limit, 1))
-        var i = 0
-        while i < pairs.count {
-            let (a, b) = Blocking.rows(pairs[i])
-            var key: UInt64 = 0
-            for k in specs.indices { key |= UInt64(level(k, a, b)) << (4 * UInt64(k)) }
-            patterns[key, default: 0] += Double(step)
-            i += step
+    static func weights(m: [[Double]], u: [[Double]]) -> [[Double]] {
+        zip(m, u).map { mk, uk in (0..<mk.count).map { $0 == 0 ? 0 : log2(max(mk[$0], 1e-12) / max(uk[$0], 1e-12)) } }
+    }
+
+    /// Total match weight of a candidate pair from its pattern key (prior included).
+    public func score(_ table: MatchTable, _ a: Int, _ b: Int, key: UInt64) -> Double {
+        if let rule = rule(table, a, b) { return rule }
+        var w = priorWeight
+        for k in specs.indices {
+            let l = MatchModel.level(key, k)
+            w += l == 1 && frequencies[k] != nil ? weight(k, level: 1, row: a) : weightTable[k][l]
         }
-        return patterns
+        return w
     }
 
     /// EM on pattern counts: updates m of the `used` comparisons and the session's lambda, u

@@ -46,7 +46,10 @@ public struct MatchTable: Sendable {
 
     public var count: Int { recordIndex.count }
 
-    public init(state: RunState, rows: [Int], fields: Set<MatchField>) {
+    /// French phonetic keys of the fields that blocking or comparisons use by sound.
+    var phonetics: [MatchField: ByteColumn] = [:]
+
+    public init(state: RunState, rows: [Int], fields: Set<MatchField>, phoneticFields: Set<MatchField> = []) {
         recordIndex = rows
         personalEmail = rows.map { i in
             let q = state.records[i].quality(.email)
@@ -83,6 +86,26 @@ public struct MatchTable: Sendable {
             }
             columns[field] = column
         }
+        for field in phoneticFields {
+            let values = columns[field] ?? ByteColumn()
+            var keys = ByteColumn()
+            keys.ends.reserveCapacity(rows.count)
+            for row in 0..<values.count {
+                values.withValue(row) { FrenchPhonetic.key($0) }.withUnsafeBufferPointer { keys.append($0) }
+            }
+            phonetics[field] = keys
+        }
+    }
+
+    /// The phonetic keys of a field, computed here if the table was not asked for them.
+    public func phonetic(_ field: MatchField) -> ByteColumn {
+        if let keys = phonetics[field] { return keys }
+        let values = column(field)
+        var keys = ByteColumn()
+        for row in 0..<values.count {
+            values.withValue(row) { FrenchPhonetic.key($0) }.withUnsafeBufferPointer { keys.append($0) }
+        }
+        return keys
     }
 
     public func column(_ field: MatchField) -> ByteColumn { columns[field] ?? ByteColumn() }

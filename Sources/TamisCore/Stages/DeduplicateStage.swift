@@ -73,6 +73,18 @@ public struct DeduplicateStage: PipelineStage {
 
     /// The match table and trained model of a run's active records (also for `tamis explain`).
     public func model(for state: RunState) -> (MatchTable, MatchModel, Blocking) {
+        let (table, model, blocking, _) = trainedModel(for: state)
+        return (table, model, blocking)
+    }
+
+    /// The same, with each candidate pair's pattern key (levels of every comparison).
+    func trainedModel(for state: RunState) -> (MatchTable, MatchModel, Blocking, [UInt64]) {
+        var times: [String: Double] = [:]
+        return trainedModel(for: state, times: &times)
+    }
+
+    func trainedModel(for state: RunState, times: inout [String: Double]) -> (MatchTable, MatchModel, Blocking, [UInt64]) {
+        var clock = Stopwatch()
         let active = state.activeIndices
         var fields = Set(settings.comparisons.map(\.field))
         for rule in settings.blocking { for part in rule.parts { fields.insert(part.field) } }
@@ -80,18 +92,26 @@ public struct DeduplicateStage: PipelineStage {
         fields.insert(.canonical(.siret))
         fields.insert(.canonical(.firstName))
         fields.insert(.canonical(.lastName))
-        let table = MatchTable(state: state, rows: active, fields: fields)
+        var phoneticFields = Set(settings.comparisons.filter { $0.method == .phonetic }.map(\.field))
+        for rule in settings.blocking { for part in rule.parts where part.transform == .phonetic { phoneticFields.insert(part.field) } }
+        let table = MatchTable(state: state, rows: active, fields: fields, phoneticFields: phoneticFields)
+        times["table"] = clock.lap()
         let blocking = Blocking(table: table, rules: settings.blocking, maxBlockSize: settings.maxBlockSize)
+        times["blocking"] = clock.lap()
         var model = MatchModel(table: table, settings: settings)
-        model.train(table: table, blocking: blocking)
-        return (table, model, blocking)
+        times["model_setup"] = clock.lap()
+        let keys = model.patternKeys(blocking.pairs)
+        times["compare"] = clock.lap()
+        model.train(table: table, blocking: blocking, keys: keys)
+        times["train"] = clock.lap()
+        return (table, model, blocking, keys)
     }
 
     public func run(_ state: inout RunState, progress: ProgressSink) throws -> StageCounts {
         progress.begin(stage: name, total: nil)
         var stats = MatchStats()
         var clock = Stopwatch()
-        let (table, model, blocking) = model(for: state)
+        let (table, model, blocking, keys) = trainedModel(for: state, times: &stats.seconds)
         stats.seconds["block_and_train"] = clock.lap()
         stats.recordsCompared = table.count
         stats.blocking = blocking.perRule
@@ -113,7 +133,7 @@ public struct DeduplicateStage: PipelineStage {
             ParallelLoop.run((pairs.count + chunk - 1) / chunk) { c in
                 for i in (c * chunk)..<min(pairs.count, (c + 1) * chunk) {
                     let (a, b) = Blocking.rows(pairs[i])
-                    shared.buffer[i] = model.score(table, a, b)
+                    shared.buffer[i] = model.score(table, a, b, key: keys[i])
                 }
             }
         }
