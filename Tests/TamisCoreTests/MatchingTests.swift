@@ -178,4 +178,23 @@ final class MatchingTests: XCTestCase {
         XCTAssertEqual(s.golden[0][.phone], "+33145678910", "valid first")
         XCTAssertEqual(s.golden[0].members.first, 0, "the trusted source founds the golden record")
     }
+
+    func test_survivorship_rules_per_field_and_derived_fields_follow_their_source() throws {
+        var s = state([
+            [.firstName: "J", .lastName: "Olivier", .email: "marc@olivier.fr", .jobTitle: "Directeur", .capturedAt: "2025-01-10",
+             .phone: "+33145678910", .phoneType: "fixed"],
+            [.firstName: "Marc", .lastName: "Olivier", .email: "marc@olivier.fr", .jobTitle: "Président", .capturedAt: "2026-09-01",
+             .phone: "+33612345678"],
+        ], sources: [SourceInfo(name: "crm", trust: 9), SourceInfo(name: "salon", trust: 1)], sourceOf: [1: 1])
+        let rules = SurvivorshipSettings(defaultRule: .trust, fields: [.jobTitle: .mostRecent, .firstName: .mostComplete, .phone: .mostRecent])
+        _ = try DeduplicateStage(survivorship: rules).run(&s, progress: SilentProgress())
+        XCTAssertEqual(s.golden.count, 1)
+        let golden = s.golden[0]
+        XCTAssertEqual(golden[.jobTitle], "Président", "most recent")
+        XCTAssertEqual(golden[.firstName], "Marc", "most complete")
+        XCTAssertEqual(golden[.lastName], "Olivier")
+        XCTAssertEqual(golden[.phone], "+33612345678", "most recent")
+        XCTAssertNil(golden[.phoneType], "the phone type comes with its phone, not from the other record")
+        XCTAssertEqual(golden[.capturedAt], "2025-01-10", "trust by default: the CRM's")
+    }
 }

@@ -56,19 +56,22 @@ public struct MatchStats: Sendable, Codable, Equatable {
 /// scores them; deterministic evidence (same personal e-mail, different valid SIRETs) and the
 /// steward's decisions override the model; pairs at or above the threshold are clustered
 /// with a guard against chaining; pairs in the uncertainty band go to the review file.
-/// Survivorship: for each field, a valid value before an invalid one, then the most trusted
-/// source, then the first read. Golden IDs: `GoldenIDAssignment` (stable across refreshes).
+/// Survivorship: `SurvivorshipSettings` (per field: valid first, then trust, most recent or
+/// most complete). Golden IDs: `GoldenIDAssignment` (stable across refreshes).
 public struct DeduplicateStage: PipelineStage {
     public let name = "deduplicate"
     public var settings: MatchSettings
     public var decisions: [MatchDecision]
     /// Keep the table and model in the run state after the stage (`tamis explain`).
     public var keepModel: Bool
+    public var survivorship: SurvivorshipSettings
 
-    public init(settings: MatchSettings = .frenchContacts, decisions: [MatchDecision] = [], keepModel: Bool = false) {
+    public init(settings: MatchSettings = .frenchContacts, decisions: [MatchDecision] = [], keepModel: Bool = false,
+                survivorship: SurvivorshipSettings = SurvivorshipSettings()) {
         self.settings = settings
         self.decisions = decisions
         self.keepModel = keepModel
+        self.survivorship = survivorship
     }
 
     /// The match table and trained model of a run's active records (also for `tamis explain`).
@@ -243,21 +246,7 @@ public struct DeduplicateStage: PipelineStage {
     }
 
     func survivingFields(_ ordered: [Int], in state: RunState) -> PackedFields {
-        if ordered.count == 1 { return state.records[ordered[0]].value }
-        var builder = PackedFields.Builder(count: CanonicalField.count)
-        for field in 0..<CanonicalField.count {
-            let candidates = ordered.filter { !state.records[$0].value.isEmpty(field) }
-            let usable = candidates.first { member in
-                let status = state.records[member].quality.count > field ? state.records[member].quality[field].status : .valid
-                return status != .invalid
-            }
-            if let winner = usable ?? candidates.first {
-                state.records[winner].value.withBytes(field) { builder.append($0) }
-            } else {
-                builder.appendEmpty()
-            }
-        }
-        return builder.finish()
+        survivorship.fields(of: ordered, in: state)
     }
 
     /// `G` + 16 hex digits of a stable hash of the founding record's source and id. Uniqueness

@@ -21,6 +21,8 @@ public struct PipelineDefinition: Sendable {
     public var match: MatchSettings = .frenchContacts
     /// The steward's decisions on reviewed pairs (CSV), if any.
     public var decisionsFile: String?
+    /// `stages.deduplicate.survivorship`.
+    public var survivorship = SurvivorshipSettings()
 }
 
 public struct SourceDefinition: Sendable {

@@ -56,6 +56,7 @@ struct ConfigReader {
     var issues: [ConfigIssue] = []
     var match = MatchSettings.frenchContacts
     var decisionsFile: String?
+    var survivorship = SurvivorshipSettings()
 
     mutating func issue(_ node: Node?, _ message: String, hint: String? = nil) {
         issues.append(ConfigIssue(file: file, line: node?.mark?.line, column: node?.mark?.column, message: message, hint: hint))
@@ -115,7 +116,26 @@ struct ConfigReader {
         let options = entries(node, context: "stages.deduplicate",
                               allowed: ["blocking", "comparisons", "threshold", "review_below", "chaining_guard", "max_block_size",
                                         "u_sample_pairs", "same_email_is_match", "different_siret_is_non_match",
-                                        "different_names_is_non_match", "decisions"])
+                                        "different_names_is_non_match", "decisions", "survivorship"])
+        if let node = options["survivorship"]?.value {
+            let e = entries(node, context: "stages.deduplicate.survivorship", allowed: ["default", "fields"])
+            let rules = SurvivorshipRule.allCases.map(\.rawValue).joined(separator: ", ")
+            if let d = e["default"]?.value, let text = string(d, "default") {
+                if let rule = SurvivorshipRule(rawValue: text) { survivorship.defaultRule = rule }
+                else { issue(d, "unknown survivorship rule '\(text)'", hint: "one of \(rules)") }
+            }
+            if let fieldsNode = e["fields"]?.value, case .mapping(let mapping) = fieldsNode {
+                for (key, value) in mapping {
+                    guard let name = key.string, let text = string(value, "survivorship of \(key.string ?? "")") else { continue }
+                    guard let field = CanonicalField.allCases.first(where: { $0.name == name }), !field.isDerived else {
+                        issue(key, "'\(name)' is not a source field", hint: fieldHint(name))
+                        continue
+                    }
+                    if let rule = SurvivorshipRule(rawValue: text) { survivorship.fields[field] = rule }
+                    else { issue(value, "unknown survivorship rule '\(text)'", hint: "one of \(rules)") }
+                }
+            }
+        }
         if let v = number(options["threshold"]?.value, "threshold", in: 0.5...0.999999) { match.threshold = v }
         if let v = number(options["review_below"]?.value, "review_below", in: 0...0.999999) { match.reviewBelow = v }
         if let v = number(options["chaining_guard"]?.value, "chaining_guard", in: 0...0.5) { match.chainingGuard = v }
@@ -275,6 +295,7 @@ struct ConfigReader {
                                             exclusionRules: rules, exclusion: exclusion, segments: segments, outputs: outputs)
         definition.match = match
         definition.decisionsFile = decisionsFile
+        definition.survivorship = survivorship
         return definition
     }
 

@@ -124,7 +124,8 @@ public final class PipelineRunner {
         let stages: [PipelineStage] = [
             NormalizeStage(normalizer: normalizer),
             ExcludeStage(rules: definition.exclusionRules, checks: checks),
-            DeduplicateStage(settings: definition.match, decisions: try decisions(), keepModel: options.keepMatchModel),
+            DeduplicateStage(settings: definition.match, decisions: try decisions(), keepModel: options.keepMatchModel,
+                             survivorship: definition.survivorship),
             SuppressionStage(lists: suppression),
             SegmentStage(segments: definition.segments),
         ]
