@@ -197,4 +197,23 @@ final class MatchingTests: XCTestCase {
         XCTAssertNil(golden[.phoneType], "the phone type comes with its phone, not from the other record")
         XCTAssertEqual(golden[.capturedAt], "2025-01-10", "trust by default: the CRM's")
     }
+
+    func test_golden_records_are_grouped_by_establishment() throws {
+        var s = state([
+            [.firstName: "Jean", .lastName: "Martin", .email: "jean@acme.fr", .companyName: "Acme", .postalCode: "69003", .siret: "73282932000074"],
+            [.firstName: "Julie", .lastName: "Bernard", .email: "julie@acme.fr", .companyName: "ACME", .postalCode: "69003"],
+            [.firstName: "Paul", .lastName: "Roux", .email: "paul@acme.fr", .companyName: "Acme", .postalCode: "13001", .siret: "73282932000009"],
+            [.firstName: "Anne", .lastName: "Morel", .email: "anne@zeta.fr", .companyName: "Zeta", .postalCode: "69003"],
+            [.firstName: "Léa", .lastName: "Petit", .email: "lea@zeta.fr", .companyName: "Zeta", .postalCode: "69003"],
+        ])
+        _ = try DeduplicateStage().run(&s, progress: SilentProgress())
+        func establishment(_ record: Int) -> String? { s.golden[s.outcomes[record].goldenIndex!][.establishmentID] }
+        XCTAssertEqual(s.golden.count, 5, "five people")
+        XCTAssertEqual(establishment(0), establishment(1), "no SIRET, same company and postal code: the SIRET's establishment")
+        XCTAssertNotEqual(establishment(0), establishment(2), "a sister establishment (same SIREN, another SIRET)")
+        XCTAssertEqual(establishment(3), establishment(4))
+        XCTAssertNotEqual(establishment(0), establishment(3))
+        XCTAssertEqual(s.matchStats?.establishments, 3)
+        XCTAssertTrue(establishment(0)?.hasPrefix("E") == true)
+    }
 }

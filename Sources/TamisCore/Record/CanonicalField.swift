@@ -38,6 +38,9 @@ public enum CanonicalField: Int, CaseIterable, Sendable, Comparable {
     case phoneExtension
     /// A (e-mail, phone and SIRET usable), B (e-mail or phone usable), C (neither): set on golden records.
     case qualityTier
+    /// The establishment a golden record's contact works at (`E` + a hash of its SIRET, or of
+    /// company name + postal code without one): set on golden records.
+    case establishmentID
 
     public static let count = allCases.count
 
@@ -82,6 +85,7 @@ public enum CanonicalField: Int, CaseIterable, Sendable, Comparable {
         case .mobileType: return "mobile_type"
         case .phoneExtension: return "phone_extension"
         case .qualityTier: return "quality_tier"
+        case .establishmentID: return "establishment_id"
         }
     }
 

@@ -40,6 +40,8 @@ public struct MatchStats: Sendable, Codable, Equatable {
     public var reviewPairs = 0
     public var refusedByChainingGuard = 0
     public var decisionsApplied = 0
+    /// Establishments the golden records belong to (by SIRET, else company name + postal code).
+    public var establishments = 0
     public var emIterations = 0
     public var prior = 0.0
     /// Cluster size → number of golden records.
@@ -227,13 +229,15 @@ public struct DeduplicateStage: PipelineStage {
                 }
             }
         }
+        stats.establishments = Establishments.assign(&state)
         state.matchStats = stats
         if keepModel { state.matchContext = MatchContext(table: table, model: model) }
         progress.end()
         return StageCounts(stage: name, recordsIn: active.count, recordsOut: state.golden.count,
                            details: ["merged": merged, "golden_records": state.golden.count,
                                      "candidate_pairs": stats.candidatePairs, "matched_pairs": stats.matchedPairs,
-                                     "review_pairs": stats.reviewPairs, "refused_by_chaining_guard": stats.refusedByChainingGuard])
+                                     "review_pairs": stats.reviewPairs, "refused_by_chaining_guard": stats.refusedByChainingGuard,
+                                     "establishments": stats.establishments])
     }
 
     /// Members ordered most trusted source first, then in reading order.

@@ -49,6 +49,8 @@ public final class ProspectBase {
     }
 
     static let canonicalColumns = CanonicalField.allCases.map(\.name)
+    /// The canonical columns as the first schema had them (later migrations add the others).
+    static let v1Columns = CanonicalField.allCases.filter { $0 != .establishmentID }.map(\.name)
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -67,7 +69,7 @@ public final class ProspectBase {
             }
             try db.create(table: "golden_records") { t in
                 t.primaryKey("golden_id", .text)
-                for name in canonicalColumns { t.column(name, .text) }
+                for name in v1Columns { t.column(name, .text) }
                 t.column("segments", .text).notNull().defaults(to: "")
                 t.column("member_count", .integer).notNull()
                 t.column("sources", .text).notNull()
@@ -80,7 +82,7 @@ public final class ProspectBase {
                 t.column("line", .integer).notNull()
                 t.column("status", .text).notNull()
                 t.column("golden_id", .text)
-                for name in canonicalColumns { t.column(name, .text) }
+                for name in v1Columns { t.column(name, .text) }
                 t.column("raw_json", .text).notNull()
                 t.column("extras_json", .text).notNull()
                 t.column("quality", .text).notNull().defaults(to: "")
@@ -137,6 +139,11 @@ public final class ProspectBase {
             }
             try db.create(index: "changes_run", on: "changes", columns: ["run_id"])
             try db.create(index: "changes_golden", on: "changes", columns: ["golden_id"])
+        }
+        migrator.registerMigration("v3-establishments") { db in
+            try db.alter(table: "golden_records") { t in t.add(column: "establishment_id", .text) }
+            try db.alter(table: "source_records") { t in t.add(column: "establishment_id", .text) }
+            try db.create(index: "golden_records_establishment", on: "golden_records", columns: ["establishment_id"])
         }
         return migrator
     }
