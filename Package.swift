@@ -45,6 +45,7 @@ let package = Package(
             dependencies: [
                 "TamisCore", "CLibXML2", "CTamisSys", "CPhoneNumber",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         // Pipeline definitions (YAML), validation, the runner, lineage and summary.

@@ -62,7 +62,12 @@ final class ComparatorTests: XCTestCase {
         for _ in 0..<2000 {
             let a = (0..<Int(rng.next() % 9)).map { _ in UInt8(0x61 + rng.next() % 4) }
             let b = (0..<Int(rng.next() % 9)).map { _ in UInt8(0x61 + rng.next() % 4) }
-            XCTAssertEqual(a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { EditDistance.damerau(x, $0) } }, plain(a, b), "\(a) \(b)")
+            let exact = plain(a, b)
+            XCTAssertEqual(a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { EditDistance.damerau(x, $0) } }, exact, "\(a) \(b)")
+            for bound in 0...3 {
+                let bounded = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { EditDistance.damerau(x, $0, bound: bound) } }
+                XCTAssertEqual(bounded, exact <= bound ? exact : bound + 1, "bound \(bound): \(a) \(b)")
+            }
         }
     }
 

@@ -21,6 +21,33 @@ func folded(_ record: ProspectRecord, _ field: CanonicalField) -> String {
     return String(decoding: out, as: UTF8.self)
 }
 
+/// Calls `body` with the folded bytes of a field, in a stack buffer (no allocation for
+/// values up to 256 bytes): the checks run on every record.
+func withFolded<R>(_ record: ProspectRecord, _ field: CanonicalField, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    record.value.withBytes(field.rawValue) { value in
+        if value.isEmpty { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+        var out: [UInt8] = []
+        out.reserveCapacity(value.count + 8)
+        AccentFolding.fold(value, into: &out)
+        return out.withUnsafeBufferPointer(body)
+    }
+}
+
+/// Whether `needle` occurs in `haystack` (bytes).
+func containsBytes(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+    guard needle.count <= haystack.count, let first = needle.first else { return needle.isEmpty }
+    var i = 0
+    while i + needle.count <= haystack.count {
+        if haystack[i] == first {
+            var k = 1
+            while k < needle.count && haystack[i + k] == needle[k] { k += 1 }
+            if k == needle.count { return true }
+        }
+        i += 1
+    }
+    return false
+}
+
 /// Students and trainees: by job title, or by a student e-mail sub-domain.
 public struct StudentCheck: ExclusionCheck {
     public let name = "students"
@@ -29,18 +56,30 @@ public struct StudentCheck: ExclusionCheck {
                                           "alternante", "apprenti", "apprentie", "intern", "internship", "student",
                                           "trainee", "eleve", "doctorant", "doctorante", "apprentissage", "alternance"]
     static let studentSubdomains: [String] = ["etu.", "etud.", "etudiant.", "etudiants.", "student.", "students.", "stud.", "edu."]
+    static let titleWordSet = ByteStringSet(titleWords)
+    static let subdomainBytes = studentSubdomains.map { Array($0.utf8) }
+    static let dottedSubdomainBytes = studentSubdomains.map { Array(("." + $0).utf8) }
 
     public init() {}
 
     public func matches(_ record: ProspectRecord) -> Bool {
-        let title = folded(record, .jobTitle)
-        if !title.isEmpty && title.split(separator: " ").contains(where: { StudentCheck.titleWords.contains(String($0)) }) {
-            return true
+        let byTitle = withFolded(record, .jobTitle) { title -> Bool in
+            var start = 0
+            for i in 0...title.count where i == title.count || title[i] == 0x20 {
+                if i > start && StudentCheck.titleWordSet.contains(UnsafeBufferPointer(rebasing: title[start..<i])) { return true }
+                start = i + 1
+            }
+            return false
         }
-        guard let domain = record[.emailDomain] else { return false }
+        if byTitle { return true }
         // Student mailboxes: etu.univ-xxx.fr, etudiant.xxx.fr, xxx.etu.univ-yyy.fr, and *.edu (US universities).
-        if StudentCheck.studentSubdomains.contains(where: { domain.hasPrefix($0) || domain.contains("." + $0) }) { return true }
-        return false
+        return record.value.withBytes(CanonicalField.emailDomain.rawValue) { domain in
+            if domain.isEmpty { return false }
+            for (plain, dotted) in zip(StudentCheck.subdomainBytes, StudentCheck.dottedSubdomainBytes) {
+                if domain.starts(with: plain) || containsBytes(domain, dotted) { return true }
+            }
+            return false
+        }
     }
 }
 
@@ -59,26 +98,48 @@ public struct TestEntryCheck: ExclusionCheck {
 
     public init() {}
 
+    static let fakeWordSet = ByteStringSet(fakeWords)
+    static let fakePeopleSet = ByteStringSet(fakePeople)
+    static let fakeDomainSet = ByteStringSet(fakeDomains)
+    static let testSuffixes = [Array(".test".utf8), Array(".example".utf8)]
+
     public func matches(_ record: ProspectRecord) -> Bool {
-        let first = folded(record, .firstName), last = folded(record, .lastName), company = folded(record, .companyName)
-        for value in [first, last, company] where !value.isEmpty {
-            if TestEntryCheck.fakeWords.contains(value) || TestEntryCheck.isRepeated(value) { return true }
+        // Folded first name, last name and company, on bytes (this runs on every record).
+        var person: [UInt8] = []
+        for field in [CanonicalField.firstName, .lastName, .companyName] {
+            let fake = withFolded(record, field) { value -> Bool in
+                if field != .companyName {
+                    if field == .lastName { person.append(0x20) }
+                    person.append(contentsOf: value)
+                }
+                return !value.isEmpty && (TestEntryCheck.fakeWordSet.contains(value) || TestEntryCheck.isRepeated(value))
+            }
+            if fake { return true }
         }
-        if TestEntryCheck.fakePeople.contains("\(first) \(last)") { return true }
-        if let domain = record[.emailDomain], TestEntryCheck.fakeDomains.contains(domain) || domain.hasSuffix(".test") || domain.hasSuffix(".example") {
-            return true
+        if person.withUnsafeBufferPointer({ TestEntryCheck.fakePeopleSet.contains($0) }) { return true }
+        let fakeDomain = record.value.withBytes(CanonicalField.emailDomain.rawValue) { domain -> Bool in
+            !domain.isEmpty && (TestEntryCheck.fakeDomainSet.contains(domain)
+                                || TestEntryCheck.testSuffixes.contains { domain.count >= $0.count && domain.suffix($0.count).elementsEqual($0) })
         }
-        if let email = record[.email], let local = email.split(separator: "@").first, TestEntryCheck.fakeWords.contains(String(local)) {
-            return true
+        if fakeDomain { return true }
+        return record.value.withBytes(CanonicalField.email.rawValue) { email -> Bool in
+            guard let at = email.firstIndex(of: 0x40) else { return false }
+            return TestEntryCheck.fakeWordSet.contains(UnsafeBufferPointer(rebasing: email[..<at]))
         }
-        return false
     }
 
     /// "aaaa", "zzzzz", "a a a": one character repeated (three or more times).
     static func isRepeated(_ value: String) -> Bool {
-        let letters = value.filter { $0 != " " }
-        guard letters.count >= 3, let first = letters.first else { return false }
-        return letters.allSatisfy { $0 == first }
+        Array(value.utf8).withUnsafeBufferPointer { isRepeated($0) }
+    }
+
+    static func isRepeated(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        var first: UInt8 = 0, letters = 0
+        for b in value where b != 0x20 {
+            if letters == 0 { first = b } else if b != first { return false }
+            letters += 1
+        }
+        return letters >= 3
     }
 }
 
@@ -111,16 +172,19 @@ public struct RetentionCheck: ExclusionCheck {
     /// The run's date, as days since 0001-01-01 (explicit, so runs are reproducible).
     public var today: Int
 
+    /// The oldest day still within the period.
+    let limit: Int
+
     public init(field: CanonicalField = .capturedAt, months: Int, today: SimpleDate) {
         self.field = field
         self.months = months
         self.today = today.dayNumber
+        limit = today.adding(months: -months).dayNumber
     }
 
     public func matches(_ record: ProspectRecord) -> Bool {
         guard let text = record[field], let date = SimpleDate(parsing: text) else { return false }
-        let limit = SimpleDate(dayNumber: today).adding(months: -months)
-        return date.dayNumber < limit.dayNumber
+        return date.dayNumber < limit
     }
 }
 

@@ -77,11 +77,14 @@ public enum EditDistance {
 
     /// Damerau-Levenshtein distance, optimal string alignment variant: a transposition of two
     /// adjacent letters (`Mrtain`) costs 1.
+    ///
+    /// With a `bound`, stops as soon as the distance is known to exceed it and returns
+    /// `bound + 1` (a comparison with levels up to 2 edits needs no more).
     @inlinable
-    public static func damerau(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+    public static func damerau(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, bound: Int = Int.max) -> Int {
         let la = a.count, lb = b.count
-        if la == 0 { return lb }
-        if lb == 0 { return la }
+        if la == 0 || lb == 0 { return Swift.min(la + lb, bound == Int.max ? Int.max : bound + 1) }
+        if bound < Int.max && abs(la - lb) > bound { return bound + 1 }
         let width = lb + 1
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * width) { rows -> Int in
             // Three rows: two lines back, the previous line, the current one (rotated).
@@ -89,6 +92,7 @@ public enum EditDistance {
             for j in 0...lb { rows[previous + j] = j }
             for i in 1...la {
                 rows[current] = i
+                var rowMinimum = i
                 for j in 1...lb {
                     let cost = a[i - 1] == b[j - 1] ? 0 : 1
                     var d = Swift.min(rows[previous + j] + 1, rows[current + j - 1] + 1, rows[previous + j - 1] + cost)
@@ -96,10 +100,17 @@ public enum EditDistance {
                         d = Swift.min(d, rows[twoBack + j - 2] + 1)
                     }
                     rows[current + j] = d
+                    rowMinimum = Swift.min(rowMinimum, d)
+                }
+                // A transposition reaches back two rows: stop only when both are past the bound.
+                if bound < Int.max && rowMinimum > bound && i > 1 {
+                    var previousMinimum = Int.max
+                    for j in 0...lb { previousMinimum = Swift.min(previousMinimum, rows[previous + j]) }
+                    if previousMinimum > bound { return bound + 1 }
                 }
                 (twoBack, previous, current) = (previous, current, twoBack)
             }
-            return rows[previous + lb]
+            return Swift.min(rows[previous + lb], bound == Int.max ? Int.max : bound + 1)
         }
     }
 }

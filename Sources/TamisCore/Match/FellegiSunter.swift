@@ -96,7 +96,7 @@ public struct MatchModel: Sendable {
                     let s = JaroWinkler.similarity(x, y)
                     for (i, t) in spec.thresholds.enumerated() where s >= t { return base + i }
                 case .levenshtein:
-                    let d = Double(EditDistance.damerau(x, y))
+                    let d = Double(EditDistance.damerau(x, y, bound: Int(spec.thresholds.last ?? 0)))
                     for (i, t) in spec.thresholds.enumerated() where d <= t { return base + i }
                 case .tokenSet:
                     let s = TokenSet.similarity(x, y)

@@ -1,3 +1,5 @@
+import TamisCore
+
 /// Minimal JSON string building for per-record blobs (Foundation's encoders are far too slow
 /// for a million rows).
 public enum JSONText {
@@ -17,6 +19,21 @@ public enum JSONText {
             }
         }
         out.append(0x22)
+    }
+
+    /// `{"name":"value",…}` of the non-empty values of `fields`, named by `names`, appended to
+    /// `out` (no intermediate arrays: a million records are written with it).
+    public static func appendObject(names: [String], fields: PackedFields, to out: inout [UInt8]) {
+        out.append(0x7B)
+        var first = true
+        for (i, name) in names.enumerated() where !fields.isEmpty(i) {
+            if !first { out.append(0x2C) }
+            first = false
+            appendString(name.utf8, to: &out)
+            out.append(0x3A)
+            fields.withBytes(i) { appendString($0, to: &out) }
+        }
+        out.append(0x7D)
     }
 
     /// `{"name":"value",…}` for the non-empty values.

@@ -163,15 +163,18 @@ public final class ProspectBase {
                 INSERT INTO golden_records (golden_id, \(columns.joined(separator: ", ")), segments, member_count, sources, run_id)
                 VALUES (?\(String(repeating: ", ?", count: columns.count + 4)))
                 """)
+            var row = RowBinder(golden)
+            let sourceNames = state.sources.map(\.name)
             for (n, record) in state.golden.enumerated() {
-                var values: [DatabaseValueConvertible?] = [record.id]
-                for field in CanonicalField.allCases { values.append(record.fields.string(field.rawValue)) }
-                values.append(record.segments.joined(separator: "|"))
-                values.append(record.members.count)
-                let sources = Set(record.members.map { state.sources[state.records[$0].origin.sourceIndex].name })
-                values.append(sources.sorted().joined(separator: "|"))
-                values.append(record.since ?? run.runID)
-                try golden.execute(arguments: StatementArguments(values))
+                row.bind(record.id)
+                for field in 0..<CanonicalField.count { record.fields.withBytes(field) { row.bind($0) } }
+                row.bind(record.segments.joined(separator: "|"))
+                row.bind(record.members.count)
+                var names = Set<Int>()
+                for member in record.members { names.insert(state.records[member].origin.sourceIndex) }
+                row.bind(names.map { sourceNames[$0] }.sorted().joined(separator: "|"))
+                row.bind(record.since ?? run.runID)
+                try row.step(db)
                 if n == state.golden.count / 2 { checkpoint("db-write") }
             }
             let source = try db.makeStatement(sql: """
@@ -179,37 +182,55 @@ public final class ProspectBase {
                 VALUES (?, ?, ?, ?, ?, ?\(String(repeating: ", ?", count: columns.count + 7)))
                 """)
             let keys = state.history.isEmpty ? RecordIdentity.keys(for: state.records, sources: state.sources) : state.history.map(\.key)
+            row = RowBinder(source)
+            var json: [UInt8] = []
+            json.reserveCapacity(1024)
+            let extraNames = state.sources.map { info in (0..<64).map { $0 < info.extraNames.count ? info.extraNames[$0] : "extra_\($0)" } }
             for (i, record) in state.records.enumerated() {
                 let outcome = state.outcomes[i]
                 if outcome.purged { continue }
                 let info = state.sources[record.origin.sourceIndex]
                 let history = state.history.isEmpty ? nil : state.history[i]
                 let goldenID = outcome.disposition == .excluded ? nil : outcome.goldenIndex.map { state.golden[$0].id }
-                var values: [DatabaseValueConvertible?] = [
-                    info.name, record.origin.sourceID,
-                    record.origin.fileIndex < state.files.count ? state.files[record.origin.fileIndex] : "",
-                    record.origin.line, outcome.disposition.rawValue, goldenID,
-                ]
-                for field in CanonicalField.allCases { values.append(record.value.string(field.rawValue)) }
-                values.append(JSONText.object(CanonicalField.allCases.map { ($0.name, record.raw.bytes($0.rawValue)) }))
-                values.append(JSONText.object((0..<record.extras.count).map { slot in
-                    (slot < info.extraNames.count ? info.extraNames[slot] : "extra_\(slot)", record.extras.bytes(slot))
-                }))
-                values.append(ProspectBase.qualityText(record))
-                values.append(history?.since ?? run.runID)
-                values.append(keys[i])
-                values.append(record.origin.hasOwnID ? 1 : 0)
-                values.append(goldenID ?? history?.previousGoldenID)
-                try source.execute(arguments: StatementArguments(values))
+                row.bind(info.name)
+                row.bind(record.origin.sourceID)
+                row.bind(record.origin.fileIndex < state.files.count ? state.files[record.origin.fileIndex] : "")
+                row.bind(record.origin.line)
+                row.bind(outcome.disposition.rawValue)
+                row.bind(goldenID)
+                for field in 0..<CanonicalField.count { record.value.withBytes(field) { row.bind($0) } }
+                json.removeAll(keepingCapacity: true)
+                JSONText.appendObject(names: ProspectBase.canonicalColumns, fields: record.raw, to: &json)
+                row.bind(json)
+                json.removeAll(keepingCapacity: true)
+                let names = record.extras.count <= 64 ? extraNames[record.origin.sourceIndex]
+                    : (0..<record.extras.count).map { $0 < info.extraNames.count ? info.extraNames[$0] : "extra_\($0)" }
+                JSONText.appendObject(names: names, fields: record.extras, to: &json)
+                row.bind(json)
+                row.bind(ProspectBase.qualityText(record))
+                row.bind(history?.since ?? run.runID)
+                row.bind(keys[i])
+                row.bind(record.origin.hasOwnID ? 1 : 0)
+                row.bind(goldenID ?? history?.previousGoldenID)
+                try row.step(db)
             }
             try ProspectBase.writeRegistry(db, run: run.runID, state: state, changes: changes)
             let lineageInsert = try db.makeStatement(sql: """
                 INSERT INTO lineage (run_id, source, source_id, file, line, status, golden_id, reason, rule)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            row = RowBinder(lineageInsert)
             for entry in lineage {
-                try lineageInsert.execute(arguments: [run.runID, entry.source, entry.sourceID, entry.file, entry.line,
-                                                      entry.disposition.rawValue, entry.goldenID, entry.reasonCode, entry.rule])
+                row.bind(run.runID)
+                row.bind(entry.source)
+                row.bind(entry.sourceID)
+                row.bind(entry.file)
+                row.bind(entry.line)
+                row.bind(entry.disposition.rawValue)
+                row.bind(entry.goldenID)
+                row.bind(entry.reasonCode)
+                row.bind(entry.rule)
+                try row.step(db)
             }
             try db.execute(sql: """
                 INSERT INTO runs (run_id, pipeline, started_at, finished_at, inputs, kept, merged, excluded, rejected, summary_json)

@@ -169,7 +169,9 @@ public final class PipelineRunner {
         for (index, counts) in state.fieldQuality.enumerated() where index < state.sources.count {
             summary.fieldQuality[state.sources[index].name] = FieldQualitySummary.make(counts)
         }
+        let reportClock = ContinuousClock.now
         summary.report = QualityReport.build(from: state, segments: definition.segments.map(\.name))
+        console.say("report       built" + String(format: " (%.2f s)", (ContinuousClock.now - reportClock).seconds))
 
         if options.strict && (!state.rejected.isEmpty || !problems.isEmpty) {
             throw RunFailure.strictDataErrors(rejected: state.rejected.count, fileProblems: problems.count)
@@ -348,18 +350,27 @@ public final class PipelineRunner {
         do {
             let directory = try OutputDirectory(path: outputDirectory, fileMode: mode_t(definition.outputs.fileMode))
             do {
+                var clock = ContinuousClock.now
+                func lap() -> Double {
+                    let now = ContinuousClock.now
+                    defer { clock = now }
+                    return (now - clock).seconds
+                }
                 try OutputWriter.writeAll(state: state, lineage: lineage, segments: definition.segments,
                                           summary: summary, into: directory)
                 try OutputWriter.writeChanges(changes, into: directory)
+                let filesSeconds = lap()
                 // The report's trend: the runs already in the base, then this one.
                 let previous = (try? ProspectBase(path: definition.outputs.base).runs()) ?? []
                 try OutputWriter.writeReport(summary: summary, previousRuns: previous, balance: balance, into: directory)
+                let reportSeconds = lap()
                 FaultInjection.reach("outputs-staged")
                 let base = try ProspectBase(path: definition.outputs.base, fileMode: mode_t(definition.outputs.fileMode))
                 let run = RunRow(runID: summary.runID, pipeline: definition.name, startedAt: summary.startedAt,
                                  finishedAt: summary.finishedAt, balance: balance,
                                  summaryJSON: try OutputWriter.summaryJSON(summary))
                 try base.write(run: run, state: state, lineage: lineage, changes: changes, checkpoint: FaultInjection.reach)
+                console.say("write        files " + String(format: "%.2f s, report %.2f s, SQLite base %.2f s", filesSeconds, reportSeconds, lap()))
                 FaultInjection.reach("before-output-swap")
                 try directory.commit()
             } catch {

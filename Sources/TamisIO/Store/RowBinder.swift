@@ -1,0 +1,67 @@
+import GRDB
+import GRDBSQLite
+
+/// Binds a prepared INSERT's parameters straight from bytes and runs it: no `String` or
+/// `DatabaseValue` per cell. A million-row base is written with this; GRDB's argument
+/// arrays box every value, which costs more than SQLite itself.
+struct RowBinder {
+    let statement: SQLiteStatement
+    private(set) var index: Int32 = 1
+    /// SQLite copies the bytes before `bind` returns.
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    init(_ statement: Statement) {
+        self.statement = statement.sqliteStatement
+    }
+
+    /// Empty bytes are NULL (a missing value).
+    mutating func bind(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if bytes.isEmpty {
+            sqlite3_bind_null(statement, index)
+        } else {
+            bytes.withMemoryRebound(to: CChar.self) {
+                _ = sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), RowBinder.transient)
+            }
+        }
+        index += 1
+    }
+
+    mutating func bind(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { bind($0) }
+    }
+
+    mutating func bind(_ text: String?) {
+        guard var text else {
+            sqlite3_bind_null(statement, index)
+            index += 1
+            return
+        }
+        text.withUTF8 { bytes in
+            if bytes.isEmpty {
+                // "" stays an empty text (not NULL): columns declared NOT NULL hold it.
+                _ = sqlite3_bind_text(statement, index, "", 0, RowBinder.transient)
+            } else {
+                bytes.withMemoryRebound(to: CChar.self) {
+                    _ = sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), RowBinder.transient)
+                }
+            }
+        }
+        index += 1
+    }
+
+    mutating func bind(_ number: Int) {
+        sqlite3_bind_int64(statement, index, Int64(number))
+        index += 1
+    }
+
+    /// Runs the statement and makes it ready for the next row.
+    mutating func step(_ db: Database) throws {
+        let code = sqlite3_step(statement)
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+        index = 1
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+    }
+}
