@@ -98,15 +98,19 @@ final class SamplePipelineTests: XCTestCase {
         XCTAssertEqual(byID["SL-0007"]?["reason"], "test_entry")
         XCTAssertEqual(byID["hs-1004"]?["reason"], "competitor", "matched by the competitor's web domain")
         XCTAssertEqual(byID["CRM-88122"]?["reason"], "existing_customer", "matched by SIREN")
+        XCTAssertEqual(byID["CRM-88122"]?["rule"], "customers")
         XCTAssertEqual(byID["CRM-88124"]?["reason"], "retention", "captured in 2021, over 36 months before as_of")
         // Étienne Garçon's trade-show record has the opted-out phone; his CRM record has no
         // phone but is the same person: both are suppressed.
         XCTAssertEqual(byID["SL-0005"]?["reason"], "suppressed")
         XCTAssertEqual(byID["CRM-88123"]?["reason"], "suppressed")
         XCTAssertEqual(summary.lineage.excluded, excluded.count)
+        // Record-level exclusions, then whole clusters: company lists, then suppression lists.
         let excludeCounts = try XCTUnwrap(summary.stages.first { $0.stage == "exclude" }?.details)
+        let companyCounts = try XCTUnwrap(summary.stages.first { $0.stage == "companies" }?.details)
         let suppressCounts = try XCTUnwrap(summary.stages.first { $0.stage == "suppress" }?.details)
-        XCTAssertEqual(excludeCounts.values.reduce(0, +) + (suppressCounts["suppressed_records"] ?? 0)
+        XCTAssertEqual(companyCounts["excluded_records"], 2)
+        XCTAssertEqual(excludeCounts.values.reduce(0, +) + (companyCounts["excluded_records"] ?? 0) + (suppressCounts["suppressed_records"] ?? 0)
                        - excluded.filter { $0["reason"] == "suppressed" && $0["rule"] != "suppression" }.count,
                        excluded.count)
         let base = try readCSVRecords(out + "/clean_base.csv")
@@ -237,5 +241,22 @@ final class SamplePipelineTests: XCTestCase {
         // Run again: nothing changes.
         let again = try PipelineRunner(definition: try PipelineLoader.load(path: refreshPath), options: RunOptions(quiet: true)).run()
         XCTAssertEqual(again.changes.values.reduce(0, +), 0)
+    }
+
+    /// A company list applies to the whole person: the webinar registration of an existing
+    /// customer's contact (no SIRET, the company's name but no postal code) goes with the CRM
+    /// record that the list matches by SIREN.
+    func test_a_company_list_excludes_every_record_of_a_listed_companys_contact() throws {
+        let webinar = dir.appendingPathComponent("data/samples/webinar-hubspot.csv")
+        var text = try String(contentsOf: webinar, encoding: .utf8)
+        text += "hs-3001,Anne-Sophie,d'Arvor,as.darvor@biotech-armor.bzh,Biotech Armor,Directrice R&D,,,,,Plouzané,France,,2026-03-01,Webinar\n"
+        try text.write(to: webinar, atomically: true, encoding: .utf8)
+        let (summary, _) = try runPipeline()
+        let excluded = try readCSVRecords(out + "/excluded.csv")
+        let row = try XCTUnwrap(excluded.first { $0["source_id"] == "hs-3001" })
+        XCTAssertEqual(row["reason"], "existing_customer")
+        XCTAssertEqual(row["rule"], "customers")
+        XCTAssertTrue(summary.lineage.holds)
+        XCTAssertFalse(try readCSVRecords(out + "/clean_base.csv").contains { $0["email"] == "as.darvor@biotech-armor.bzh" })
     }
 }

@@ -75,27 +75,53 @@ public struct SuppressionStage: PipelineStage {
             }
         }
         // Every member of a suppressed cluster is excluded; the golden record disappears.
-        var remap = [Int?](repeating: nil, count: state.golden.count)
-        var kept: [GoldenRecord] = []
-        for (index, golden) in state.golden.enumerated() {
-            if suppressedGolden.contains(index) {
-                for member in golden.members {
-                    state.outcomes[member].disposition = .excluded
-                    state.outcomes[member].goldenIndex = nil
-                    state.outcomes[member].reason = Reason(code: "suppressed", rule: "suppression",
-                                                           message: "a record of this person is on a suppression list")
-                    suppressedRecords += 1
-                }
-            } else {
-                remap[index] = kept.count
-                kept.append(golden)
-            }
-        }
-        for i in state.outcomes.indices {
-            if let golden = state.outcomes[i].goldenIndex { state.outcomes[i].goldenIndex = remap[golden] }
-        }
-        state.golden = kept
+        suppressedRecords = state.excludeClusters(Dictionary(uniqueKeysWithValues: suppressedGolden.map {
+            ($0, Reason(code: "suppressed", rule: "suppression", message: "a record of this person is on a suppression list"))
+        }))
+        let kept = state.golden
         return StageCounts(stage: name, recordsIn: goldenBefore, recordsOut: kept.count,
                            details: ["suppressed_records": suppressedRecords, "suppressed_people": suppressedGolden.count])
+    }
+}
+
+/// Applies company lists (customers, competitors, partners) to whole duplicate clusters,
+/// after deduplication: if any record of a person matches a listed company — by SIREN, a
+/// SIRET of the SIREN, the corporate web domain, or name + postal code — every record of that
+/// person is excluded with the list's reason. So the webinar registration of a customer's
+/// buyer, with a private e-mail and no SIRET, goes with the CRM record that names the company.
+public struct CompanyListStage: PipelineStage {
+    public let name = "companies"
+    public var lists: [CompanyList]
+    /// Reasons a company list replaces on records already excluded (the list says more).
+    static let weakerReasons: Set<String> = ["student", "test_entry", "uncontactable"]
+
+    public init(lists: [CompanyList]) {
+        self.lists = lists
+    }
+
+    public func run(_ state: inout RunState, progress: ProgressSink) throws -> StageCounts {
+        let goldenBefore = state.golden.count
+        guard !lists.isEmpty else { return StageCounts(stage: name, recordsIn: goldenBefore, recordsOut: goldenBefore) }
+        var reasons: [Int: Reason] = [:]
+        var perReason: [String: Int] = [:]
+        for (i, record) in state.records.enumerated() {
+            let outcome = state.outcomes[i]
+            let inCluster = outcome.disposition != .excluded && outcome.goldenIndex != nil
+            if !inCluster && !CompanyListStage.weakerReasons.contains(outcome.reason?.code ?? "") { continue }
+            guard let list = lists.first(where: { $0.matches(record) }) else { continue }
+            let reason = Reason(code: list.reasonCode, rule: list.name, message: "a record of this person works at a company on list \(list.name)")
+            if inCluster {
+                if reasons[outcome.goldenIndex!] == nil { reasons[outcome.goldenIndex!] = reason }
+            } else {
+                state.outcomes[i].reason = reason
+                perReason[list.reasonCode, default: 0] += 1
+            }
+        }
+        let records = state.excludeClusters(reasons)
+        for reason in reasons.values { perReason[reason.code, default: 0] += 1 }
+        var details = perReason
+        details["excluded_records"] = records
+        details["excluded_people"] = reasons.count
+        return StageCounts(stage: name, recordsIn: goldenBefore, recordsOut: state.golden.count, details: details)
     }
 }

@@ -59,6 +59,35 @@ public struct RunState: Sendable {
         outcomes.indices.filter { outcomes[$0].disposition != .excluded }
     }
 
+    /// Excludes every member of the given golden records (index → reason) and removes those
+    /// golden records; returns how many records were excluded.
+    @discardableResult
+    public mutating func excludeClusters(_ reasons: [Int: Reason]) -> Int {
+        guard !reasons.isEmpty else { return 0 }
+        var excluded = 0
+        var remap = [Int?](repeating: nil, count: golden.count)
+        var kept: [GoldenRecord] = []
+        kept.reserveCapacity(golden.count - reasons.count)
+        for (index, record) in golden.enumerated() {
+            if let reason = reasons[index] {
+                for member in record.members {
+                    outcomes[member].disposition = .excluded
+                    outcomes[member].goldenIndex = nil
+                    outcomes[member].reason = reason
+                    excluded += 1
+                }
+            } else {
+                remap[index] = kept.count
+                kept.append(record)
+            }
+        }
+        for i in outcomes.indices {
+            if let g = outcomes[i].goldenIndex { outcomes[i].goldenIndex = remap[g] }
+        }
+        golden = kept
+        return excluded
+    }
+
     /// One lineage entry per input record: the ingested ones in order, then the rejected.
     public func lineage() -> [LineageEntry] {
         var entries: [LineageEntry] = []

@@ -120,12 +120,13 @@ public final class PipelineRunner {
         }
         let normalizer = RecordNormalizer(reference: reference, options: definition.normalizeOptions,
                                           phoneReference: phoneReference)
-        let (checks, suppression) = try exclusionChecks(normalizer: normalizer)
+        let (checks, companyLists, suppression) = try exclusionChecks(normalizer: normalizer)
         let stages: [PipelineStage] = [
             NormalizeStage(normalizer: normalizer),
             ExcludeStage(rules: definition.exclusionRules, checks: checks),
             DeduplicateStage(settings: definition.match, decisions: try decisions(), keepModel: options.keepMatchModel,
                              survivorship: definition.survivorship),
+            CompanyListStage(lists: companyLists),
             SuppressionStage(lists: suppression),
             SegmentStage(segments: definition.segments),
         ]
@@ -252,11 +253,12 @@ public final class PipelineRunner {
     // MARK: - Exclusion
 
     /// The checks the pipeline switched on, with their reference lists read and normalised.
-    private func exclusionChecks(normalizer: RecordNormalizer) throws -> ([any ExclusionCheck], [SuppressionList]) {
+    /// Company lists and suppression lists apply to whole clusters, after deduplication.
+    private func exclusionChecks(normalizer: RecordNormalizer) throws -> ([any ExclusionCheck], [CompanyList], [SuppressionList]) {
         let settings = definition.exclusion
         var checks: [any ExclusionCheck] = []
-        for (list, reason) in settings.companyLists {
-            checks.append(CompanyList(name: list, reasonCode: reason, entries: try referenceList(list, normalizer)))
+        let companyLists = try settings.companyLists.map { list, reason in
+            CompanyList(name: list, reasonCode: reason, entries: try referenceList(list, normalizer))
         }
         for set in settings.ruleSets where set != .uncontactable {
             switch set {
@@ -272,7 +274,7 @@ public final class PipelineRunner {
         // Last: a record excluded for a clearer reason keeps that reason.
         if settings.ruleSets.contains(.uncontactable) { checks.append(UncontactableCheck()) }
         let suppression = try settings.suppressionLists.map { SuppressionList(name: $0, entries: try referenceList($0, normalizer)) }
-        return (checks, suppression)
+        return (checks, companyLists, suppression)
     }
 
     /// A reference list's rows, read like a source (headers detected) and normalised.
