@@ -31,9 +31,11 @@ public struct SurvivorshipSettings: Sendable, Equatable {
     public func fields(of ordered: [Int], in state: RunState) -> PackedFields {
         if ordered.count == 1 { return state.records[ordered[0]].value }
         var winners = [Int?](repeating: nil, count: CanonicalField.count)
-        let dates: [Int] = ordered.map { i in
+        // Dates are read only when a rule needs them.
+        let needsDates = defaultRule == .mostRecent || fields.values.contains(.mostRecent)
+        let dates: [Int] = needsDates ? ordered.map { i in
             state.records[i][.capturedAt].flatMap { SimpleDate(parsing: $0)?.dayNumber } ?? Int.min
-        }
+        } : []
         for field in CanonicalField.allCases where SurvivorshipSettings.parent[field] == nil {
             let f = field.rawValue
             var best: (index: Int, valid: Bool, key: Int)?
