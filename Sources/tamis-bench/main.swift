@@ -71,11 +71,13 @@ func measure(_ name: String, rows: Int, bytes: Int, repeat times: Int = 3, _ bod
 }
 
 // Matching: `generate`, `evaluate`, `matching`, `febrl` (see MatchingBench).
-if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl"].contains(CommandLine.arguments[1]) {
+if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl", "comparators"].contains(CommandLine.arguments[1]) {
     let args = Array(CommandLine.arguments.dropFirst(2))
     func option(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
     let refdata = option("--refdata") ?? "data/refdata"
     switch CommandLine.arguments[1] {
+    case "comparators":
+        try ComparatorBench.run(refdata: refdata)
     case "generate":
         // tamis-bench generate --people N --out DIR [--seed S]
         let people = Int(option("--people") ?? "") ?? 10_000

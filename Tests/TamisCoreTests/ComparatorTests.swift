@@ -31,6 +31,26 @@ final class ComparatorTests: XCTestCase {
         XCTAssertEqual(jw("kerjean", "martin"), jw("martin", "kerjean"), accuracy: 1e-12, "symmetric")
     }
 
+    func test_bit_parallel_jaro_agrees_with_the_scan_on_random_strings() {
+        var rng = SplitMix64(seed: 9)
+        for _ in 0..<5000 {
+            let a = (0..<Int(rng.next() % 30) + 1).map { _ in UInt8(0x61 + rng.next() % 5) }
+            let b = (0..<Int(rng.next() % 30) + 1).map { _ in UInt8(0x61 + rng.next() % 5) }
+            let fast = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { JaroWinkler.jaroBitParallel(x, $0) } }
+            let scan = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { JaroWinkler.jaroScan(x, $0) } }
+            XCTAssertEqual(fast, scan, accuracy: 1e-12, "\(a) \(b)")
+            if a.count <= 12 {
+                let short = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { JaroWinkler.jaroBitParallelShort(x, $0) } }
+                XCTAssertEqual(short, scan, accuracy: 1e-12, "short: \(a) \(b)")
+            }
+        }
+        // Up to the 64-byte limit, and past it (the scan takes over).
+        let long = Array(String(repeating: "abcdefgh", count: 8).utf8), longer = Array(String(repeating: "abcdefgh", count: 9).utf8)
+        XCTAssertEqual(long.withUnsafeBufferPointer { x in long.withUnsafeBufferPointer { JaroWinkler.jaro(x, $0) } }, 1)
+        XCTAssertEqual(longer.withUnsafeBufferPointer { x in long.withUnsafeBufferPointer { JaroWinkler.jaro(x, $0) } },
+                       longer.withUnsafeBufferPointer { x in long.withUnsafeBufferPointer { JaroWinkler.jaroScan(x, $0) } }, accuracy: 1e-12)
+    }
+
     func test_edit_distances_known_values() {
         XCTAssertEqual(lev("kitten", "sitting"), 3)
         XCTAssertEqual(lev("flaw", "lawn"), 2)

@@ -16,8 +16,93 @@ public enum JaroWinkler {
         return jaro + Double(prefix) * 0.1 * (1 - jaro)
     }
 
+    /// Jaro similarity: bit-parallel when both strings fit in 64 bytes (names, addresses,
+    /// company names), the textbook scan otherwise.
     @inlinable
     public static func jaro(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
+        if a.count <= 12 && b.count <= 64 && !a.isEmpty && !b.isEmpty { return jaroBitParallelShort(a, b) }
+        if a.count <= 64 && b.count <= 64 && !a.isEmpty && !b.isEmpty { return jaroBitParallel(a, b) }
+        return jaroScan(a, b)
+    }
+
+    /// The same for a short `a` (a given name): each letter's positions are found by scanning
+    /// `a`, which is cheaper than preparing a table.
+    @inlinable
+    static func jaroBitParallelShort(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
+        let la = a.count, lb = b.count
+        let window = max(0, max(la, lb) / 2 - 1)
+        @inline(__always) func positions(_ c: UInt8) -> UInt64 {
+            var mask: UInt64 = 0
+            for i in 0..<la where a[i] == c { mask |= 1 << UInt64(i) }
+            return mask
+        }
+        var boundMask: UInt64 = window + 1 >= 64 ? ~0 : (1 << UInt64(window + 1)) &- 1
+        var patternFlags: UInt64 = 0, textFlags: UInt64 = 0
+        for j in 0..<lb {
+            let candidates = positions(b[j]) & boundMask & ~patternFlags
+            patternFlags |= candidates & (0 &- candidates)
+            if candidates != 0 { textFlags |= 1 << UInt64(j) }
+            boundMask = j < window ? (boundMask << 1) | 1 : boundMask << 1
+        }
+        let matches = patternFlags.nonzeroBitCount
+        if matches == 0 { return 0 }
+        var transpositions = 0
+        var p = patternFlags, t = textFlags
+        while t != 0 {
+            let i = p.trailingZeroBitCount
+            if a[i] != b[t.trailingZeroBitCount] { transpositions += 1 }
+            t &= t &- 1
+            p &= p &- 1
+        }
+        let m = Double(matches)
+        return (m / Double(la) + m / Double(lb) + (m - Double(transpositions / 2)) / m) / 3
+    }
+
+    /// Hyyrö-style bit-parallel Jaro (the method rapidfuzz uses): one 64-bit mask per letter of
+    /// `a`; each letter of `b` finds its match in the window with a few bit operations.
+    @inlinable
+    static func jaroBitParallel(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
+        let la = a.count, lb = b.count
+        let window = max(0, max(la, lb) / 2 - 1)
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 256 + 4) { table -> Double in
+            // table[0..<256]: positions of each byte in `a`, valid only where `present` says so.
+            let present = UnsafeMutablePointer(table.baseAddress! + 256)
+            present[0] = 0; present[1] = 0; present[2] = 0; present[3] = 0
+            for i in 0..<la { table[Int(a[i])] = 0 }
+            for i in 0..<la {
+                let c = Int(a[i])
+                table[c] |= 1 << UInt64(i)
+                present[c >> 6] |= 1 << UInt64(c & 63)
+            }
+            @inline(__always) func positions(_ c: UInt8) -> UInt64 {
+                let k = Int(c)
+                return present[k >> 6] & (1 << UInt64(k & 63)) != 0 ? table[k] : 0
+            }
+            var boundMask: UInt64 = window + 1 >= 64 ? ~0 : (1 << UInt64(window + 1)) &- 1
+            var patternFlags: UInt64 = 0, textFlags: UInt64 = 0
+            for j in 0..<lb {
+                let candidates = positions(b[j]) & boundMask & ~patternFlags
+                patternFlags |= candidates & (0 &- candidates)      // lowest candidate
+                if candidates != 0 { textFlags |= 1 << UInt64(j) }
+                boundMask = j < window ? (boundMask << 1) | 1 : boundMask << 1
+            }
+            let matches = patternFlags.nonzeroBitCount
+            if matches == 0 { return 0 }
+            var transpositions = 0
+            var p = patternFlags, t = textFlags
+            while t != 0 {
+                let lowestPattern = p & (0 &- p)
+                if positions(b[t.trailingZeroBitCount]) & lowestPattern == 0 { transpositions += 1 }
+                t &= t &- 1
+                p ^= lowestPattern
+            }
+            let m = Double(matches)
+            return (m / Double(la) + m / Double(lb) + (m - Double(transpositions / 2)) / m) / 3
+        }
+    }
+
+    @inlinable
+    static func jaroScan(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
         let la = a.count, lb = b.count
         let window = max(0, max(la, lb) / 2 - 1)
         return withUnsafeTemporaryAllocation(of: Bool.self, capacity: la + lb) { flags -> Double in
