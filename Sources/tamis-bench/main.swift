@@ -1,6 +1,7 @@
 import Foundation
 import TamisCore
 import TamisIO
+import TamisSynthetic
 import CLibXML2
 #if canImport(Glibc)
 import Glibc
@@ -71,13 +72,19 @@ func measure(_ name: String, rows: Int, bytes: Int, repeat times: Int = 3, _ bod
 }
 
 // Matching: `generate`, `evaluate`, `matching`, `febrl` (see MatchingBench).
-if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl", "comparators"].contains(CommandLine.arguments[1]) {
+if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl", "comparators", "febrl-style"].contains(CommandLine.arguments[1]) {
     let args = Array(CommandLine.arguments.dropFirst(2))
     func option(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
     let refdata = option("--refdata") ?? "data/refdata"
     switch CommandLine.arguments[1] {
     case "comparators":
         try ComparatorBench.run(refdata: refdata)
+    case "febrl-style":
+        // tamis-bench febrl-style --records N --out FILE: Febrl-shaped person records with truth
+        var generator = FebrlStyleGenerator(records: Int(option("--records") ?? "") ?? 1_000_000)
+        let out = option("--out") ?? "febrl-style.csv"
+        let (count, pairs) = try generator.write(to: out)
+        print("wrote \(count) Febrl-style records (\(pairs) true pairs) to \(out); score with: tamis-bench febrl --data \(out)")
     case "generate":
         // tamis-bench generate --people N --out DIR [--seed S]
         let people = Int(option("--people") ?? "") ?? 10_000
