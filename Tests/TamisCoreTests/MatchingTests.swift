@@ -68,7 +68,7 @@ final class MatchingTests: XCTestCase {
         var settings = MatchSettings.frenchContacts
         settings.uSamplePairs = 20_000
         let (_, model, blocking) = DeduplicateStage(settings: settings).model(for: s)
-        XCTAssertGreaterThan(blocking.pairs.count, 200)
+        XCTAssertGreaterThanOrEqual(blocking.pairs.count, 120, "at least every true pair")
         XCTAssertLessThan(model.emIterations, 40, "converged before the iteration cap")
         // The prior is the chance that two random records match: 120 true pairs among 240·239/2.
         let truth = 120.0 / (240 * 239 / 2)

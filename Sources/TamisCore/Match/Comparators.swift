@@ -26,7 +26,9 @@ public enum JaroWinkler {
     }
 
     /// The same for a short `a` (a given name): each letter's positions are found by scanning
-    /// `a`, which is cheaper than preparing a table.
+    /// `a`, which is cheaper than preparing a table. The loop is written out twice on purpose:
+    /// sharing it through a closure costs 10–20% on given names (measured with
+    /// `tamis-bench comparators`).
     @inlinable
     static func jaroBitParallelShort(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Double {
         let la = a.count, lb = b.count

@@ -162,7 +162,7 @@ public struct MatchSettings: Sendable, Equatable {
                 BlockingRule(parts: [part("phone"), part("first_name:initial")]),
                 BlockingRule(parts: [part("mobile")]),
                 BlockingRule(parts: [part("siren"), part("last_name:phonetic")]),
-                BlockingRule(parts: [part("postal_code"), part("last_name:phonetic")]),
+                BlockingRule(parts: [part("postal_code"), part("last_name:phonetic"), part("first_name:initial")]),
                 BlockingRule(parts: [part("company_name"), part("last_name:phonetic")]),
                 BlockingRule(parts: [part("company_name"), part("first_name:phonetic")]),
             ],
