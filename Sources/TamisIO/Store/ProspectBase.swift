@@ -158,6 +158,10 @@ public final class ProspectBase {
         try queue.write { db in
             try db.execute(sql: "DELETE FROM golden_records")
             try db.execute(sql: "DELETE FROM source_records")
+            // Bulk load: secondary indexes are rebuilt once at the end (a sort) rather than
+            // updated row by row in random order; golden records go in in ID order.
+            try db.execute(sql: "DROP INDEX IF EXISTS source_records_golden")
+            try db.execute(sql: "DROP INDEX IF EXISTS golden_records_establishment")
             let columns = ProspectBase.canonicalColumns
             let golden = try db.makeStatement(sql: """
                 INSERT INTO golden_records (golden_id, \(columns.joined(separator: ", ")), segments, member_count, sources, run_id)
@@ -165,7 +169,9 @@ public final class ProspectBase {
                 """)
             var row = RowBinder(golden)
             let sourceNames = state.sources.map(\.name)
-            for (n, record) in state.golden.enumerated() {
+            let goldenOrder = state.golden.indices.sorted { state.golden[$0].id < state.golden[$1].id }
+            for (n, g) in goldenOrder.enumerated() {
+                let record = state.golden[g]
                 row.bind(record.id)
                 for field in 0..<CanonicalField.count { record.fields.withBytes(field) { row.bind($0) } }
                 row.bind(record.segments.joined(separator: "|"))
@@ -214,7 +220,9 @@ public final class ProspectBase {
                 row.bind(goldenID ?? history?.previousGoldenID)
                 try row.step(db)
             }
-            try ProspectBase.writeRegistry(db, run: run.runID, state: state, changes: changes)
+            try db.create(index: "source_records_golden", on: "source_records", columns: ["golden_id"])
+            try db.create(index: "golden_records_establishment", on: "golden_records", columns: ["establishment_id"])
+            try ProspectBase.writeRegistry(db, run: run.runID, state: state, changes: changes, goldenOrder: goldenOrder)
             let lineageInsert = try db.makeStatement(sql: """
                 INSERT INTO lineage (run_id, source, source_id, file, line, status, golden_id, reason, rule)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -243,13 +251,19 @@ public final class ProspectBase {
     }
 
     /// Golden-ID registry, source trust, and the run's changes.
-    static func writeRegistry(_ db: Database, run: String, state: RunState, changes: [BaseChange]) throws {
+    static func writeRegistry(_ db: Database, run: String, state: RunState, changes: [BaseChange], goldenOrder: [Int]) throws {
         let activate = try db.makeStatement(sql: """
             INSERT INTO golden_ids (golden_id, status, created_run, changed_run) VALUES (?, 'active', ?, ?)
             ON CONFLICT(golden_id) DO UPDATE SET status = 'active', merged_into = NULL, reason = NULL,
                 changed_run = excluded.changed_run WHERE status != 'active'
             """)
-        for record in state.golden { try activate.execute(arguments: [record.id, run, run]) }
+        var row = RowBinder(activate)
+        for g in goldenOrder {
+            row.bind(state.golden[g].id)
+            row.bind(run)
+            row.bind(run)
+            try row.step(db)
+        }
         for change in changes {
             switch change.kind {
             case .merged:
@@ -267,9 +281,16 @@ public final class ProspectBase {
         let insert = try db.makeStatement(sql: """
             INSERT INTO changes (run_id, change, golden_id, field, old_value, new_value, detail) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
+        row = RowBinder(insert)
         for change in changes {
-            try insert.execute(arguments: [run, change.kind.rawValue, change.goldenID, change.field, change.oldValue,
-                                           change.newValue, change.detail])
+            row.bind(run)
+            row.bind(change.kind.rawValue)
+            row.bind(change.goldenID)
+            row.bind(change.field)
+            row.bind(change.oldValue)
+            row.bind(change.newValue)
+            row.bind(change.detail)
+            try row.step(db)
         }
     }
 
