@@ -40,7 +40,39 @@ enum MatchingBench {
     }
 
     /// Runs a pipeline in-process and prints each stage and the matcher's figures.
+    /// What `--json` saves, so that two commits can be compared.
+    struct Result: Codable {
+        var benchmark: String
+        var records: Int
+        var wallSeconds: Double
+        var peakMemoryMB: Double
+        var stages: [StageCounts]
+        var match: MatchStats?
+        var precision: Double?
+        var recall: Double?
+        var f1: Double?
+        var lost: Int?
+    }
+
+    static func save(_ result: Result, to path: String?) throws {
+        guard let path else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(result).write(to: URL(fileURLWithPath: path))
+        print("saved \(path)")
+    }
+
+    static func result(_ name: String, _ summary: RunSummary, wall: Double, quality: PairwiseQuality?) -> Result {
+        Result(benchmark: name, records: summary.lineage.inputs, wallSeconds: wall, peakMemoryMB: peakMemoryMB(),
+               stages: summary.stages, match: summary.match, precision: quality?.precision, recall: quality?.recall,
+               f1: quality?.f1, lost: quality?.lost)
+    }
+
     static func run(pipeline: String, out: String) throws -> RunSummary {
+        try runTimed(pipeline: pipeline, out: out).summary
+    }
+
+    static func runTimed(pipeline: String, out: String) throws -> (summary: RunSummary, wall: Double) {
         let definition = try PipelineLoader.load(path: pipeline)
         let clock = ContinuousClock.now
         let summary = try PipelineRunner(definition: definition, options: RunOptions(outputDirectory: out, quiet: true)).run()
@@ -62,8 +94,9 @@ enum MatchingBench {
                          scoring > 0 ? Double(match.candidatePairs) / scoring : 0, match.seconds["block_and_train"] ?? 0,
                          scoring, match.seconds["cluster"] ?? 0))
         }
-        print(String(format: "  wall %.2f s, peak memory %.0f MB", Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18, peakMemoryMB()))
-        return summary
+        let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        print(String(format: "  wall %.2f s, peak memory %.0f MB", seconds, peakMemoryMB()))
+        return (summary, seconds)
     }
 }
 

@@ -102,8 +102,10 @@ if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl"
         let seed = UInt64(option("--seed") ?? "") ?? 2026
         let count = try MatchingBench.generate(people: people, seed: seed, into: dir, refdata: refdata)
         print("matching: \(count) generated records (\(people) people, seed \(seed)), release build, \(ParallelLoop.threadCount) cores")
-        _ = try MatchingBench.run(pipeline: dir + "/pipeline.yml", out: dir + "/out")
-        MatchingBench.report(try MatchingBench.evaluate(truth: dir + "/truth.csv", lineage: dir + "/out/lineage.csv"), label: "person clusters")
+        let (summary, wall) = try MatchingBench.runTimed(pipeline: dir + "/pipeline.yml", out: dir + "/out")
+        let quality = try MatchingBench.evaluate(truth: dir + "/truth.csv", lineage: dir + "/out/lineage.csv")
+        MatchingBench.report(quality, label: "person clusters")
+        try MatchingBench.save(MatchingBench.result("matching-\(people)-people", summary, wall: wall, quality: quality), to: option("--json"))
         if option("--keep") == nil { try? FileManager.default.removeItem(atPath: dir) }
     default:
         // tamis-bench febrl --pipeline pipelines/febrl.yml --data FILE
@@ -119,9 +121,12 @@ if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl"
         let pipeline = out + "/febrl.yml"
         try text.write(toFile: pipeline, atomically: true, encoding: .utf8)
         print("febrl: \(data)")
-        _ = try MatchingBench.run(pipeline: pipeline, out: out + "/run")
-        MatchingBench.report(try MatchingBench.evaluate(truth: data, lineage: out + "/run/lineage.csv", idColumn: "rec_id",
-                                                        entityColumn: "cluster", sourceColumn: nil), label: "febrl")
+        let (summary, wall) = try MatchingBench.runTimed(pipeline: pipeline, out: out + "/run")
+        let quality = try MatchingBench.evaluate(truth: data, lineage: out + "/run/lineage.csv", idColumn: "rec_id",
+                                                 entityColumn: "cluster", sourceColumn: nil)
+        MatchingBench.report(quality, label: "febrl")
+        try MatchingBench.save(MatchingBench.result("febrl-" + URL(fileURLWithPath: data).lastPathComponent, summary, wall: wall,
+                                                    quality: quality), to: option("--json"))
         try? FileManager.default.removeItem(atPath: out)
     }
     exit(0)
