@@ -69,7 +69,7 @@ let package = Package(
             dependencies: ["TamisCore", "TamisIO", "TamisPipeline", "TamisSynthetic", "CLibXML2"]
         ),
         .testTarget(name: "TamisCoreTests", dependencies: ["TamisCore"]),
-        .testTarget(name: "TamisIOTests", dependencies: ["TamisIO", "TamisCore"]),
+        .testTarget(name: "TamisIOTests", dependencies: ["TamisIO", "TamisCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TamisPipelineTests", dependencies: ["TamisPipeline", "TamisIO", "TamisCore", "TamisSynthetic"]),
     ],
     swiftLanguageModes: [.v5],
