@@ -22,6 +22,8 @@ public struct MatchModel: Sendable {
     var siret: ByteColumn
     var firstName: ByteColumn
     var lastName: ByteColumn
+    /// The column each comparison may be swapped with.
+    var swapColumns: [ByteColumn?]
     var minFrequency: Double
     /// log2(m/u) by comparison and level, after training.
     var weightTable: [[Double]] = []
@@ -37,6 +39,7 @@ public struct MatchModel: Sendable {
         siret = table.column(.canonical(.siret))
         firstName = table.column(.canonical(.firstName))
         lastName = table.column(.canonical(.lastName))
+        swapColumns = settings.comparisons.map { $0.swappedWith.map { table.column($0) } }
         phonetics = specs.map { $0.method == .phonetic ? table.phonetic($0.field) : nil }
         minFrequency = 1 / Double(max(table.count, 1))
         frequencies = specs.map { spec in
@@ -102,7 +105,20 @@ public struct MatchModel: Sendable {
                     let s = TokenSet.similarity(x, y)
                     for (i, t) in spec.thresholds.enumerated() where s >= t { return base + i }
                 }
+                if let other = swapColumns[k], swapped(column, other, a, b) { return spec.levelCount - 2 }
                 return spec.levelCount - 1
+            }
+        }
+    }
+
+    /// Both values found the other way round (this field of each ≈ the other field of the other).
+    func swapped(_ column: ByteColumn, _ other: ByteColumn, _ a: Int, _ b: Int) -> Bool {
+        column.withValue(a) { xa in
+            other.withValue(b) { ob in
+                guard !xa.isEmpty, !ob.isEmpty, JaroWinkler.similarity(xa, ob) >= 0.9 else { return false }
+                return column.withValue(b) { xb in
+                    other.withValue(a) { oa in !xb.isEmpty && !oa.isEmpty && JaroWinkler.similarity(xb, oa) >= 0.9 }
+                }
             }
         }
     }

@@ -38,16 +38,21 @@ public struct ComparisonSpec: Sendable, Equatable {
     public var thresholds: [Double]
     /// Term-frequency adjustment of the exact level: two "Martin" weigh less than two "Kerjean".
     public var termFrequency: Bool
+    /// A field this one is often swapped with (first and last names): a `swapped` level when
+    /// the two values are found the other way round.
+    public var swappedWith: MatchField?
 
-    public init(field: MatchField, method: ComparisonMethod, thresholds: [Double] = [], termFrequency: Bool = false) {
+    public init(field: MatchField, method: ComparisonMethod, thresholds: [Double] = [], termFrequency: Bool = false,
+                swappedWith: MatchField? = nil) {
         self.field = field
         self.method = method
         self.thresholds = thresholds
         self.termFrequency = termFrequency
+        self.swappedWith = swappedWith
     }
 
-    /// null, exact, thresholds…, else; and one more for `phonetic`.
-    public var levelCount: Int { 3 + thresholds.count + (method == .phonetic ? 1 : 0) }
+    /// null, exact, thresholds…, (swapped), else; and one more for `phonetic`.
+    public var levelCount: Int { 3 + thresholds.count + (method == .phonetic ? 1 : 0) + (swappedWith == nil ? 0 : 1) }
 
     public func levelNames() -> [String] {
         var names = ["null", "exact"]
@@ -58,6 +63,7 @@ public struct ComparisonSpec: Sendable, Equatable {
             default: names.append("≥ \(t)")
             }
         }
+        if let swappedWith { names.append("swapped with \(swappedWith)") }
         names.append("different")
         return names
     }
@@ -167,8 +173,10 @@ public struct MatchSettings: Sendable, Equatable {
                 BlockingRule(parts: [part("company_name"), part("first_name:phonetic")]),
             ],
             comparisons: [
-                ComparisonSpec(field: .canonical(.firstName), method: .phonetic, thresholds: [0.92, 0.8]),
-                ComparisonSpec(field: .canonical(.lastName), method: .phonetic, thresholds: [0.92, 0.8], termFrequency: true),
+                ComparisonSpec(field: .canonical(.firstName), method: .phonetic, thresholds: [0.92, 0.8],
+                               swappedWith: .canonical(.lastName)),
+                ComparisonSpec(field: .canonical(.lastName), method: .phonetic, thresholds: [0.92, 0.8], termFrequency: true,
+                               swappedWith: .canonical(.firstName)),
                 ComparisonSpec(field: .canonical(.email), method: .levenshtein, thresholds: [1]),
                 ComparisonSpec(field: .canonical(.phone), method: .exact),
                 ComparisonSpec(field: .canonical(.mobile), method: .exact),

@@ -91,7 +91,7 @@ public struct DeduplicateStage: PipelineStage {
     func trainedModel(for state: RunState, times: inout [String: Double]) -> (MatchTable, MatchModel, Blocking, [UInt64]) {
         var clock = Stopwatch()
         let active = state.activeIndices
-        var fields = Set(settings.comparisons.map(\.field))
+        var fields = Set(settings.comparisons.map(\.field) + settings.comparisons.compactMap(\.swappedWith))
         for rule in settings.blocking { for part in rule.parts { fields.insert(part.field) } }
         fields.insert(.canonical(.email))
         fields.insert(.canonical(.siret))

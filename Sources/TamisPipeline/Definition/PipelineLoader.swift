@@ -176,7 +176,7 @@ struct ConfigReader {
             }
             var specs: [ComparisonSpec] = []
             for item in list {
-                let e = entries(item, context: "a comparison", allowed: ["field", "method", "thresholds", "term_frequency"])
+                let e = entries(item, context: "a comparison", allowed: ["field", "method", "thresholds", "term_frequency", "swapped_with"])
                 guard let field = string(e["field"]?.value, "field") else {
                     issue(item, "a comparison needs a field")
                     continue
@@ -194,7 +194,9 @@ struct ConfigReader {
                 }
                 if thresholds.count > 10 { issue(e["thresholds"]?.value, "at most 10 thresholds") ; thresholds = Array(thresholds.prefix(10)) }
                 let tf = bool(e["term_frequency"]?.value, "term_frequency") ?? false
-                specs.append(ComparisonSpec(field: MatchField(name: field), method: method, thresholds: thresholds, termFrequency: tf))
+                let swapped = string(e["swapped_with"]?.value, "swapped_with").map { MatchField(name: $0) }
+                specs.append(ComparisonSpec(field: MatchField(name: field), method: method, thresholds: thresholds, termFrequency: tf,
+                                            swappedWith: swapped))
             }
             if specs.count > 16 { issue(node, "at most 16 comparisons") ; specs = Array(specs.prefix(16)) }
             match.comparisons = specs
