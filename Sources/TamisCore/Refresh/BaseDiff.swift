@@ -54,11 +54,11 @@ public enum BaseDiff {
         for g in state.golden.indices {
             let record = state.golden[g]
             present.insert(record.id)
-            let now = snapshot(record)
             guard let before = previous.golden[record.id] else {
                 changes.append(BaseChange(kind: .new, goldenID: record.id))
                 continue
             }
+            let now = snapshot(record)
             var changed = false
             for (k, key) in comparedKeys.enumerated() {
                 let same = before.values.withBytes(k) { old in now.values.withBytes(k) { old.elementsEqual($0) } }
