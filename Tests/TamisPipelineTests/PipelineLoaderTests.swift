@@ -194,4 +194,57 @@ final class PipelineLoaderTests: XCTestCase {
             """)
         XCTAssertTrue(found.contains { $0.message.contains("exactly one operator") }, "\(found)")
     }
+
+    func test_deduplicate_settings_are_read_and_their_mistakes_located() throws {
+        let dir = try temporaryDirectory(self)
+        try Data("a;b\n".utf8).write(to: dir.appendingPathComponent("in.csv"))
+        let yaml = referenceDataLine + """
+            sources: [{ path: in.csv, optional: true }]
+            stages:
+              deduplicate:
+                threshold: 0.95
+                review_below: 0.4
+                blocking:
+                  - email
+                  - [postal_code, "last_name:phonetic", "first_name:initial", "company_name:prefix4"]
+                comparisons:
+                  - { field: last_name, method: jaro_winkler, thresholds: [0.9, 0.8], term_frequency: true, swapped_with: first_name }
+                  - { field: date_of_birth, method: levenshtein, thresholds: [1] }
+                survivorship:
+                  default: most_complete
+                  fields: { job_title: most_recent }
+            outputs: { mode: refresh }
+            """
+        let definition = try PipelineLoader.load(yaml: yaml, file: dir.appendingPathComponent("p.yml").path)
+        XCTAssertEqual(definition.match.threshold, 0.95)
+        XCTAssertEqual(definition.match.reviewBelow, 0.4)
+        XCTAssertEqual(definition.match.blocking.map(\.description), ["email", "postal_code + last_name:phonetic + first_name:initial + company_name:prefix4"])
+        XCTAssertEqual(definition.match.comparisons[0].swappedWith, .canonical(.firstName))
+        XCTAssertTrue(definition.match.comparisons[0].termFrequency)
+        XCTAssertEqual(definition.match.comparisons[1].field, .extra("date_of_birth"), "any column, by its header")
+        XCTAssertEqual(definition.survivorship.defaultRule, .mostComplete)
+        XCTAssertEqual(definition.survivorship.fields[.jobTitle], .mostRecent)
+        XCTAssertEqual(definition.outputs.mode, .refresh)
+        XCTAssertEqual(PipelineLoaderTests.defaults.outputs.mode, .rebuild)
+
+        let found = try issues("""
+            sources: [{ path: in.csv }]
+            stages:
+              deduplicate:
+                threshold: 1.5
+                blocking: [ "last_name:soundex" ]
+                comparisons:
+                  - { field: last_name, method: fuzzy }
+                survivorship: { default: newest, fields: { department: trust } }
+            outputs: { mode: incremental }
+            """)
+        let messages = found.map(\.message)
+        XCTAssertTrue(messages.contains { $0.contains("threshold must be a number between 0.5") }, "\(messages)")
+        XCTAssertTrue(messages.contains("blocking key 'last_name:soundex' is not understood"), "\(messages)")
+        XCTAssertTrue(messages.contains("unknown method 'fuzzy'"), "\(messages)")
+        XCTAssertTrue(messages.contains("unknown survivorship rule 'newest'"), "\(messages)")
+        XCTAssertTrue(messages.contains("'department' is not a source field"), "\(messages)")
+        XCTAssertTrue(messages.contains("unknown mode \"incremental\""), "\(messages)")
+        XCTAssertTrue(found.allSatisfy { $0.line != nil }, "every mistake has its line")
+    }
 }
