@@ -94,7 +94,7 @@ enum MatchingBench {
                          scoring > 0 ? Double(match.candidatePairs) / scoring : 0, match.seconds["block_and_train"] ?? 0,
                          scoring, match.seconds["cluster"] ?? 0))
         }
-        let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        let seconds = wall.seconds
         print(String(format: "  wall %.2f s, peak memory %.0f MB", seconds, peakMemoryMB()))
         return (summary, seconds)
     }
@@ -131,7 +131,7 @@ enum ComparatorBench {
                     sink += list[a].withUnsafeBufferPointer { x in list[b].withUnsafeBufferPointer { compare(x, $0) } }
                 }
                 let elapsed = ContinuousClock.now - clock
-                best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                best = min(best, elapsed.seconds)
             }
             print(String(format: "%-44@ %8.2f M comparisons/s  (checksum %.0f)", label, Double(indexPairs.count) / best / 1e6, sink))
         }

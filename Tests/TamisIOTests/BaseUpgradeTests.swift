@@ -44,4 +44,24 @@ final class BaseUpgradeTests: XCTestCase {
         XCTAssertEqual(snapshot.values.string(GoldenSnapshot.keys.count - 1), "rhone", "segments")
         XCTAssertNil(snapshot.values.string(CanonicalField.establishmentID.rawValue), "a column added later is empty")
     }
+
+    func test_a_damaged_stored_record_stops_the_read_with_its_row() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tamis-damaged-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("base.sqlite").path
+        let base = try ProspectBase(path: path)
+        try base.queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO source_records (source, source_id, file, line, status, raw_json, extras_json, quality, run_id, record_key)
+                VALUES ('crm', 'CRM-1', 'f.csv', 2, 'kept', '{"first_name":"Marc"', '{}', '', 'R1', 'crm\u{1F}CRM-1')
+                """)
+        }
+        XCTAssertThrowsError(try base.previous()) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains(path), text)
+            XCTAssertTrue(text.contains("source_records row 1: raw_json is not a JSON object"), text)
+            XCTAssertTrue(text.contains("--rebuild"), text)
+        }
+    }
 }

@@ -94,6 +94,17 @@ final class MatchingQualityTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("decisions.csv:2"), "\(error)")
             XCTAssertTrue("\(error)".contains("same or different"), "\(error)")
         }
+        // A row that lost its record columns is pointed at too.
+        try XCTUnwrap("decision;left_source\r\nsame;crm\r\n".data(using: .windowsCP1252)).write(to: decisions)
+        XCTAssertThrowsError(try PipelineRunner(definition: try PipelineLoader.load(path: pipeline), options: RunOptions(quiet: true)).run()) { error in
+            XCTAssertTrue("\(error)".contains("decisions.csv:2"), "\(error)")
+            XCTAssertTrue("\(error)".contains("needs left_source, left_id, right_source and right_id"), "\(error)")
+        }
+        // A decisions file that is not there is a located pipeline error.
+        try FileManager.default.removeItem(at: decisions)
+        XCTAssertThrowsError(try PipelineLoader.load(path: pipeline)) { error in
+            XCTAssertTrue("\(error)".contains("decisions file not found: ../decisions.csv"), "\(error)")
+        }
     }
 
     func test_review_file_lists_uncertain_pairs_side_by_side() throws {

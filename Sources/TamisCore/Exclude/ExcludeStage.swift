@@ -78,8 +78,7 @@ public struct SuppressionStage: PipelineStage {
         suppressedRecords = state.excludeClusters(Dictionary(uniqueKeysWithValues: suppressedGolden.map {
             ($0, Reason(code: "suppressed", rule: "suppression", message: "a record of this person is on a suppression list"))
         }))
-        let kept = state.golden
-        return StageCounts(stage: name, recordsIn: goldenBefore, recordsOut: kept.count,
+        return StageCounts(stage: name, recordsIn: goldenBefore, recordsOut: state.golden.count,
                            details: ["suppressed_records": suppressedRecords, "suppressed_people": suppressedGolden.count])
     }
 }

@@ -14,15 +14,8 @@ extension ExclusionCheck {
     public var purges: Bool { false }
 }
 
-/// Folded value of a field ("Étudiante" → "etudiante"), or "" when missing.
-func folded(_ record: ProspectRecord, _ field: CanonicalField) -> String {
-    var out: [UInt8] = []
-    record.value.withBytes(field.rawValue) { AccentFolding.fold($0, into: &out) }
-    return String(decoding: out, as: UTF8.self)
-}
-
-/// Calls `body` with the folded bytes of a field, in a stack buffer (no allocation for
-/// values up to 256 bytes): the checks run on every record.
+/// Calls `body` with the folded bytes of a field ("Étudiante" → "etudiante"; empty when
+/// missing): one small buffer, no `String`, since the checks run on every record.
 func withFolded<R>(_ record: ProspectRecord, _ field: CanonicalField, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
     record.value.withBytes(field.rawValue) { value in
         if value.isEmpty { return body(UnsafeBufferPointer(start: nil, count: 0)) }
@@ -31,21 +24,6 @@ func withFolded<R>(_ record: ProspectRecord, _ field: CanonicalField, _ body: (U
         AccentFolding.fold(value, into: &out)
         return out.withUnsafeBufferPointer(body)
     }
-}
-
-/// Whether `needle` occurs in `haystack` (bytes).
-func containsBytes(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-    guard needle.count <= haystack.count, let first = needle.first else { return needle.isEmpty }
-    var i = 0
-    while i + needle.count <= haystack.count {
-        if haystack[i] == first {
-            var k = 1
-            while k < needle.count && haystack[i + k] == needle[k] { k += 1 }
-            if k == needle.count { return true }
-        }
-        i += 1
-    }
-    return false
 }
 
 /// Students and trainees: by job title, or by a student e-mail sub-domain.
@@ -76,7 +54,7 @@ public struct StudentCheck: ExclusionCheck {
         return record.value.withBytes(CanonicalField.emailDomain.rawValue) { domain in
             if domain.isEmpty { return false }
             for (plain, dotted) in zip(StudentCheck.subdomainBytes, StudentCheck.dottedSubdomainBytes) {
-                if domain.starts(with: plain) || containsBytes(domain, dotted) { return true }
+                if domain.starts(with: plain) || domain.containsSubsequence(dotted) { return true }
             }
             return false
         }
@@ -129,10 +107,6 @@ public struct TestEntryCheck: ExclusionCheck {
     }
 
     /// "aaaa", "zzzzz", "a a a": one character repeated (three or more times).
-    static func isRepeated(_ value: String) -> Bool {
-        Array(value.utf8).withUnsafeBufferPointer { isRepeated($0) }
-    }
-
     static func isRepeated(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
         var first: UInt8 = 0, letters = 0
         for b in value where b != 0x20 {

@@ -1,4 +1,6 @@
-import Foundation  // log2, pow
+#if canImport(Glibc)
+import Glibc  // log2, pow: the core stays free of Foundation
+#endif
 
 /// Probabilistic record linkage (Fellegi-Sunter): each comparison's level contributes a weight
 /// log2(m/u), where m = P(level | same person) and u = P(level | different people). u is
@@ -203,20 +205,12 @@ public struct MatchModel: Sendable {
     /// Each candidate pair's levels, 4 bits per comparison, computed once on all cores: the
     /// training sessions and the scoring read them instead of comparing strings again.
     public func patternKeys(_ pairs: [UInt64]) -> [UInt64] {
-        var keys = [UInt64](repeating: 0, count: pairs.count)
-        keys.withUnsafeMutableBufferPointer { buffer in
-            let shared = SharedBuffer(buffer)
-            let chunk = 8192
-            ParallelLoop.run((pairs.count + chunk - 1) / chunk) { c in
-                for i in (c * chunk)..<min(pairs.count, (c + 1) * chunk) {
-                    let (a, b) = Blocking.rows(pairs[i])
-                    var key: UInt64 = 0
-                    for k in specs.indices { key |= UInt64(level(k, a, b)) << (4 * UInt64(k)) }
-                    shared.buffer[i] = key
-                }
-            }
+        ParallelLoop.map(pairs.count, chunk: 8192, filling: 0) { i in
+            let (a, b) = Blocking.rows(pairs[i])
+            var key: UInt64 = 0
+            for k in specs.indices { key |= UInt64(level(k, a, b)) << (4 * UInt64(k)) }
+            return key
         }
-        return keys
     }
 
     /// `level` of comparison `k` in a pattern key.

@@ -5,7 +5,7 @@ public enum MatchField: Sendable, Hashable, CustomStringConvertible {
     case extra(String)
 
     public init(name: String) {
-        if let field = CanonicalField.allCases.first(where: { $0.name == name }) { self = .canonical(field) } else { self = .extra(name) }
+        if let field = CanonicalField(name: name) { self = .canonical(field) } else { self = .extra(name) }
     }
 
     public var description: String {

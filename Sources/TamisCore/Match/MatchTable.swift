@@ -59,21 +59,20 @@ public struct MatchTable: Sendable {
             let q = state.records[i].quality(.siret)
             return q.status == .valid || q.status == .repaired
         }
-        // Extra columns: each source's slot for the name.
         for field in fields {
             var column = ByteColumn()
             column.bytes.reserveCapacity(rows.count * 8)
             column.ends.reserveCapacity(rows.count)
             switch field {
             case .canonical(let canonical):
-                // Identifiers are compared as normalised; names and text folded.
-                let verbatim: Set<CanonicalField> = [.email, .phone, .mobile, .siret, .siren, .postalCode, .naf, .department]
+                let verbatim = MatchTable.verbatim.contains(canonical)
                 for i in rows {
                     state.records[i].value.withBytes(canonical.rawValue) {
-                        if verbatim.contains(canonical) { column.append($0) } else { column.appendFolded($0) }
+                        if verbatim { column.append($0) } else { column.appendFolded($0) }
                     }
                 }
             case .extra(let name):
+                // An unmapped column: each source's slot for the name.
                 let slots = state.sources.map { $0.extraNames.firstIndex(of: name) }
                 for i in rows {
                     let record = state.records[i]
@@ -86,26 +85,24 @@ public struct MatchTable: Sendable {
             }
             columns[field] = column
         }
-        for field in phoneticFields {
-            let values = columns[field] ?? ByteColumn()
-            var keys = ByteColumn()
-            keys.ends.reserveCapacity(rows.count)
-            for row in 0..<values.count {
-                values.withValue(row) { FrenchPhonetic.key($0) }.withUnsafeBufferPointer { keys.append($0) }
-            }
-            phonetics[field] = keys
-        }
+        for field in phoneticFields { phonetics[field] = MatchTable.phoneticKeys(column(field)) }
     }
 
-    /// The phonetic keys of a field, computed here if the table was not asked for them.
-    public func phonetic(_ field: MatchField) -> ByteColumn {
-        if let keys = phonetics[field] { return keys }
-        let values = column(field)
+    /// Identifiers are compared as normalised; names and other text folded.
+    static let verbatim: Set<CanonicalField> = [.email, .phone, .mobile, .siret, .siren, .postalCode, .naf, .department]
+
+    static func phoneticKeys(_ values: ByteColumn) -> ByteColumn {
         var keys = ByteColumn()
+        keys.ends.reserveCapacity(values.count)
         for row in 0..<values.count {
             values.withValue(row) { FrenchPhonetic.key($0) }.withUnsafeBufferPointer { keys.append($0) }
         }
         return keys
+    }
+
+    /// The phonetic keys of a field, computed here if the table was not asked for them.
+    public func phonetic(_ field: MatchField) -> ByteColumn {
+        phonetics[field] ?? MatchTable.phoneticKeys(column(field))
     }
 
     public func column(_ field: MatchField) -> ByteColumn { columns[field] ?? ByteColumn() }

@@ -44,8 +44,6 @@ public enum BaseDiff {
         return GoldenSnapshot(values: builder.finish())
     }
 
-    static let comparedKeys = GoldenSnapshot.keys
-
     /// The changes, in a stable order (by kind, then golden ID, then field order). Also sets
     /// `since` on the golden records this run leaves unchanged.
     public static func compute(previous: PreviousBase, state: inout RunState) -> [BaseChange] {
@@ -60,7 +58,7 @@ public enum BaseDiff {
             }
             let now = snapshot(record)
             var changed = false
-            for (k, key) in comparedKeys.enumerated() {
+            for (k, key) in GoldenSnapshot.keys.enumerated() {
                 let same = before.values.withBytes(k) { old in now.values.withBytes(k) { old.elementsEqual($0) } }
                 if same { continue }
                 changed = true
@@ -99,7 +97,7 @@ public enum BaseDiff {
             }
         }
         let kindOrder = Dictionary(uniqueKeysWithValues: BaseChange.Kind.allCases.enumerated().map { ($0.element, $0.offset) })
-        let fieldOrder = Dictionary(uniqueKeysWithValues: comparedKeys.enumerated().map { ($0.element, $0.offset) })
+        let fieldOrder = Dictionary(uniqueKeysWithValues: GoldenSnapshot.keys.enumerated().map { ($0.element, $0.offset) })
         changes.sort { a, b in
             if a.kind != b.kind { return kindOrder[a.kind]! < kindOrder[b.kind]! }
             if a.goldenID != b.goldenID { return a.goldenID < b.goldenID }

@@ -110,9 +110,7 @@ public enum RefreshMerge {
                                          uniquingKeysWith: { a, _ in a })
             var fileIndex = Dictionary(state.files.enumerated().map { ($0.element, $0.offset) },
                                        uniquingKeysWith: { a, _ in a })
-            var extraSlots: [[String: Int]] = state.sources.map { source in
-                Dictionary(source.extraNames.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { a, _ in a })
-            }
+            var extraSlots = ExtraSlots(state.sources)
             for stored in previous.records {
                 if let i = newIndex[stored.key], !consumed[i] {
                     consumed[i] = true
@@ -124,7 +122,6 @@ public enum RefreshMerge {
                 if let known = sourceIndex[stored.source] { s = known } else {
                     s = state.sources.count
                     state.sources.append(SourceInfo(name: stored.source, trust: previous.sourceTrust[stored.source] ?? 0))
-                    extraSlots.append([:])
                     sourceIndex[stored.source] = s
                 }
                 let f: Int
@@ -133,25 +130,18 @@ public enum RefreshMerge {
                     state.files.append(stored.file)
                     fileIndex[stored.file] = f
                 }
-                var slotValues: [(Int, [UInt8])] = []
+                var extras: [[UInt8]] = []
                 for (name, value) in stored.extras {
-                    let slot: Int
-                    if let known = extraSlots[s][name] { slot = known } else {
-                        slot = state.sources[s].extraNames.count
-                        state.sources[s].extraNames.append(name)
-                        extraSlots[s][name] = slot
-                    }
-                    slotValues.append((slot, value))
+                    let slot = extraSlots.slot(source: s, name: name, in: &state.sources)
+                    if slot >= extras.count { extras += Array(repeating: [], count: slot + 1 - extras.count) }
+                    extras[slot] = value
                 }
-                var builder = PackedFields.Builder(count: (slotValues.map(\.0).max() ?? -1) + 1)
-                for slot in 0..<builder.count {
-                    if let value = slotValues.first(where: { $0.0 == slot })?.1 { builder.append(value) } else { builder.appendEmpty() }
-                }
+                var builder = PackedFields.Builder(count: extras.count)
+                for value in extras { builder.append(value) }
                 let origin = RecordOrigin(sourceIndex: s, sourceID: stored.sourceID, fileIndex: f, line: stored.line,
                                           hasOwnID: stored.hasOwnID)
                 records.append(ProspectRecord(origin: origin, raw: stored.raw, extras: builder.finish()))
-                history.append(RecordHistory(key: stored.key, previousGoldenID: stored.goldenID, since: stored.since,
-                                             carried: true))
+                history.append(RecordHistory(key: stored.key, previousGoldenID: stored.goldenID, since: stored.since))
                 counts.carried += 1
             }
         }

@@ -6,14 +6,11 @@ public struct RecordHistory: Sendable, Equatable {
     public var previousGoldenID: String?
     /// The run that last changed its stored version, when this run reads it unchanged.
     public var since: String?
-    /// Taken from the base, not from this run's files.
-    public var carried: Bool
 
-    public init(key: String, previousGoldenID: String? = nil, since: String? = nil, carried: Bool = false) {
+    public init(key: String, previousGoldenID: String? = nil, since: String? = nil) {
         self.key = key
         self.previousGoldenID = previousGoldenID
         self.since = since
-        self.carried = carried
     }
 }
 

@@ -1,4 +1,6 @@
-import Foundation  // log2
+#if canImport(Glibc)
+import Glibc  // log2, pow: the core stays free of Foundation
+#endif
 
 /// A steward's verdict on a pair of records (the review file, filled in and given back).
 public struct MatchDecision: Sendable, Equatable {
@@ -131,16 +133,9 @@ public struct DeduplicateStage: PipelineStage {
 
         // Score every candidate pair, on all cores.
         let pairs = blocking.pairs
-        var weights = [Double](repeating: 0, count: pairs.count)
-        weights.withUnsafeMutableBufferPointer { buffer in
-            let shared = SharedBuffer(buffer)
-            let chunk = 4096
-            ParallelLoop.run((pairs.count + chunk - 1) / chunk) { c in
-                for i in (c * chunk)..<min(pairs.count, (c + 1) * chunk) {
-                    let (a, b) = Blocking.rows(pairs[i])
-                    shared.buffer[i] = model.score(table, a, b, key: keys[i])
-                }
-            }
+        let weights = ParallelLoop.map(pairs.count, filling: 0.0) { i in
+            let (a, b) = Blocking.rows(pairs[i])
+            return model.score(table, a, b, key: keys[i])
         }
         stats.seconds["score"] = clock.lap()
 
@@ -268,22 +263,5 @@ public enum MatchDecisionWeights {
     public static func weight(forProbability p: Double) -> Double {
         let clamped = min(max(p, 1e-12), 1 - 1e-12)
         return log2(clamped / (1 - clamped))
-    }
-}
-
-/// Seconds between laps (monotonic clock, no Foundation).
-struct Stopwatch {
-    var last = Stopwatch.now()
-
-    static func now() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-    }
-
-    mutating func lap() -> Double {
-        let t = Stopwatch.now()
-        defer { last = t }
-        return t - last
     }
 }

@@ -51,11 +51,12 @@ public struct FieldCondition: Sendable, Equatable {
     }
 }
 
-extension Array where Element == UInt8 {
+extension RandomAccessCollection where Element == UInt8, Index == Int {
+    /// Whether `needle` occurs in these bytes.
     func containsSubsequence(_ needle: [UInt8]) -> Bool {
         if needle.isEmpty { return true }
         if needle.count > count { return false }
-        for start in 0...(count - needle.count) where self[start] == needle[0] {
+        for start in startIndex...(endIndex - needle.count) where self[start] == needle[0] {
             if self[start..<(start + needle.count)].elementsEqual(needle) { return true }
         }
         return false

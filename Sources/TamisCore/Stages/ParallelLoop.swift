@@ -11,6 +11,18 @@ public enum ParallelLoop {
         max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
+    /// `body(i)` for every `i` in `0..<count`, on all cores, in chunks; results in order.
+    public static func map<T>(_ count: Int, chunk: Int = 4096, filling initial: T, _ body: @escaping (Int) -> T) -> [T] {
+        var results = [T](repeating: initial, count: count)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let shared = SharedBuffer(buffer)
+            run((count + chunk - 1) / chunk) { c in
+                for i in (c * chunk)..<min(count, (c + 1) * chunk) { shared.buffer[i] = body(i) }
+            }
+        }
+        return results
+    }
+
     public static func run(_ count: Int, _ body: @escaping (Int) -> Void) {
         let threads = min(threadCount, count)
         if threads <= 1 {
@@ -57,4 +69,24 @@ public enum ParallelLoop {
 public struct SharedBuffer<Element>: @unchecked Sendable {
     public let buffer: UnsafeMutableBufferPointer<Element>
     public init(_ buffer: UnsafeMutableBufferPointer<Element>) { self.buffer = buffer }
+}
+
+/// Seconds between laps, on the monotonic clock.
+public struct Stopwatch {
+    var last = ContinuousClock.now
+
+    public init() {}
+
+    public mutating func lap() -> Double {
+        let now = ContinuousClock.now
+        defer { last = now }
+        return (now - last).seconds
+    }
+}
+
+extension Duration {
+    public var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) / 1e18
+    }
 }

@@ -13,6 +13,27 @@ public struct SourceInfo: Sendable {
     }
 }
 
+/// Unmapped column names → their slot in each source's extras; a name not seen before gets
+/// the next slot (readers and the refresh's carried records share this).
+public struct ExtraSlots: Sendable {
+    private var slots: [[String: Int]]
+
+    public init(_ sources: [SourceInfo]) {
+        slots = sources.map { source in
+            Dictionary(source.extraNames.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    public mutating func slot(source: Int, name: String, in sources: inout [SourceInfo]) -> Int {
+        while slots.count <= source { slots.append([:]) }
+        if let slot = slots[source][name] { return slot }
+        let slot = sources[source].extraNames.count
+        sources[source].extraNames.append(name)
+        slots[source][name] = slot
+        return slot
+    }
+}
+
 /// Everything a run holds between stages. Stages are pure functions over it.
 public struct RunState: Sendable {
     public var sources: [SourceInfo]

@@ -298,29 +298,31 @@ public final class ProspectBase {
     public func previous() throws -> PreviousBase {
         try queue.read { db in
             var base = PreviousBase()
-            let fieldIndex = Dictionary(uniqueKeysWithValues: CanonicalField.allCases.map { ($0.name, $0.rawValue) })
             // Columns by position and text as bytes: a million rows read in seconds.
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT source, source_id, has_own_id, file, line, record_key, COALESCE(golden_id, last_golden_id),
-                       raw_json, extras_json, run_id FROM source_records ORDER BY rowid
+                       raw_json, extras_json, run_id, rowid FROM source_records ORDER BY rowid
                 """)
             var values = [[UInt8]](repeating: [], count: CanonicalField.count)
             while let row = try rows.next() {
+                // A value that does not read back is damage: stop rather than carry an empty record.
+                func object(_ index: Int, _ column: String) throws -> [(String, [UInt8])] {
+                    if let pairs = try row.withUnsafeData(atIndex: index, { $0.flatMap { JSONText.parseObject($0) } }) { return pairs }
+                    throw InputError(file: path, problem: "source_records row \(row[10] as Int): \(column) is not a JSON object of text values",
+                                     hint: "the base is damaged; restore it from a backup, or rebuild it with tamis run --rebuild")
+                }
                 for i in values.indices { values[i].removeAll(keepingCapacity: true) }
-                let pairs = try row.withUnsafeData(atIndex: 7) { data in data.flatMap { JSONText.parseObject($0) } } ?? []
-                for (name, value) in pairs {
-                    if let index = fieldIndex[name] { values[index] = value }
+                for (name, value) in try object(7, "raw_json") {
+                    if let field = CanonicalField(name: name) { values[field.rawValue] = value }
                 }
                 var builder = PackedFields.Builder(count: CanonicalField.count)
                 for value in values { builder.append(value) }
                 base.records.append(StoredRecord(
                     key: row[5], source: row[0], sourceID: row[1],
                     hasOwnID: (row[2] as Int) != 0, file: row[3], line: row[4],
-                    goldenID: row[6], raw: builder.finish(),
-                    extras: try row.withUnsafeData(atIndex: 8) { data in data.flatMap { JSONText.parseObject($0) } } ?? [],
-                    since: row[9]))
+                    goldenID: row[6], raw: builder.finish(), extras: try object(8, "extras_json"), since: row[9]))
             }
-            let columns = (ProspectBase.canonicalColumns + ["segments"]).joined(separator: ", ")
+            let columns = GoldenSnapshot.keys.joined(separator: ", ")
             let golden = try Row.fetchCursor(db, sql: "SELECT golden_id, run_id, \(columns) FROM golden_records")
             while let row = try golden.next() {
                 var builder = PackedFields.Builder(count: GoldenSnapshot.keys.count)

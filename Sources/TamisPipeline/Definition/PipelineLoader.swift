@@ -127,7 +127,7 @@ struct ConfigReader {
             if let fieldsNode = e["fields"]?.value, case .mapping(let mapping) = fieldsNode {
                 for (key, value) in mapping {
                     guard let name = key.string, let text = string(value, "survivorship of \(key.string ?? "")") else { continue }
-                    guard let field = CanonicalField.allCases.first(where: { $0.name == name }), !field.isDerived else {
+                    guard let field = CanonicalField(name: name), !field.isDerived else {
                         issue(key, "'\(name)' is not a source field", hint: fieldHint(name))
                         continue
                     }

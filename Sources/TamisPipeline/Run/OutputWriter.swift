@@ -10,7 +10,7 @@ public enum OutputWriter {
     static let lineage = "lineage.csv"
     static let summary = "summary.json"
 
-    static func writeAll(state: RunState, lineage: [LineageEntry], segments: [SegmentDefinition],
+    static func writeAll(state: RunState, lineage: [LineageEntry], changes: [BaseChange], segments: [SegmentDefinition],
                          summary: RunSummary, into directory: OutputDirectory) throws {
         try writeGolden(state: state, filter: nil, into: directory, name: cleanBase)
         for segment in segments {
@@ -20,6 +20,7 @@ public enum OutputWriter {
         try writeExcluded(state: state, into: directory)
         try writeLineage(lineage, into: directory)
         try writeReview(state: state, into: directory)
+        try writeChanges(changes, into: directory)
         try writeSummary(summary, into: directory)
     }
 

@@ -352,27 +352,21 @@ public final class PipelineRunner {
         do {
             let directory = try OutputDirectory(path: outputDirectory, fileMode: mode_t(definition.outputs.fileMode))
             do {
-                var clock = ContinuousClock.now
-                func lap() -> Double {
-                    let now = ContinuousClock.now
-                    defer { clock = now }
-                    return (now - clock).seconds
-                }
-                try OutputWriter.writeAll(state: state, lineage: lineage, segments: definition.segments,
+                var clock = Stopwatch()
+                try OutputWriter.writeAll(state: state, lineage: lineage, changes: changes, segments: definition.segments,
                                           summary: summary, into: directory)
-                try OutputWriter.writeChanges(changes, into: directory)
-                let filesSeconds = lap()
+                let filesSeconds = clock.lap()
                 // The report's trend: the runs already in the base, then this one.
                 let previous = (try? ProspectBase(path: definition.outputs.base).runs()) ?? []
                 try OutputWriter.writeReport(summary: summary, previousRuns: previous, balance: balance, into: directory)
-                let reportSeconds = lap()
+                let reportSeconds = clock.lap()
                 FaultInjection.reach("outputs-staged")
                 let base = try ProspectBase(path: definition.outputs.base, fileMode: mode_t(definition.outputs.fileMode))
                 let run = RunRow(runID: summary.runID, pipeline: definition.name, startedAt: summary.startedAt,
                                  finishedAt: summary.finishedAt, balance: balance,
                                  summaryJSON: try OutputWriter.summaryJSON(summary))
                 try base.write(run: run, state: state, lineage: lineage, changes: changes, checkpoint: FaultInjection.reach)
-                console.say("write        files " + String(format: "%.2f s, report %.2f s, SQLite base %.2f s", filesSeconds, reportSeconds, lap()))
+                console.say("write        files " + String(format: "%.2f s, report %.2f s, SQLite base %.2f s", filesSeconds, reportSeconds, clock.lap()))
                 FaultInjection.reach("before-output-swap")
                 try directory.commit()
             } catch {
@@ -428,9 +422,4 @@ public final class PipelineRunner {
     }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) / 1e18
-    }
-}
+
