@@ -8,6 +8,10 @@ import PackageDescription
 // - GRDB.swift: the embedded SQLite base (migrations, transactions, prepared statements).
 // - libxml2 (Debian libxml2-dev, system library): streaming XML (xmlTextReader) with
 //   network and external entities switched off.
+// - zlib (Debian zlib1g-dev, system library): SIRENE stock files come zipped (several GB).
+//   The zip container is read by hand from its local headers, as a stream: ZIPFoundation
+//   needs the central directory at the end of the file, which a truncated download lacks,
+//   and a steward must then be told how far the file could be read.
 // The CSV reader is hand-written: it must work on raw bytes at hundreds of MB/s, detect
 // French Excel dialects (cp1252, `;`, CRLF) and quarantine malformed rows with their line
 // numbers instead of failing the whole file — no Swift CSV library available here does that.
@@ -28,6 +32,12 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
+        // zlib (Debian zlib1g-dev): inflating INSEE's zipped SIRENE stock files as a stream.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // libphonenumber (Debian libphonenumber-dev), the reference for phone numbers, behind
         // a C shim: Swift calls plain C, no C++ interop needed.
         .target(
@@ -43,7 +53,7 @@ let package = Package(
         .target(
             name: "TamisIO",
             dependencies: [
-                "TamisCore", "CLibXML2", "CTamisSys", "CPhoneNumber",
+                "TamisCore", "CLibXML2", "CTamisSys", "CPhoneNumber", "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]

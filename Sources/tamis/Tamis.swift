@@ -11,7 +11,7 @@ struct Tamis: ParsableCommand {
             Exit codes: 0 success; 1 data errors under --strict; 2 usage or pipeline-file errors;
             3 the run failed (I/O error or broken lineage) and nothing was written; 4 another run holds the base.
             """,
-        subcommands: [Run.self, Validate.self, Inspect.self, Explain.self, Segments.self, Export.self, Report.self]
+        subcommands: [Run.self, Validate.self, Inspect.self, Explain.self, Segments.self, Export.self, Report.self, Sirene.self]
     )
 }
 

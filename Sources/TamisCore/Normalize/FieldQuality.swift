@@ -37,6 +37,8 @@ public enum QualityReason: UInt8, CaseIterable, Sendable {
     case firstLastSwapped, notAPerson, legalFormExtracted
     // Addresses
     case unknownPostalCode, cityMismatch, cedexSeparated, corsicaAmbiguous
+    // SIRENE register
+    case sireneUnknown, sireneClosed, sireneCeased, sirenePartial, siretised, fromSirene, sireneConflict
 
     public var code: String {
         switch self {
@@ -81,6 +83,13 @@ public enum QualityReason: UInt8, CaseIterable, Sendable {
         case .cityMismatch: return "city_mismatch"
         case .cedexSeparated: return "cedex_separated"
         case .corsicaAmbiguous: return "corsica_ambiguous"
+        case .sireneUnknown: return "sirene_unknown"
+        case .sireneClosed: return "sirene_closed"
+        case .sireneCeased: return "sirene_ceased"
+        case .sirenePartial: return "sirene_partial"
+        case .siretised: return "siretised"
+        case .fromSirene: return "from_sirene"
+        case .sireneConflict: return "sirene_conflict"
         }
     }
 }

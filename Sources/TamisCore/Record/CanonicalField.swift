@@ -41,6 +41,21 @@ public enum CanonicalField: Int, CaseIterable, Sendable, Comparable {
     /// The establishment a golden record's contact works at (`E` + a hash of its SIRET, or of
     /// company name + postal code without one): set on golden records.
     case establishmentID
+    // Filled by the SIRENE stage from the register.
+    /// `categorieJuridiqueUniteLegale` (4 digits, e.g. 5710 SAS).
+    case legalCategory
+    /// `categorieEntreprise`: PME, ETI, GE.
+    case sizeCategory
+    /// Creation date of the establishment (YYYY-MM-DD).
+    case creationDate
+    /// What the register says of the record's company (`SireneStatus`).
+    case sireneStatus
+    /// Closing date of a closed establishment.
+    case sireneClosedOn
+    /// For a closed establishment of an active company: the suggested successor SIRET.
+    case sireneSuccessor
+    /// Siretisation score of a SIRET found by name and address (0–1).
+    case sireneScore
 
     public static let count = allCases.count
 
@@ -86,6 +101,13 @@ public enum CanonicalField: Int, CaseIterable, Sendable, Comparable {
         case .phoneExtension: return "phone_extension"
         case .qualityTier: return "quality_tier"
         case .establishmentID: return "establishment_id"
+        case .legalCategory: return "legal_category"
+        case .sizeCategory: return "size_category"
+        case .creationDate: return "creation_date"
+        case .sireneStatus: return "sirene_status"
+        case .sireneClosedOn: return "sirene_closed_on"
+        case .sireneSuccessor: return "sirene_successor"
+        case .sireneScore: return "sirene_score"
         }
     }
 

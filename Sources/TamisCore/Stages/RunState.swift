@@ -61,6 +61,8 @@ public struct RunState: Sendable {
     public var matchContext: MatchContext?
     /// Golden IDs already merged into another: never revived.
     public var mergedGoldenIDs: Set<String> = []
+    /// What the SIRENE stage found (nil when the pipeline names no register).
+    public var sirene: SireneOutcome?
 
     public init(sources: [SourceInfo], files: [String] = []) {
         self.sources = sources
@@ -156,6 +158,13 @@ public struct FieldQualityCounts: Sendable, Equatable {
         for (field, q) in quality.enumerated() {
             counts[field][Int(q.status.rawValue)] += 1
             if q.reason != .none { reasons[field][Int(q.reason.rawValue)] += 1 }
+        }
+    }
+
+    public mutating func remove(_ quality: [FieldQuality]) {
+        for (field, q) in quality.enumerated() {
+            counts[field][Int(q.status.rawValue)] -= 1
+            if q.reason != .none { reasons[field][Int(q.reason.rawValue)] -= 1 }
         }
     }
 

@@ -50,7 +50,9 @@ public final class ProspectBase {
 
     static let canonicalColumns = CanonicalField.allCases.map(\.name)
     /// The canonical columns as the first schema had them (later migrations add the others).
-    static let v1Columns = CanonicalField.allCases.filter { $0 != .establishmentID }.map(\.name)
+    static let v1Columns = CanonicalField.allCases.filter { $0 < .establishmentID }.map(\.name)
+    /// The columns the SIRENE stage fills (migration v4).
+    static let v4Columns = CanonicalField.allCases.filter { $0 > .establishmentID }.map(\.name)
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -144,6 +146,11 @@ public final class ProspectBase {
             try db.alter(table: "golden_records") { t in t.add(column: "establishment_id", .text) }
             try db.alter(table: "source_records") { t in t.add(column: "establishment_id", .text) }
             try db.create(index: "golden_records_establishment", on: "golden_records", columns: ["establishment_id"])
+        }
+        migrator.registerMigration("v4-sirene") { db in
+            for table in ["golden_records", "source_records"] {
+                try db.alter(table: table) { t in for name in v4Columns { t.add(column: name, .text) } }
+            }
         }
         return migrator
     }

@@ -23,6 +23,8 @@ public struct PipelineDefinition: Sendable {
     public var decisionsFile: String?
     /// `stages.deduplicate.survivorship`.
     public var survivorship = SurvivorshipSettings()
+    /// `stages.sirene` (no register: the SIRENE checks are skipped).
+    public var sirene = SireneSettings()
 }
 
 public struct SourceDefinition: Sendable {

@@ -57,6 +57,7 @@ struct ConfigReader {
     var match = MatchSettings.frenchContacts
     var decisionsFile: String?
     var survivorship = SurvivorshipSettings()
+    var sirene = SireneSettings()
 
     mutating func issue(_ node: Node?, _ message: String, hint: String? = nil) {
         issues.append(ConfigIssue(file: file, line: node?.mark?.line, column: node?.mark?.column, message: message, hint: hint))
@@ -203,6 +204,44 @@ struct ConfigReader {
         }
     }
 
+    /// `stages.sirene`: the register, exclusions, siretisation and enrichment.
+    mutating func sireneSettings(_ node: Node) {
+        let options = entries(node, context: "stages.sirene", allowed: ["register", "exclude", "siretisation", "enrich"])
+        if let path = string(options["register"]?.value, "stages.sirene.register") { sirene.register = resolve(path) }
+        if let node = options["exclude"]?.value {
+            let e = entries(node, context: "stages.sirene.exclude", allowed: ["defunct", "opposition", "unknown", "closed"])
+            if let flag = bool(e["defunct"]?.value, "exclude.defunct") { sirene.excludeDefunct = flag }
+            if let flag = bool(e["opposition"]?.value, "exclude.opposition") { sirene.excludeOpposition = flag }
+            if let flag = bool(e["unknown"]?.value, "exclude.unknown") { sirene.excludeUnknown = flag }
+            if let flag = bool(e["closed"]?.value, "exclude.closed") { sirene.excludeClosed = flag }
+        }
+        if let node = options["siretisation"]?.value {
+            let e = entries(node, context: "stages.sirene.siretisation", allowed: ["enabled", "threshold", "review_below", "margin"])
+            if let flag = bool(e["enabled"]?.value, "siretisation.enabled") { sirene.siretise = flag }
+            if let value = number(e["threshold"]?.value, "siretisation.threshold", in: 0.5...1) { sirene.threshold = value }
+            if let value = number(e["review_below"]?.value, "siretisation.review_below", in: 0...1) { sirene.reviewBelow = value }
+            if let value = number(e["margin"]?.value, "siretisation.margin", in: 0...0.5) { sirene.margin = value }
+            if sirene.reviewBelow > sirene.threshold {
+                issue(e["review_below"]?.value ?? node, "siretisation.review_below (\(sirene.reviewBelow)) is above the threshold (\(sirene.threshold))")
+            }
+        }
+        if let node = options["enrich"]?.value {
+            let e = entries(node, context: "stages.sirene.enrich", allowed: ["fields", "register_wins"])
+            let known = SireneEnrichment.allCases.map(\.rawValue).joined(separator: ", ")
+            func fields(_ node: Node?, _ what: String) -> Set<SireneEnrichment>? {
+                guard let node else { return nil }
+                var result = Set<SireneEnrichment>()
+                for name in strings(node, what) {
+                    if let field = SireneEnrichment(rawValue: name) { result.insert(field) }
+                    else { issue(node, "\(what): unknown field '\(name)'", hint: "one of \(known)") }
+                }
+                return result
+            }
+            if let set = fields(e["fields"]?.value, "enrich.fields") { sirene.enrich = set }
+            if let set = fields(e["register_wins"]?.value, "enrich.register_wins") { sirene.registerWins = set }
+        }
+    }
+
     mutating func bool(_ node: Node?, _ what: String) -> Bool? {
         guard let node, let text = string(node, what) else { return nil }
         switch text.lowercased() {
@@ -260,7 +299,8 @@ struct ConfigReader {
         var normalizeOptions = NormalizeOptions()
         var exclusion = ExclusionSettings()
         if let node = top["stages"]?.value {
-            let stages = entries(node, context: "stages", allowed: ["normalise", "exclude", "deduplicate", "segment"])
+            let stages = entries(node, context: "stages", allowed: ["normalise", "sirene", "exclude", "deduplicate", "segment"])
+            if let node = stages["sirene"]?.value { sireneSettings(node) }
             if let normalise = stages["normalise"]?.value {
                 let options = entries(normalise, context: "stages.normalise", allowed: ["vat_number", "fix_swapped_names"])
                 if let flag = bool(options["vat_number"]?.value, "vat_number") { normalizeOptions.vatNumber = flag }
@@ -298,6 +338,7 @@ struct ConfigReader {
         definition.match = match
         definition.decisionsFile = decisionsFile
         definition.survivorship = survivorship
+        definition.sirene = sirene
         return definition
     }
 

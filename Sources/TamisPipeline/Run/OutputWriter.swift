@@ -20,6 +20,10 @@ public enum OutputWriter {
         try writeExcluded(state: state, into: directory)
         try writeLineage(lineage, into: directory)
         try writeReview(state: state, into: directory)
+        if state.sirene != nil {
+            try writeSiretisationReview(state: state, into: directory)
+            try writeConflicts(state: state, into: directory)
+        }
         try writeChanges(changes, into: directory)
         try writeSummary(summary, into: directory)
     }
@@ -46,6 +50,51 @@ public enum OutputWriter {
                          state.sources[right.origin.sourceIndex].name, right.origin.sourceID, deciding]
             for field in shown { cells += [left[field] ?? "", right[field] ?? ""] }
             try csv.writeRow(cells)
+        }
+        try csv.flush()
+        try file.close()
+    }
+
+    static let sireneReview = "sirene_review.csv"
+    static let sireneConflicts = "sirene_conflicts.csv"
+
+    /// `sirene_review.csv`: records the register could not siretise with confidence, with up
+    /// to three candidates side by side. A steward copies the right SIRET into the source.
+    static func writeSiretisationReview(state: RunState, into directory: OutputDirectory) throws {
+        let file = try directory.createFile(sireneReview)
+        let csv = CSVWriter(file: file)
+        var header = ["source", "source_id", "company_name", "address_line1", "postal_code", "city"]
+        for n in 1...3 { header += ["candidate\(n)_siret", "candidate\(n)_score", "candidate\(n)_name", "candidate\(n)_address"] }
+        try csv.writeRow(header)
+        for review in state.sirene?.review ?? [] {
+            let record = state.records[review.record]
+            var cells = [state.sources[record.origin.sourceIndex].name, record.origin.sourceID,
+                         record[.companyName] ?? "", record[.address1] ?? "", record[.postalCode] ?? "", record[.city] ?? ""]
+            for n in 0..<3 {
+                if n < review.candidates.count {
+                    let c = review.candidates[n]
+                    cells += [String(c.siret).count < 14 ? String(repeating: "0", count: 14 - String(c.siret).count) + String(c.siret) : String(c.siret),
+                              String(format: "%.3f", c.score), c.name, c.address]
+                } else {
+                    cells += ["", "", "", ""]
+                }
+            }
+            try csv.writeRow(cells)
+        }
+        try csv.flush()
+        try file.close()
+    }
+
+    /// `sirene_conflicts.csv`: source values the register contradicts, and which one was kept.
+    static func writeConflicts(state: RunState, into directory: OutputDirectory) throws {
+        let file = try directory.createFile(sireneConflicts)
+        let csv = CSVWriter(file: file)
+        try csv.writeRow(["source", "source_id", "siret", "field", "source_value", "register_value", "kept"])
+        for conflict in state.sirene?.conflicts ?? [] {
+            let record = state.records[conflict.record]
+            try csv.writeRow([state.sources[record.origin.sourceIndex].name, record.origin.sourceID, record[.siret] ?? "",
+                              conflict.field.name, conflict.sourceValue, conflict.registerValue,
+                              conflict.registerKept ? "register" : "source"])
         }
         try csv.flush()
         try file.close()

@@ -121,8 +121,19 @@ public final class PipelineRunner {
         let normalizer = RecordNormalizer(reference: reference, options: definition.normalizeOptions,
                                           phoneReference: phoneReference)
         let (checks, companyLists, suppression) = try exclusionChecks(normalizer: normalizer)
-        let stages: [PipelineStage] = [
-            NormalizeStage(normalizer: normalizer),
+        var stages: [PipelineStage] = [NormalizeStage(normalizer: normalizer)]
+        if let path = definition.sirene.register {
+            do {
+                let register = try SireneRegisterFile(path: path)
+                console.say("sirene       register \(path): stock of \(register.info.stockDate), \(register.info.establishments) establishments")
+                stages.append(SireneStage(register: register, settings: definition.sirene, normalizer: normalizer))
+            } catch let error as InputError {
+                throw RunFailure.io(error)
+            }
+        } else {
+            console.say("sirene       skipped: the pipeline names no register (stages.sirene.register)")
+        }
+        stages += [
             ExcludeStage(rules: definition.exclusionRules, checks: checks),
             DeduplicateStage(settings: definition.match, decisions: try decisions(), keepModel: options.keepMatchModel,
                              survivorship: definition.survivorship),
@@ -166,6 +177,10 @@ public final class PipelineRunner {
             outputs: outputs, goldenRecords: state.golden.count)
         summary.mode = mode.rawValue
         summary.match = state.matchStats
+        if let sirene = state.sirene, let path = definition.sirene.register {
+            summary.sirene = SireneSummary(register: path, stockDate: sirene.info.stockDate, statuses: sirene.statuses,
+                                           filled: sirene.enriched, review: sirene.review.count, conflicts: sirene.conflicts.count)
+        }
         summary.changes = changeCounts
         for (index, counts) in state.fieldQuality.enumerated() where index < state.sources.count {
             summary.fieldQuality[state.sources[index].name] = FieldQualitySummary.make(counts)
@@ -404,7 +419,7 @@ public final class PipelineRunner {
         return path.hasPrefix(cwd + "/") ? String(path.dropFirst(cwd.count + 1)) : path
     }
 
-    static func timestamp() -> String {
+    public static func timestamp() -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: Date())

@@ -35,11 +35,13 @@ public struct RunSummary: Codable, Sendable {
     public var changes: [String: Int] = [:]
     /// What the matcher did: candidate pairs per blocking rule, trained parameters, clusters.
     public var match: MatchStats?
+    /// The SIRENE register used (its stock date) and what it said; nil when the pipeline names none.
+    public var sirene: SireneSummary?
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", pipeline, startedAt = "started_at", finishedAt = "finished_at", dryRun = "dry_run"
         case strict, sources, stages, lineage, rejectReasons = "reject_reasons", fileProblems = "file_problems"
-        case outputs, goldenRecords = "golden_records", fieldQuality = "field_quality", report, mode, changes, match
+        case outputs, goldenRecords = "golden_records", fieldQuality = "field_quality", report, mode, changes, match, sirene
     }
 }
 
@@ -64,5 +66,20 @@ public struct FieldQualitySummary: Codable, Sendable, Equatable {
             if summary.valid + summary.repaired + summary.invalid > 0 { result[field.name] = summary }
         }
         return result
+    }
+}
+
+/// `summary.json` → `sirene`.
+public struct SireneSummary: Codable, Sendable, Equatable {
+    public var register: String
+    /// The stock's date: how fresh the register's answers are.
+    public var stockDate: String
+    public var statuses: [String: Int]
+    public var filled: [String: Int]
+    public var review: Int
+    public var conflicts: Int
+
+    enum CodingKeys: String, CodingKey {
+        case register, stockDate = "stock_date", statuses, filled, review, conflicts
     }
 }

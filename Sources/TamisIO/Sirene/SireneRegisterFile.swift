@@ -1,0 +1,117 @@
+import GRDBSQLite
+import TamisCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The local SIRENE register built by `tamis sirene import` (an SQLite file).
+///
+/// Tables: `establishments` keyed by SIRET (the row id: a SIREN's establishments are one
+/// contiguous range, `siren·10⁵ … siren·10⁵ + 99999`), `units` keyed by SIREN, `name_keys`
+/// (siretisation blocking keys of active establishments → SIRET) and `meta`.
+public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
+    public static let formatVersion = "1"
+    public let path: String
+    public let info: RegisterInfo
+
+    public init(path: String) throws {
+        self.path = path
+        guard access(path, R_OK) == 0 else {
+            throw InputError(file: path, problem: "the SIRENE register does not exist",
+                             hint: "build it first: tamis sirene import StockEtablissement_utf8.zip StockUniteLegale_utf8.zip --register \(path)")
+        }
+        let connection = try SQLiteConnection(path: path, readOnly: true)
+        var meta: [String: String] = [:]
+        do {
+            let statement = try connection.prepare("SELECT key, value FROM meta")
+            while try statement.next() { meta[statement.text(0)] = statement.text(1) }
+        } catch {
+            throw InputError(file: path, problem: "this is not a Tamis SIRENE register (no meta table)",
+                             hint: "build one with `tamis sirene import … --register \(path)`")
+        }
+        guard meta["format"] == SireneRegisterFile.formatVersion else {
+            throw InputError(file: path, problem: "register format \(meta["format"] ?? "?") is not the one this Tamis reads (\(SireneRegisterFile.formatVersion))",
+                             hint: "import the stock files again with this version of Tamis")
+        }
+        info = RegisterInfo(stockDate: meta["stock_date"] ?? "", importedAt: meta["imported_at"] ?? "",
+                            establishments: Int(meta["establishments"] ?? "") ?? 0, units: Int(meta["units"] ?? "") ?? 0)
+    }
+
+    public func makeReader() throws -> SireneReader {
+        try Reader(path: path)
+    }
+
+    final class Reader: SireneReader {
+        let connection: SQLiteConnection
+        let byEstablishment: PreparedStatement
+        let bySiren: PreparedStatement
+        let unitStatement: PreparedStatement
+        let keyStatement: PreparedStatement
+        static let columns = """
+            siret, active, partial, period_start, head_office, created, headcount, naf, naf_nomenclature, naf2025, names,
+            street_number, street_repeat, street_type, street_name, complement, postal_code, commune_code, city
+            """
+
+        init(path: String) throws {
+            connection = try SQLiteConnection(path: path, readOnly: true)
+            try connection.execute("PRAGMA cache_size = -65536")
+            byEstablishment = try connection.prepare("SELECT \(Reader.columns) FROM establishments WHERE siret = ?")
+            bySiren = try connection.prepare("SELECT \(Reader.columns) FROM establishments WHERE siret BETWEEN ? AND ?")
+            unitStatement = try connection.prepare("""
+                SELECT active, partial, name, acronym, usual_names, legal_category, naf, headcount, size_category, head_office_nic, created
+                FROM units WHERE siren = ?
+                """)
+            keyStatement = try connection.prepare("SELECT siret FROM name_keys WHERE key = ? LIMIT ?")
+        }
+
+        private func establishmentRow(_ s: PreparedStatement) -> RegisteredEstablishment {
+            let names = s.text(10)
+            return RegisteredEstablishment(
+                siret: UInt64(s.int(0)), isActive: s.int(1) != 0, isPartial: s.int(2) != 0, periodStart: s.text(3),
+                isHeadOffice: s.int(4) != 0, created: s.text(5), headcountBand: s.text(6), naf: s.text(7),
+                nafNomenclature: s.text(8), naf2025: s.text(9),
+                names: names.isEmpty ? [] : names.split(separator: "|").map(String.init),
+                streetNumber: s.text(11), streetRepeat: s.text(12), streetType: s.text(13), streetName: s.text(14),
+                complement: s.text(15), postalCode: s.text(16), communeCode: s.text(17), city: s.text(18))
+        }
+
+        func establishment(_ siret: UInt64) throws -> RegisteredEstablishment? {
+            defer { byEstablishment.reset() }
+            byEstablishment.bind(Int64(siret))
+            return try byEstablishment.next() ? establishmentRow(byEstablishment) : nil
+        }
+
+        func establishments(ofSiren siren: UInt64) throws -> [RegisteredEstablishment] {
+            defer { bySiren.reset() }
+            bySiren.bind(Int64(siren * 100_000))
+            bySiren.bind(Int64(siren * 100_000 + 99_999))
+            var result: [RegisteredEstablishment] = []
+            while try bySiren.next() { result.append(establishmentRow(bySiren)) }
+            return result
+        }
+
+        func unit(_ siren: UInt64) throws -> RegisteredUnit? {
+            defer { unitStatement.reset() }
+            unitStatement.bind(Int64(siren))
+            guard try unitStatement.next() else { return nil }
+            let s = unitStatement
+            let usual = s.text(4)
+            let nic = s.text(9)
+            return RegisteredUnit(
+                siren: siren, isActive: s.int(0) != 0, isPartial: s.int(1) != 0, name: s.text(2), acronym: s.text(3),
+                usualNames: usual.isEmpty ? [] : usual.split(separator: "|").map(String.init), legalCategory: s.text(5),
+                naf: s.text(6), headcountBand: s.text(7), sizeCategory: s.text(8), headOfficeNIC: UInt64(nic), created: s.text(10))
+        }
+
+        func candidates(forKeys keys: [UInt64], limitPerKey: Int) throws -> [UInt64] {
+            var result: [UInt64] = []
+            for key in keys {
+                defer { keyStatement.reset() }
+                keyStatement.bind(Int64(bitPattern: key))
+                keyStatement.bind(Int64(limitPerKey))
+                while try keyStatement.next() { result.append(UInt64(keyStatement.int(0))) }
+            }
+            return result
+        }
+    }
+}
