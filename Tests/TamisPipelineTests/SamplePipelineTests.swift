@@ -100,18 +100,24 @@ final class SamplePipelineTests: XCTestCase {
         XCTAssertEqual(byID["CRM-88122"]?["reason"], "existing_customer", "matched by SIREN")
         XCTAssertEqual(byID["CRM-88122"]?["rule"], "customers")
         XCTAssertEqual(byID["CRM-88124"]?["reason"], "retention", "captured in 2021, over 36 months before as_of")
-        // Étienne Garçon's trade-show record has the opted-out phone; his CRM record has no
-        // phone but is the same person: both are suppressed.
+        // Étienne Garçon's trade-show record has the opted-out phone: the objection wins over
+        // any other reason. His CRM record has no phone; SIRENE says his company has ceased
+        // (establishment closed, legal unit ceased), so it is excluded before deduplication.
         XCTAssertEqual(byID["SL-0005"]?["reason"], "suppressed")
-        XCTAssertEqual(byID["CRM-88123"]?["reason"], "suppressed")
+        XCTAssertEqual(byID["CRM-88123"]?["reason"], "defunct")
+        XCTAssertEqual(byID["CRM-88123"]?["rule"], "sirene")
         XCTAssertEqual(summary.lineage.excluded, excluded.count)
         // Record-level exclusions, then whole clusters: company lists, then suppression lists.
         let excludeCounts = try XCTUnwrap(summary.stages.first { $0.stage == "exclude" }?.details)
         let companyCounts = try XCTUnwrap(summary.stages.first { $0.stage == "companies" }?.details)
         let suppressCounts = try XCTUnwrap(summary.stages.first { $0.stage == "suppress" }?.details)
+        let sireneCounts = try XCTUnwrap(summary.stages.first { $0.stage == "sirene" }?.details)
+        let sireneExcluded = sireneCounts.filter { $0.key.hasPrefix("excluded_") }.values.reduce(0, +)
+        XCTAssertEqual(sireneExcluded, 2)
         XCTAssertEqual(companyCounts["excluded_records"], 2)
-        XCTAssertEqual(excludeCounts.values.reduce(0, +) + (companyCounts["excluded_records"] ?? 0) + (suppressCounts["suppressed_records"] ?? 0)
-                       - excluded.filter { $0["reason"] == "suppressed" && $0["rule"] != "suppression" }.count,
+        // Each record is counted by the stage that excluded it first (an opt-out relabels one
+        // already excluded without counting it again).
+        XCTAssertEqual(sireneExcluded + excludeCounts.values.reduce(0, +) + (companyCounts["excluded_records"] ?? 0) + (suppressCounts["suppressed_records"] ?? 0),
                        excluded.count)
         let base = try readCSVRecords(out + "/clean_base.csv")
         XCTAssertFalse(base.contains { ($0["email"] ?? "").contains("garcon") }, "a suppressed person is never in the clean base")
@@ -164,11 +170,14 @@ final class SamplePipelineTests: XCTestCase {
             let counts = try XCTUnwrap(salon[field], field)
             XCTAssertEqual(counts.valid + counts.repaired + counts.invalid + counts.missing, records.count, field)
         }
-        // The sample's Excel file: one SIREN in the SIRET column, a placeholder phone, a student address.
-        XCTAssertEqual(salon["siret"]?.reasons["siren_only"], 1)
+        // The sample's Excel file: one SIREN in the SIRET column (siretised from the register:
+        // the establishment at the record's postal code), a placeholder phone, a student address.
+        XCTAssertEqual(salon["siret"]?.reasons["siretised"], 1)
         XCTAssertEqual(salon["phone"]?.reasons["placeholder"], 1)
         let zoe = try XCTUnwrap(records.first { $0.origin.sourceID == "SL-0004" })
         XCTAssertEqual(zoe[.siren], "790456123")
+        XCTAssertEqual(zoe.rawValue(.siret), "790456123", "the source's value is kept as it was")
+        XCTAssertEqual(zoe[.siret], "79045612300021", "the Décines establishment, not the Lyon head office")
         XCTAssertEqual(zoe[.naf], "43.32A")
         XCTAssertEqual(zoe[.mobile], "+33781223344")
         let base = try ProspectBase(path: basePath)
