@@ -80,7 +80,7 @@ let package = Package(
         ),
         .testTarget(name: "TamisCoreTests", dependencies: ["TamisCore"]),
         .testTarget(name: "TamisIOTests", dependencies: ["TamisIO", "TamisCore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "TamisPipelineTests", dependencies: ["TamisPipeline", "TamisIO", "TamisCore", "TamisSynthetic"]),
+        .testTarget(name: "TamisPipelineTests", dependencies: ["TamisPipeline", "TamisIO", "TamisCore", "TamisSynthetic", "CZlib"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

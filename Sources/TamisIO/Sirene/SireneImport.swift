@@ -231,6 +231,7 @@ struct StockLoader: CSVRowHandler {
     }
 
     mutating func row(_ row: CSVRow) -> CSVRowDecision {
+        if failure != nil { return .accept }
         if kind == nil {
             header(row)
             return .accept

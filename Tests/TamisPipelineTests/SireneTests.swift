@@ -1,0 +1,283 @@
+import Foundation
+import TamisCore
+import TamisIO
+import TamisPipeline
+import XCTest
+
+/// The SIRENE stage end to end: a register imported from stock files in INSEE's layout, then
+/// a pipeline over prospects that exercise each check, exclusion, siretisation case and
+/// enrichment rule.
+final class SireneTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = try temporaryDirectory(self)
+    }
+
+    // A small register: an active company with three establishments (one closed), a ceased
+    // one, a sole trader in partial diffusion, two homonym bakeries in the same town, a
+    // company known by its sign, and one that moved within its département.
+    let acme = StockFiles.siren("73282932")
+    let gone = StockFiles.siren("40404040")
+    let hidden = StockFiles.siren("55566677")
+    let martin1 = StockFiles.siren("81111111")
+    let martin2 = StockFiles.siren("82222222")
+    let dupont = StockFiles.siren("31313131")
+    let moreau = StockFiles.siren("33333333")
+    lazy var acmeParis = StockFiles.siret(acme, "0001")
+    lazy var acmeLyon = StockFiles.siret(acme, "0002")
+    lazy var acmeLyonClosed = StockFiles.siret(acme, "0003")
+    lazy var goneSiret = StockFiles.siret(gone, "0001")
+    lazy var hiddenSiret = StockFiles.siret(hidden, "0001")
+    lazy var martin1Siret = StockFiles.siret(martin1, "0001")
+    lazy var martin2Siret = StockFiles.siret(martin2, "0001")
+    lazy var dupontSiret = StockFiles.siret(dupont, "0001")
+    lazy var moreauOld = StockFiles.siret(moreau, "0001")
+    lazy var moreauNew = StockFiles.siret(moreau, "0002")
+
+    func makeRegister() throws -> String {
+        try StockFiles.register(in: dir, establishments: [
+            StockFiles.establishment(acmeParis, ["siege": "true", "number": "1", "type": "RUE", "street": "DE LA PAIX", "postal": "75002",
+                                                 "city": "PARIS 2", "naf": "62.01Z", "headcount": "12", "created": "2001-02-03"]),
+            StockFiles.establishment(acmeLyon, ["number": "10", "type": "RUE", "street": "GARIBALDI", "postal": "69003", "city": "LYON 3EME",
+                                                "naf": "62.01Z", "headcount": "03"]),
+            StockFiles.establishment(acmeLyonClosed, ["state": "F", "since": "2024-01-31", "number": "3", "type": "PL",
+                                                      "street": "BELLECOUR", "postal": "69002", "city": "LYON 2EME"]),
+            StockFiles.establishment(goneSiret, ["state": "F", "since": "2022-06-30", "siege": "true", "postal": "44000", "city": "NANTES"]),
+            StockFiles.establishment(hiddenSiret, ["diffusion": "P", "siege": "true", "street": "[ND]", "postal": "75011", "city": "PARIS 11"]),
+            StockFiles.establishment(martin1Siret, ["siege": "true", "number": "5", "type": "RUE", "street": "PAUL BERT", "postal": "69003", "city": "LYON 3EME"]),
+            StockFiles.establishment(martin2Siret, ["siege": "true", "number": "80", "type": "CRS", "street": "GAMBETTA", "postal": "69003", "city": "LYON 3EME"]),
+            StockFiles.establishment(dupontSiret, ["siege": "true", "number": "4", "type": "RUE", "street": "DE METZ", "postal": "31000",
+                                                   "city": "TOULOUSE", "sign": "LE FOURNIL GOURMAND", "naf": "10.71C"]),
+            StockFiles.establishment(moreauOld, ["state": "F", "since": "2025-03-31", "number": "2", "type": "RUE", "street": "SAINTE CATHERINE",
+                                                 "postal": "33000", "city": "BORDEAUX"]),
+            StockFiles.establishment(moreauNew, ["siege": "true", "number": "15", "type": "AV", "street": "KENNEDY", "postal": "33700", "city": "MERIGNAC"]),
+        ], units: [
+            StockFiles.unit(acme, "ACME INFORMATIQUE", ["nic_siege": String(acmeParis.suffix(5)), "category": "5710", "size": "ETI", "unit_naf": "62.01Z"]),
+            StockFiles.unit(gone, "VIEUX METIERS", ["unit_state": "C"]),
+            StockFiles.unit(hidden, "", ["unit_diffusion": "P", "nomUniteLegale": "[ND]", "category": "1000"]),
+            StockFiles.unit(martin1, "BOULANGERIE MARTIN", ["nic_siege": String(martin1Siret.suffix(5))]),
+            StockFiles.unit(martin2, "BOULANGERIE MARTIN", ["nic_siege": String(martin2Siret.suffix(5))]),
+            StockFiles.unit(dupont, "DUPONT ET FILS", ["category": "5499"]),
+            StockFiles.unit(moreau, "ATELIER MOREAU", ["nic_siege": String(moreauNew.suffix(5))]),
+        ])
+    }
+
+    func prospects(_ rows: [String]) -> String {
+        (["id;Prénom;Nom;Société;SIRET;SIREN;Code APE;Effectif;E-mail;Adresse;CP;Ville"] + rows).joined(separator: "\r\n") + "\r\n"
+    }
+
+    func run(_ rows: [String], sirene: String = "") throws -> (RunSummary, PipelineRunner) {
+        try runSirenePipeline(in: dir, prospects: prospects(rows), register: try makeRegister(), sirene: sirene)
+    }
+
+    func status(_ runner: PipelineRunner, _ id: String) -> String? { runner.record(id)?.0[.sireneStatus] }
+
+    // MARK: - Checks
+
+    func test_each_register_answer_becomes_a_status_and_the_defaults_exclude_defunct_and_opposition() throws {
+        let unknown = StockFiles.siret(StockFiles.siren("12121212"), "0001")
+        let (summary, runner) = try run([
+            "active;Ana;Roux;Acme;\(acmeParis);;;;ana@acme.fr;1 rue de la Paix;75002;Paris",
+            "unknown;Bea;Blanc;Fantôme SA;\(unknown);;;;bea@fantome.fr;;75008;Paris",
+            "closed;Cid;Noir;Acme Lyon;\(acmeLyonClosed);;;;cid@acme.fr;10 rue Garibaldi;69003;Lyon",
+            "closed-far;Dan;Gris;Acme;\(acmeLyonClosed);;;;dan@acme.fr;;13001;Marseille",
+            "defunct;Eve;Vert;Vieux Métiers;\(goneSiret);;;;eve@vieux.fr;;44000;Nantes",
+            "partial;Fab;Rose;Fab Conseil;\(hiddenSiret);;;;fab@conseil.fr;;75011;Paris",
+        ])
+        XCTAssertEqual(status(runner, "active"), "active")
+        XCTAssertEqual(status(runner, "unknown"), "unknown")
+        XCTAssertEqual(runner.record("unknown")?.0.quality(.siret), FieldQuality(.invalid, .sireneUnknown), "checksum fine, not in the register")
+        XCTAssertEqual(runner.record("unknown")?.1.disposition, .kept, "unknown SIRETs are kept, flagged, by default")
+
+        let closed = try XCTUnwrap(runner.record("closed"))
+        XCTAssertEqual(closed.0[.sireneStatus], "closed")
+        XCTAssertEqual(closed.0[.sireneClosedOn], "2024-01-31")
+        XCTAssertEqual(closed.0[.siret], acmeLyonClosed, "never swapped silently")
+        XCTAssertEqual(closed.0[.sireneSuccessor], acmeLyon, "the open establishment at the prospect's postal code")
+        XCTAssertEqual(closed.1.disposition, .kept)
+        XCTAssertEqual(runner.record("closed-far")?.0[.sireneSuccessor], acmeParis, "none at the postal code: the head office")
+
+        let defunct = try XCTUnwrap(runner.record("defunct"))
+        XCTAssertEqual(defunct.0[.sireneStatus], "defunct")
+        XCTAssertEqual(defunct.1.disposition, .excluded)
+        XCTAssertEqual(defunct.1.reason?.code, "defunct")
+        XCTAssertEqual(defunct.1.reason?.rule, "sirene")
+        let partial = try XCTUnwrap(runner.record("partial"))
+        XCTAssertEqual(partial.1.reason?.code, "sirene_opposition")
+
+        let sirene = try XCTUnwrap(summary.sirene)
+        XCTAssertEqual(sirene.stockDate, "2026-10-31", "the latest processing date of the stock")
+        XCTAssertEqual(sirene.statuses["closed"], 2)
+        XCTAssertTrue(summary.lineage.holds)
+        let excluded = try readCSVRecords(dir.appendingPathComponent("out/run/excluded.csv").path)
+        XCTAssertEqual(Set(excluded.map { $0["reason"] ?? "" }), ["defunct", "sirene_opposition"])
+        XCTAssertEqual(summary.fieldQuality["leads"]?["siret"]?.reasons["sirene_closed"], 2)
+    }
+
+    func test_exclusions_follow_the_pipeline() throws {
+        let unknown = StockFiles.siret(StockFiles.siren("12121212"), "0001")
+        let (_, runner) = try run([
+            "unknown;Bea;Blanc;Fantôme SA;\(unknown);;;;bea@fantome.fr;;75008;Paris",
+            "closed;Cid;Noir;Acme Lyon;\(acmeLyonClosed);;;;cid@acme.fr;;69003;Lyon",
+            "defunct;Eve;Vert;Vieux Métiers;\(goneSiret);;;;eve@vieux.fr;;44000;Nantes",
+            "partial;Fab;Rose;Fab Conseil;\(hiddenSiret);;;;fab@conseil.fr;;75011;Paris",
+        ], sirene: "exclude: { defunct: false, opposition: true, unknown: true, closed: true }")
+        XCTAssertEqual(runner.record("unknown")?.1.reason?.code, "sirene_unknown")
+        XCTAssertEqual(runner.record("closed")?.1.reason?.code, "sirene_closed")
+        XCTAssertEqual(runner.record("defunct")?.1.disposition, .kept, "defunct: false keeps them, flagged")
+        XCTAssertEqual(runner.record("defunct")?.0[.sireneStatus], "defunct")
+        XCTAssertEqual(runner.record("partial")?.1.reason?.code, "sirene_opposition")
+    }
+
+    // MARK: - Siretisation
+
+    func test_siretisation_on_hard_cases() throws {
+        let (summary, runner) = try run([
+            // Two "Boulangerie Martin" in Lyon 3e: the street tells them apart…
+            "homonym-street;Gil;Lenoir;Boulangerie Martin;;;;;gil@bm.fr;80 cours Gambetta;69003;Lyon",
+            // …and without a street it is a near-tie: review, both candidates side by side.
+            "homonym-tie;Hugo;Petit;Boulangerie Martin SARL;;;;;hugo@bm.fr;;69003;Lyon",
+            // The prospect writes the sign, not the legal name.
+            "trade-name;Ines;Lebrun;Le Fournil Gourmand;;;;;ines@fournil.fr;4 rue de Metz;31000;Toulouse",
+            // The company moved within the département: found, but not confidently enough.
+            "moved;Jean;Faure;Atelier Moreau;;;;;jean@moreau.fr;2 rue Sainte-Catherine;33000;Bordeaux",
+            // A SIREN alone: the establishment at the postal code, else the head office.
+            "siren-here;Kim;Morel;Acme;;\(acme);;;kim@acme.fr;;69003;Lyon",
+            "siren-elsewhere;Leo;Mercier;Acme;;\(acme);;;leo@acme.fr;;13001;Marseille",
+            "nothing;Mia;Garnier;Société Inconnue;;;;;mia@inconnue.fr;;75001;Paris",
+            "typo;Noe;Chevalier;ACME Informatque;;;;;noe@acme.fr;1 rue de la Paix;75002;Paris",
+        ])
+        let street = try XCTUnwrap(runner.record("homonym-street")).0
+        XCTAssertEqual(street[.sireneStatus], "siretised")
+        XCTAssertEqual(street[.siret], martin2Siret)
+        XCTAssertEqual(street.quality(.siret), FieldQuality(.valid, .siretised))
+        XCTAssertEqual(street.rawValue(.siret), nil, "the source had none; its value stays empty in raw")
+        XCTAssertNotNil(Double(street[.sireneScore] ?? ""))
+
+        XCTAssertEqual(status(runner, "homonym-tie"), "review")
+        XCTAssertTrue(runner.record("homonym-tie")!.0.isEmpty(.siret), "a wrong SIRET is worse than none")
+        XCTAssertEqual(runner.record("trade-name")?.0[.siret], dupontSiret)
+        XCTAssertEqual(status(runner, "moved"), "review")
+        XCTAssertEqual(runner.record("siren-here")?.0[.siret], acmeLyon)
+        XCTAssertEqual(runner.record("siren-elsewhere")?.0[.siret], acmeParis)
+        XCTAssertEqual(status(runner, "nothing"), "not_found")
+        XCTAssertEqual(runner.record("typo")?.0[.siret], acmeParis, "a typo in the name, same address")
+
+        let review = try readCSVRecords(dir.appendingPathComponent("out/run/sirene_review.csv").path)
+        let tie = try XCTUnwrap(review.first { $0["source_id"] == "homonym-tie" })
+        XCTAssertEqual(Set([tie["candidate1_siret"], tie["candidate2_siret"]]), [martin1Siret, martin2Siret])
+        XCTAssertEqual(review.first { $0["source_id"] == "moved" }?["candidate1_siret"], moreauNew)
+        XCTAssertEqual(summary.sirene?.review, 2)
+        XCTAssertEqual(summary.sirene?.statuses["siretised"], 5)
+    }
+
+    // MARK: - Enrichment
+
+    func test_enrichment_fills_empty_fields_and_reports_conflicts() throws {
+        let (summary, runner) = try run([
+            "empty;Ana;Roux;Acme;\(acmeParis);;;;ana@acme.fr;;;",
+            "conflict;Bob;Brun;Acme;\(acmeParis);;70.22Z;03;bob@acme.fr;1 rue de la Paix;75002;Paris",
+        ], sirene: "enrich: { register_wins: [headcount_band] }")
+        let empty = try XCTUnwrap(runner.record("empty")).0
+        XCTAssertEqual(empty[.naf], "62.01Z")
+        XCTAssertEqual(empty.quality(.naf), FieldQuality(.valid, .fromSirene))
+        XCTAssertEqual(empty[.nafSection], "J", "derived fields follow the filled value")
+        XCTAssertEqual(empty[.headcountBand], "12")
+        XCTAssertEqual(empty[.legalCategory], "5710")
+        XCTAssertEqual(empty[.sizeCategory], "ETI")
+        XCTAssertEqual(empty[.creationDate], "2001-02-03")
+        XCTAssertEqual(empty[.postalCode], "75002", "official address filled where the source had none")
+        XCTAssertEqual(empty[.department], "75")
+        XCTAssertNil(empty.rawValue(.naf), "the source's own (empty) value is kept as raw")
+
+        let conflict = try XCTUnwrap(runner.record("conflict")).0
+        XCTAssertEqual(conflict[.naf], "70.22Z", "the source wins by default")
+        XCTAssertEqual(conflict[.headcountBand], "12", "register_wins: headcount_band")
+        let rows = try readCSVRecords(dir.appendingPathComponent("out/run/sirene_conflicts.csv").path)
+        XCTAssertTrue(rows.contains { $0["field"] == "naf" && $0["source_value"] == "70.22Z" && $0["register_value"] == "62.01Z" && $0["kept"] == "source" })
+        XCTAssertTrue(rows.contains { $0["field"] == "headcount_band" && $0["source_value"] == "03" && $0["register_value"] == "12" && $0["kept"] == "register" })
+        XCTAssertEqual(summary.sirene?.conflicts, 2)
+        // Segments can rely on register values: the filled NAF is in the golden record.
+        let golden = try ProspectBase(path: dir.appendingPathComponent("out/base.sqlite").path).goldenRows()
+        XCTAssertTrue(golden.contains { $0["email"] == "ana@acme.fr" && $0["naf"] == "62.01Z" && $0["size_category"] == "ETI" })
+    }
+
+    // MARK: - Without a register
+
+    func test_a_pipeline_without_register_skips_the_checks_with_one_line() throws {
+        let (summary, runner) = try runSirenePipeline(in: dir, prospects: prospects(["a;Ana;Roux;Acme;\(acmeParis);;;;ana@acme.fr;;;"]), register: nil)
+        XCTAssertNil(summary.sirene)
+        XCTAssertFalse(summary.stages.contains { $0.stage == "sirene" })
+        XCTAssertNil(runner.record("a")?.0[.sireneStatus])
+    }
+
+    func test_a_missing_register_is_a_clear_error() throws {
+        XCTAssertThrowsError(try runSirenePipeline(in: dir, prospects: prospects([]), register: dir.appendingPathComponent("none.sqlite").path)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("none.sqlite"), text)
+            XCTAssertTrue(text.contains("tamis sirene import"), text)
+        }
+    }
+
+    // MARK: - Import
+
+    func test_import_reads_zipped_stock_with_columns_in_any_order() throws {
+        // Columns shuffled and one INSEE may add later: read by name.
+        var header = StockFiles.establishmentHeader.reversed().map { $0 } + ["activitePrincipaleNAF25Etablissement", "nouvelleColonne2027"]
+        header.swapAt(0, 5)
+        let rows = [StockFiles.establishment(acmeParis, ["postal": "75002", "naf": "62.01Z", "activitePrincipaleNAF25Etablissement": "62.10Y"])]
+        let zip = try StockFiles.zip(name: "StockEtablissement_utf8.csv", content: Data(StockFiles.csv(header: header, rows: rows).utf8))
+        let zipPath = dir.appendingPathComponent("StockEtablissement_utf8.zip")
+        try zip.write(to: zipPath)
+        let units = dir.appendingPathComponent("StockUniteLegale_utf8.zip")
+        try StockFiles.zip(name: "StockUniteLegale_utf8.csv", content: Data(StockFiles.csv(header: StockFiles.unitHeader, rows: [StockFiles.unit(acme, "ACME")]).utf8)).write(to: units)
+        let register = dir.appendingPathComponent("r.sqlite").path
+        let report = try SireneImport.run(files: [units.path, zipPath.path], registerPath: register, importedAt: "now")
+        XCTAssertEqual(report.files.map(\.kind), [.units, .establishments])
+        XCTAssertEqual(report.info.establishments, 1)
+        let reader = try SireneRegisterFile(path: register).makeReader()
+        let establishment = try XCTUnwrap(try reader.establishment(UInt64(acmeParis)!))
+        XCTAssertEqual(establishment.postalCode, "75002")
+        XCTAssertEqual(establishment.naf2025, "62.10Y")
+        XCTAssertEqual(try reader.unit(UInt64(acme)!)?.name, "ACME")
+    }
+
+    func test_a_file_that_is_not_a_stock_is_refused_with_the_columns_it_lacks() throws {
+        let file = dir.appendingPathComponent("contacts.csv")
+        try "siret,raison_sociale\n73282932000074,ACME\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try SireneImport.run(files: [file.path], registerPath: dir.appendingPathComponent("r.sqlite").path, importedAt: "now")) { error in
+            XCTAssertTrue("\(error)".contains("etatAdministratifEtablissement"), "\(error)")
+        }
+        try "nom,prenom\nA,B\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try SireneImport.run(files: [file.path], registerPath: dir.appendingPathComponent("r.sqlite").path, importedAt: "now")) { error in
+            XCTAssertTrue("\(error)".contains("not a SIRENE stock file"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("r.sqlite").path))
+    }
+
+    func test_a_truncated_zip_or_csv_is_reported_and_the_previous_register_stays() throws {
+        let register = try makeRegister()
+        let before = try Data(contentsOf: URL(fileURLWithPath: register))
+        // Many rows, so the cut falls well inside the deflated data.
+        let rows = (0..<3000).map { n in StockFiles.establishment(StockFiles.siret(StockFiles.siren(String(format: "7%07d", n)), "0001"), ["postal": "75002", "street": "RUE NUMERO \(n)"]) }
+        let csv = Data(StockFiles.csv(header: StockFiles.establishmentHeader, rows: rows).utf8)
+        let zip = try StockFiles.zip(name: "StockEtablissement_utf8.csv", content: csv)
+        let truncatedZip = dir.appendingPathComponent("cut.zip")
+        try zip.prefix(zip.count / 2).write(to: truncatedZip)
+        XCTAssertThrowsError(try SireneImport.run(files: [truncatedZip.path], registerPath: register, importedAt: "now")) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("truncated"), text)
+            XCTAssertTrue(text.contains("rows read"), text)
+        }
+        let truncatedCSV = dir.appendingPathComponent("cut.csv")
+        try csv.prefix(csv.count / 2).write(to: truncatedCSV)
+        XCTAssertThrowsError(try SireneImport.run(files: [truncatedCSV.path], registerPath: register, importedAt: "now")) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("ends in the middle of a row"), text)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: register)), before, "the previous register is left in place")
+        XCTAssertEqual(try SireneRegisterFile(path: register).info.establishments, 10)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: register + ".importing"))
+    }
+}
