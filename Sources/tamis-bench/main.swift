@@ -72,13 +72,18 @@ func measure(_ name: String, rows: Int, bytes: Int, repeat times: Int = 3, _ bod
 }
 
 // Matching: `generate`, `evaluate`, `matching`, `febrl` (see MatchingBench).
-if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl", "comparators", "febrl-style"].contains(CommandLine.arguments[1]) {
+if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl", "comparators", "febrl-style", "sirene"].contains(CommandLine.arguments[1]) {
     let args = Array(CommandLine.arguments.dropFirst(2))
     func option(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
     let refdata = option("--refdata") ?? "data/refdata"
     switch CommandLine.arguments[1] {
     case "comparators":
         try ComparatorBench.run(refdata: refdata)
+    case "sirene":
+        // tamis-bench sirene --establishments N --prospects M [--seed S] [--keep DIR] [--json FILE]
+        try SireneBench.run(establishments: Int(option("--establishments") ?? "") ?? 1_000_000,
+                            prospects: Int(option("--prospects") ?? "") ?? 100_000, seed: UInt64(option("--seed") ?? "") ?? 77,
+                            keep: option("--keep"), refdata: refdata, json: option("--json"))
     case "febrl-style":
         // tamis-bench febrl-style --records N --out FILE: Febrl-shaped person records with truth
         var generator = FebrlStyleGenerator(records: Int(option("--records") ?? "") ?? 1_000_000)

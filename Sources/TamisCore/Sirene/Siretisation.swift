@@ -20,18 +20,44 @@ public struct SiretisationScorer {
 
     public init() {}
 
+    /// Best similarity of the prospect's name key to any of the names: 1 for the same key,
+    /// else a soft token Dice (each token scores its best Jaro-Winkler match on the other
+    /// side, counted only from 0.88), so that a shared activity word ("boulangerie") is not
+    /// enough: "boulangerie gakadis" vs "boulangerie dumont" scores 0.5, a typo 0.95+.
     public func nameSimilarity(_ prospect: [UInt8], _ names: [String]) -> Double {
         var best = 0.0
+        let own = SiretisationScorer.split(prospect)
         for name in names {
             let key = CompanyNameKey.key(name)
             if key.isEmpty { continue }
             if key == prospect { return 1 }
-            let similarity = prospect.withUnsafeBufferPointer { a in
-                key.withUnsafeBufferPointer { b in max(JaroWinkler.similarity(a, b), TokenSet.similarity(a, b)) }
-            }
-            best = max(best, similarity)
+            best = max(best, SiretisationScorer.softTokenDice(own, SiretisationScorer.split(key)))
+            // Spacing differences ("soft oeuvre" / "softoeuvre"): the whole keys, nearly equal.
+            let whole = prospect.withUnsafeBufferPointer { a in key.withUnsafeBufferPointer { b in JaroWinkler.similarity(a, b) } }
+            if whole >= 0.96 { best = max(best, whole) }
         }
         return best
+    }
+
+    static func split(_ key: [UInt8]) -> [[UInt8]] {
+        key.split(separator: 0x20).map(Array.init)
+    }
+
+    static func softTokenDice(_ a: [[UInt8]], _ b: [[UInt8]]) -> Double {
+        guard !a.isEmpty, !b.isEmpty else { return 0 }
+        func best(_ token: [UInt8], in others: [[UInt8]]) -> Double {
+            var top = 0.0
+            for other in others {
+                if other == token { return 1 }
+                let s = token.withUnsafeBufferPointer { x in other.withUnsafeBufferPointer { y in JaroWinkler.similarity(x, y) } }
+                if s >= 0.88 { top = max(top, s) }
+            }
+            return top
+        }
+        var total = 0.0
+        for token in a { total += best(token, in: b) }
+        for token in b { total += best(token, in: a) }
+        return total / Double(a.count + b.count)
     }
 
     public func placeSimilarity(_ postal: String, _ other: String) -> Double {
