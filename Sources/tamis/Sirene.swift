@@ -44,7 +44,8 @@ struct Sirene: ParsableCommand {
                 }
                 let rows = report.files.reduce(0) { $0 + $1.rows }
                 print("register \(register): stock of \(report.info.stockDate), \(report.info.establishments) establishments, \(report.info.units) legal units, \(report.nameKeys) name keys")
-                print(String(format: "%.1f s, %.0f rows/s", report.seconds, Double(rows) / max(report.seconds, 1e-9)))
+                print(String(format: "%.1f s, %.0f rows/s", report.seconds, Double(rows) / max(report.seconds, 1e-9))
+                      + " (" + report.phases.map { String(format: "%@ %.1f s", $0.0, $0.1) }.joined(separator: ", ") + ")")
                 if report.info.units == 0 {
                     print("note: no legal-unit file was imported: ceased companies, partial diffusion of sole traders and company names will not be known")
                 }

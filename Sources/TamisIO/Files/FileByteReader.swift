@@ -45,12 +45,19 @@ public final class FileByteReader {
         }
     }
 
-    /// The first `count` bytes of a file (for sniffing).
+    /// The first `count` bytes of a file (for sniffing); reads no further.
     public static func prefix(of path: String, count: Int) throws -> [UInt8] {
-        let reader = try FileByteReader(path: path, chunkSize: count)
+        let reader = try FileByteReader(path: path, chunkSize: max(1, count))
         var out: [UInt8] = []
-        try reader.forEachChunk { chunk in
-            if out.count < count { out.append(contentsOf: chunk.prefix(count - out.count)) }
+        while out.count < count {
+            let wanted = count - out.count
+            let n = reader.buffer.withUnsafeMutableBytes { read(reader.fd, $0.baseAddress, wanted) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw InputError(file: path, problem: "read failed (\(String(cString: strerror(errno))))")
+            }
+            if n == 0 { break }
+            out.append(contentsOf: reader.buffer[0..<n])
         }
         return out
     }

@@ -28,6 +28,8 @@ public enum SireneImport {
         public var files: [FileReport]
         public var nameKeys: Int
         public var seconds: Double
+        /// Seconds per phase: reading the files, name keys, indexing, statistics.
+        public var phases: [(String, Double)] = []
     }
 
     /// Progress: rows read so far, bytes read of the current file, its size.
@@ -88,14 +90,19 @@ public enum SireneImport {
             """)
         var reports: [FileReport] = []
         var latest: [UInt8] = []
+        var watch = Stopwatch()
+        var phases: [(String, Double)] = []
         for file in files {
             let report = try load(file: file, into: connection, latest: &latest, progress: progress)
             reports.append(report)
         }
         let establishments = reports.filter { $0.kind == .establishments }.reduce(0) { $0 + $1.rows - $1.skipped }
         let units = reports.filter { $0.kind == .units }.reduce(0) { $0 + $1.rows - $1.skipped }
+        phases.append(("files", watch.lap()))
         let nameKeys = try buildNameKeys(connection)
+        phases.append(("name keys", watch.lap()))
         try connection.execute("COMMIT; CREATE INDEX name_keys_key ON name_keys (key);")
+        phases.append(("index", watch.lap()))
         let date = stockDate ?? String(decoding: latest.prefix(10), as: UTF8.self)
         let info = RegisterInfo(stockDate: date, importedAt: importedAt, establishments: establishments, units: units)
         let meta = try connection.prepare("INSERT INTO meta (key, value) VALUES (?, ?)")
@@ -107,11 +114,12 @@ public enum SireneImport {
             try meta.run()
         }
         try connection.execute("ANALYZE")
+        phases.append(("statistics", watch.lap()))
         guard rename(temporary, registerPath) == 0 else {
             throw InputError(file: registerPath, problem: "cannot replace the register (\(String(cString: strerror(errno))))")
         }
         succeeded = true
-        return Report(info: info, files: reports, nameKeys: nameKeys, seconds: (ContinuousClock.now - clock).seconds)
+        return Report(info: info, files: reports, nameKeys: nameKeys, seconds: (ContinuousClock.now - clock).seconds, phases: phases)
     }
 
     // MARK: - One file
