@@ -29,6 +29,13 @@ enum SireneBench {
         var peakMB: Double
     }
 
+    static func onlySiretsList(_ state: RunState) -> [UInt64] {
+        state.records.compactMap { record in
+            guard record.quality(.siret).status == .valid || record.quality(.siret).status == .repaired else { return nil }
+            return record[.siret].flatMap { UInt64($0) }
+        }
+    }
+
     static func run(establishments: Int, prospects: Int, seed: UInt64, keep: String?, refdata: String, json: String?) throws {
         let dir = keep ?? NSTemporaryDirectory() + "tamis-sirene-\(getpid())"
         let register = dir + "/register.sqlite"
@@ -72,6 +79,17 @@ enum SireneBench {
         let file = try SireneRegisterFile(path: register)
         var settings = SireneSettings()
         settings.register = register
+        // The register alone: point lookups of the prospects' SIRETs on one core.
+        do {
+            let reader = try file.makeReader()
+            let sirets = onlySiretsList(checks)
+            var found = 0
+            let start = ContinuousClock.now
+            for siret in sirets where try reader.establishmentState(siret) != nil { found += 1 }
+            let seconds = (ContinuousClock.now - start).seconds
+            print(String(format: "register lookups: %d SIRET states in %.2f s = %.0f lookups/s on one core (%d found)", sirets.count, seconds,
+                         Double(sirets.count) / seconds, found))
+        }
         // Checks alone: no siretisation of SIREN-only records, no enrichment.
         var checkSettings = settings
         checkSettings.siretise = false

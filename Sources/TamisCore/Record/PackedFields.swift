@@ -61,6 +61,16 @@ public struct PackedFields: Sendable, Hashable {
         return builder.finish()
     }
 
+    /// A copy with several values replaced (index → new bytes), in one allocation.
+    public func replacing(_ changes: [Int: [UInt8]]) -> PackedFields {
+        guard !changes.isEmpty else { return self }
+        var builder = Builder(count: count, reservingBytes: changes.values.reduce(0) { $0 + $1.count } + 256)
+        for j in 0..<count {
+            if let value = changes[j] { builder.append(value) } else { withBytes(j) { builder.append($0) } }
+        }
+        return builder.finish()
+    }
+
     /// Builds a `PackedFields` by appending values in index order.
     public struct Builder {
         @usableFromInline var storage: [UInt8]

@@ -121,15 +121,29 @@ public struct RegisterInfo: Sendable, Equatable {
     }
 }
 
+/// The administrative state of an establishment or unit: what the checks need, nothing more.
+public struct RegisterState: Sendable, Equatable {
+    public var isActive: Bool
+    public var isPartial: Bool
+
+    public init(isActive: Bool, isPartial: Bool) {
+        self.isActive = isActive
+        self.isPartial = isPartial
+    }
+}
+
 /// Reads a register. One reader per thread: the stage asks `SireneRegister` for one each.
 public protocol SireneReader: AnyObject {
+    /// The state of an establishment, without reading its other columns (the fast path of the checks).
+    func establishmentState(_ siret: UInt64) throws -> RegisterState?
+    func unitState(_ siren: UInt64) throws -> RegisterState?
     func establishment(_ siret: UInt64) throws -> RegisteredEstablishment?
     func unit(_ siren: UInt64) throws -> RegisteredUnit?
     /// Every establishment of a SIREN, open or closed, in SIRET order.
     func establishments(ofSiren siren: UInt64) throws -> [RegisteredEstablishment]
-    /// SIRETs of the active establishments indexed under any of these siretisation keys
-    /// (`CompanyNameKey.blockingKeys`), at most `limit` per key.
-    func candidates(forKeys keys: [UInt64], limitPerKey: Int) throws -> [UInt64]
+    /// SIRETs of the active establishments indexed under this siretisation key
+    /// (`CompanyNameKey.blockingKeys`), at most `limit`.
+    func candidates(forKey key: UInt64, limit: Int) throws -> [UInt64]
 }
 
 /// A register the pipeline can read from several threads.

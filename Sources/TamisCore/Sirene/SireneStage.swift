@@ -35,25 +35,52 @@ public struct SireneStage: PipelineStage {
         var candidates: [SiretisationReview.Candidate] = []
     }
 
+    /// A record's new values and quality, worked out in parallel, applied in order.
+    struct Change {
+        var status: SireneStatus = .noIdentifier
+        var value: PackedFields?
+        var quality: [FieldQuality]?
+        var conflicts: [EnrichmentConflict] = []
+        var filled: [CanonicalField] = []
+        var candidates: [SiretisationReview.Candidate] = []
+        var closedOn = ""
+    }
+
+    /// Per-worker caches of legal units (a SIREN's establishments are often next to each other).
+    struct UnitCache {
+        var states: [UInt64: RegisterState?] = [:]
+        var units: [UInt64: RegisteredUnit?] = [:]
+
+        mutating func trim() {
+            if states.count > 200_000 { states.removeAll(keepingCapacity: true) }
+            if units.count > 50_000 { units.removeAll(keepingCapacity: true) }
+        }
+    }
+
     public func run(_ state: inout RunState, progress: ProgressSink) throws -> StageCounts {
         progress.begin(stage: name, total: state.records.count)
         let indices = state.activeIndices
         let chunk = 8192
         let chunks = (indices.count + chunk - 1) / chunk
-        var findings = [Finding](repeating: Finding(), count: indices.count)
+        var changes = [Change](repeating: Change(), count: indices.count)
         let failure = FirstError()
-        let records = state.records
-        findings.withUnsafeMutableBufferPointer { buffer in
-            let shared = SharedBuffer(buffer)
-            ParallelLoop.run(chunks) { c in
-                do {
-                    let reader = try register.makeReader()
-                    var units: [UInt64: RegisteredUnit?] = [:]
-                    for n in (c * chunk)..<min(indices.count, (c + 1) * chunk) {
-                        shared.buffer[n] = try find(records[indices[n]], reader: reader, units: &units)
+        do {
+            let records = state.records
+            changes.withUnsafeMutableBufferPointer { buffer in
+                let shared = SharedBuffer(buffer)
+                ParallelLoop.run(chunks) { c in
+                    do {
+                        let reader = try register.makeReader()
+                        var cache = UnitCache()
+                        for n in (c * chunk)..<min(indices.count, (c + 1) * chunk) {
+                            let index = indices[n]
+                            let finding = try find(records[index], reader: reader, cache: &cache)
+                            shared.buffer[n] = change(records[index], index: index, finding: finding)
+                            cache.trim()
+                        }
+                    } catch {
+                        failure.record(error)
                     }
-                } catch {
-                    failure.record(error)
                 }
             }
         }
@@ -63,10 +90,23 @@ public struct SireneStage: PipelineStage {
         var outcome = SireneOutcome(info: register.info)
         var excluded: [String: Int] = [:]
         for (n, index) in indices.enumerated() {
-            let finding = findings[n]
-            outcome.statuses[finding.status.rawValue, default: 0] += 1
-            apply(finding, to: index, state: &state, outcome: &outcome)
-            if let reason = exclusion(finding) {
+            let change = changes[n]
+            outcome.statuses[change.status.rawValue, default: 0] += 1
+            if change.status == .review {
+                outcome.review.append(SiretisationReview(record: index, candidates: change.candidates))
+            }
+            outcome.conflicts += change.conflicts
+            for field in change.filled where field != .siret { outcome.enriched[field.name, default: 0] += 1 }
+            if let quality = change.quality {
+                let source = state.records[index].origin.sourceIndex
+                if source < state.fieldQuality.count {
+                    state.fieldQuality[source].remove(state.records[index].quality)
+                    state.fieldQuality[source].add(quality)
+                }
+                state.records[index].quality = quality
+            }
+            if let value = change.value { state.records[index].value = value }
+            if let reason = exclusion(change) {
                 state.outcomes[index].disposition = .excluded
                 state.outcomes[index].reason = reason
                 excluded[reason.code, default: 0] += 1
@@ -85,12 +125,18 @@ public struct SireneStage: PipelineStage {
 
     // MARK: - Looking up
 
-    private func unit(_ siren: UInt64, reader: SireneReader, units: inout [UInt64: RegisteredUnit?]) throws -> RegisteredUnit? {
-        if let cached = units[siren] { return cached }
+    private func unit(_ siren: UInt64, reader: SireneReader, cache: inout UnitCache) throws -> RegisteredUnit? {
+        if let cached = cache.units[siren] { return cached }
         let unit = try reader.unit(siren)
-        if units.count > 100_000 { units.removeAll(keepingCapacity: true) }
-        units[siren] = unit
+        cache.units[siren] = unit
         return unit
+    }
+
+    private func unitState(_ siren: UInt64, reader: SireneReader, cache: inout UnitCache) throws -> RegisterState? {
+        if let cached = cache.states[siren] { return cached }
+        let state = try reader.unitState(siren)
+        cache.states[siren] = state
+        return state
     }
 
     private static func digits(_ record: ProspectRecord, _ field: CanonicalField, count: Int) -> UInt64? {
@@ -107,34 +153,37 @@ public struct SireneStage: PipelineStage {
         }
     }
 
-    func find(_ record: ProspectRecord, reader: SireneReader, units: inout [UInt64: RegisteredUnit?]) throws -> Finding {
+    func find(_ record: ProspectRecord, reader: SireneReader, cache: inout UnitCache) throws -> Finding {
         var finding = Finding()
         let postal = record[.postalCode] ?? ""
         let street = record[.address1] ?? ""
         if let siret = SireneStage.digits(record, .siret, count: 14) {
-            guard let establishment = try reader.establishment(siret) else {
+            // The fast path reads two small rows; the whole establishment only when needed.
+            guard let state = try reader.establishmentState(siret) else {
                 finding.status = .unknown
                 return finding
             }
-            let unit = try unit(establishment.siren, reader: reader, units: &units)
-            finding.establishment = establishment
-            finding.unit = unit
-            if establishment.isPartial || unit?.isPartial == true {
+            let siren = siret / 100_000
+            let unitState = try unitState(siren, reader: reader, cache: &cache)
+            if state.isPartial || unitState?.isPartial == true {
                 finding.status = .partial
-            } else if !establishment.isActive {
-                if let unit, unit.isActive {
-                    finding.status = .closed
-                    finding.successor = try successor(of: establishment, unit: unit, postalCode: postal, street: street, reader: reader)
-                } else {
-                    finding.status = .defunct
-                }
+            } else if !state.isActive {
+                finding.status = unitState?.isActive == true ? .closed : .defunct
             } else {
-                finding.status = unit?.isActive == false ? .defunct : .active
+                finding.status = unitState?.isActive == false ? .defunct : .active
+            }
+            let enrich = finding.status == .active && !settings.enrich.isEmpty
+            if finding.status == .closed || finding.status == .defunct || enrich {
+                finding.establishment = try reader.establishment(siret)
+                if enrich || finding.status == .closed { finding.unit = try unit(siren, reader: reader, cache: &cache) }
+            }
+            if finding.status == .closed, let establishment = finding.establishment, let unit = finding.unit {
+                finding.successor = try successor(of: establishment, unit: unit, postalCode: postal, street: street, reader: reader)
             }
             return finding
         }
         if let siren = SireneStage.digits(record, .siren, count: 9) {
-            guard let unit = try unit(siren, reader: reader, units: &units) else {
+            guard let unit = try unit(siren, reader: reader, cache: &cache) else {
                 finding.status = .unknown
                 return finding
             }
@@ -146,7 +195,7 @@ public struct SireneStage: PipelineStage {
         }
         guard let company = record[.companyName], !company.isEmpty else { return finding }
         guard settings.siretise else { finding.status = .notFound; return finding }
-        return try siretise(company: company, postalCode: postal, street: street, reader: reader, units: &units)
+        return try siretise(company: company, postalCode: postal, street: street, reader: reader, cache: &cache)
     }
 
     /// The establishment of a known SIREN: the one at the prospect's postal code (the best
@@ -211,18 +260,28 @@ public struct SireneStage: PipelineStage {
 
     /// Finds the establishment of a record with no valid SIRET by name and address.
     func siretise(company: String, postalCode: String, street: String, reader: SireneReader,
-                  units: inout [UInt64: RegisteredUnit?]) throws -> Finding {
+                  cache: inout UnitCache) throws -> Finding {
         var finding = Finding(status: .notFound)
         let keys = CompanyNameKey.blockingKeys(names: [company], postalCode: postalCode)
         guard !keys.isEmpty else { return finding }
-        let sirets = try reader.candidates(forKeys: keys, limitPerKey: 500)
+        // A word shared by hundreds of establishments at one postal code ("boulangerie" in a
+        // city) does not tell them apart: such keys are left out unless nothing rarer exists.
+        let common = 40
+        var lists = try keys.map { try reader.candidates(forKey: $0, limit: common + 1) }
+        let rare = lists.filter { $0.count <= common }
+        if !rare.isEmpty {
+            lists = rare
+        } else if let smallest = lists.min(by: { $0.count < $1.count }) {
+            lists = [smallest]
+        }
+        let sirets = lists.flatMap { $0 }
         guard !sirets.isEmpty else { return finding }
         let prospect = SiretisationScorer.Prospect(companyName: company, postalCode: postalCode, street: street)
         let scorer = SiretisationScorer()
         var scored: [(score: Double, establishment: RegisteredEstablishment, unit: RegisteredUnit?)] = []
         for siret in Set(sirets) {
             guard let e = try reader.establishment(siret), e.isActive, !e.isPartial else { continue }
-            let u = try unit(e.siren, reader: reader, units: &units)
+            let u = try unit(e.siren, reader: reader, cache: &cache)
             if u?.isPartial == true || u?.isActive == false { continue }
             scored.append((scorer.score(prospect, establishment: e, unit: u), e, u))
         }
@@ -244,10 +303,10 @@ public struct SireneStage: PipelineStage {
 
     // MARK: - Applying
 
-    func exclusion(_ finding: Finding) -> Reason? {
-        switch finding.status {
+    func exclusion(_ change: Change) -> Reason? {
+        switch change.status {
         case .defunct where settings.excludeDefunct:
-            let date = finding.establishment.map { $0.isActive ? "" : " on \($0.periodStart)" } ?? ""
+            let date = change.closedOn.isEmpty ? "" : " on \(change.closedOn)"
             return Reason(code: "defunct", rule: "sirene", message: "the company has ceased (SIRENE: establishment closed\(date), company ceased)")
         case .partial where settings.excludeOpposition:
             return Reason(code: "sirene_opposition", rule: "sirene", message: "partial diffusion in SIRENE: the company's owner objected to prospecting")
@@ -260,49 +319,47 @@ public struct SireneStage: PipelineStage {
         }
     }
 
-    private func apply(_ finding: Finding, to index: Int, state: inout RunState, outcome: inout SireneOutcome) {
-        var record = state.records[index]
-        let before = record.quality
+    /// The record's new values and quality for a finding (pure: runs on the workers).
+    func change(_ record: ProspectRecord, index: Int, finding: Finding) -> Change {
+        var change = Change(status: finding.status, candidates: finding.candidates)
+        if let e = finding.establishment, !e.isActive { change.closedOn = e.periodStart }
         // Source fields the register fills or overrides: record.raw stays the source's.
         var filled: [(CanonicalField, String)] = []
         if finding.status == .siretised, let e = finding.establishment {
             filled.append((.siret, String(e.siret).leftPadded(to: 14)))
         }
         var derived: [(CanonicalField, String)] = [(.sireneStatus, finding.status.rawValue)]
-        let usable = [.active, .closed, .siretised].contains(finding.status)
-        if usable, let e = finding.establishment {
+        if [.active, .closed, .siretised].contains(finding.status), let e = finding.establishment {
             enrich(record: record, index: index, establishment: e, unit: finding.unit, open: finding.status != .closed,
-                   filled: &filled, derived: &derived, outcome: &outcome)
+                   filled: &filled, derived: &derived, conflicts: &change.conflicts)
         }
-        if finding.status == .closed, let e = finding.establishment {
-            derived.append((.sireneClosedOn, e.periodStart))
-            if let successor = finding.successor { derived.append((.sireneSuccessor, String(successor).leftPadded(to: 14))) }
+        if finding.status == .closed || finding.status == .defunct, !change.closedOn.isEmpty {
+            derived.append((.sireneClosedOn, change.closedOn))
+        }
+        if finding.status == .closed, let successor = finding.successor {
+            derived.append((.sireneSuccessor, String(successor).leftPadded(to: 14)))
         }
         if let score = finding.score { derived.append((.sireneScore, String((score * 1000).rounded() / 1000))) }
-        if finding.status == .review {
-            outcome.review.append(SiretisationReview(record: index, candidates: finding.candidates))
-        }
 
+        var value = record.value
+        var quality = record.quality
         if !filled.isEmpty, let normalizer {
             var raw = record.raw
-            for (field, value) in filled { raw = raw.replacing(field.rawValue, with: Array(value.utf8)) }
-            (record.value, record.quality) = normalizer.normalize(raw)
+            for (field, text) in filled { raw = raw.replacing(field.rawValue, with: Array(text.utf8)) }
+            (value, quality) = normalizer.normalize(raw)
         } else if !filled.isEmpty {
-            for (field, value) in filled { record.value = record.value.replacing(field.rawValue, with: Array(value.utf8)) }
+            value = value.replacing(Dictionary(filled.map { ($0.0.rawValue, Array($0.1.utf8)) }, uniquingKeysWith: { $1 }))
         }
-        if record.quality.count < CanonicalField.count {
-            record.quality += [FieldQuality](repeating: .missing, count: CanonicalField.count - record.quality.count)
+        if quality.count < CanonicalField.count {
+            quality += [FieldQuality](repeating: .missing, count: CanonicalField.count - quality.count)
         }
-        for (field, _) in filled where !record.isEmpty(field) {
-            let conflict = outcome.conflicts.last.map { $0.record == index && $0.field == field } ?? false
-            record.quality[field.rawValue] = FieldQuality(.valid, field == .siret ? .siretised : conflict ? .sireneConflict : .fromSirene)
-            if field != .siret { outcome.enriched[field.name, default: 0] += 1 }
+        let conflicted = Set(change.conflicts.filter(\.registerKept).map(\.field))
+        for (field, _) in filled where !value.isEmpty(field.rawValue) {
+            quality[field.rawValue] = FieldQuality(.valid, field == .siret ? .siretised : conflicted.contains(field) ? .sireneConflict : .fromSirene)
+            change.filled.append(field)
         }
-        for (field, value) in derived {
-            record.value = record.value.replacing(field.rawValue, with: Array(value.utf8))
-            record.quality[field.rawValue] = value.isEmpty ? .missing : .valid
-        }
-        let siret = CanonicalField.siret.rawValue
+        value = value.replacing(Dictionary(derived.map { ($0.0.rawValue, Array($0.1.utf8)) }, uniquingKeysWith: { $1 }))
+        for (field, text) in derived { quality[field.rawValue] = text.isEmpty ? .missing : .valid }
         let flag: QualityReason? = switch finding.status {
         case .unknown: .sireneUnknown
         case .closed: .sireneClosed
@@ -310,23 +367,21 @@ public struct SireneStage: PipelineStage {
         case .partial: .sirenePartial
         default: nil
         }
-        if let flag, !record.isEmpty(.siret) {
-            record.quality[siret] = FieldQuality(flag == .sireneUnknown ? .invalid : .valid, flag)
-        } else if let flag, !record.isEmpty(.siren) {
-            record.quality[CanonicalField.siren.rawValue] = FieldQuality(flag == .sireneUnknown ? .invalid : .valid, flag)
+        if let flag {
+            let field: CanonicalField = value.isEmpty(CanonicalField.siret.rawValue) ? .siren : .siret
+            if !value.isEmpty(field.rawValue) {
+                quality[field.rawValue] = FieldQuality(flag == .sireneUnknown ? .invalid : .valid, flag)
+            }
         }
-        let source = record.origin.sourceIndex
-        if source < state.fieldQuality.count {
-            state.fieldQuality[source].remove(before)
-            state.fieldQuality[source].add(record.quality)
-        }
-        state.records[index] = record
+        change.value = value
+        change.quality = quality
+        return change
     }
 
     /// Register values for empty source fields; conflicts with filled ones reported.
     private func enrich(record: ProspectRecord, index: Int, establishment e: RegisteredEstablishment, unit u: RegisteredUnit?,
                         open: Bool, filled: inout [(CanonicalField, String)], derived: inout [(CanonicalField, String)],
-                        outcome: inout SireneOutcome) {
+                        conflicts: inout [EnrichmentConflict]) {
         func offer(_ kind: SireneEnrichment, _ field: CanonicalField, _ value: String) {
             guard settings.enrich.contains(kind), !value.isEmpty else { return }
             let current = record[field] ?? ""
@@ -334,8 +389,8 @@ public struct SireneStage: PipelineStage {
                 filled.append((field, value))
             } else if current != value {
                 let registerWins = settings.registerWins.contains(kind)
-                outcome.conflicts.append(EnrichmentConflict(record: index, field: field, sourceValue: current,
-                                                            registerValue: value, registerKept: registerWins))
+                conflicts.append(EnrichmentConflict(record: index, field: field, sourceValue: current,
+                                                    registerValue: value, registerKept: registerWins))
                 if registerWins { filled.append((field, value)) }
             }
         }
@@ -357,8 +412,8 @@ public struct SireneStage: PipelineStage {
                 if record.isEmpty(.city) { filled.append((.city, e.city)) }
             }
         } else if open, settings.enrich.contains(.address), let postal = record[.postalCode], !postal.isEmpty, postal != e.postalCode {
-            outcome.conflicts.append(EnrichmentConflict(record: index, field: .postalCode, sourceValue: postal,
-                                                        registerValue: e.postalCode, registerKept: false))
+            conflicts.append(EnrichmentConflict(record: index, field: .postalCode, sourceValue: postal,
+                                                registerValue: e.postalCode, registerKept: false))
         }
         if settings.enrich.contains(.legalCategory), let category = u?.legalCategory { derived.append((.legalCategory, category)) }
         if settings.enrich.contains(.sizeCategory), let size = u?.sizeCategory { derived.append((.sizeCategory, size)) }

@@ -1,3 +1,4 @@
+import GRDBSQLite
 import TamisCore
 #if canImport(Glibc)
 import Glibc
@@ -102,6 +103,7 @@ public enum SireneImport {
         let nameKeys = try buildNameKeys(connection)
         phases.append(("name keys", watch.lap()))
         try connection.execute("COMMIT; CREATE INDEX name_keys_key ON name_keys (key);")
+        try buildStates(connection)
         phases.append(("index", watch.lap()))
         let date = stockDate ?? String(decoding: latest.prefix(10), as: UTF8.self)
         let info = RegisterInfo(stockDate: date, importedAt: importedAt, establishments: establishments, units: units)
@@ -169,6 +171,45 @@ public enum SireneImport {
         progress(file, loader.rows, size, size)
         if loader.latest.lexicographicallyPrecedes(latest) == false && !loader.latest.isEmpty { latest = loader.latest }
         return FileReport(file: file, kind: kind, rows: loader.rows, skipped: loader.skipped, firstSkippedLine: loader.firstSkippedLine)
+    }
+
+    /// The state of every establishment and unit as one sorted array of `identifier·4 + flags`
+    /// (bit 1 active, bit 0 partial diffusion), 8 bytes each, stored as a BLOB written in
+    /// pieces (memory stays flat): a run loads it once and checks SIRETs by binary search,
+    /// a million a second, without a query per record.
+    private static func buildStates(_ connection: SQLiteConnection) throws {
+        try connection.execute("CREATE TABLE states (kind TEXT PRIMARY KEY, entries INTEGER NOT NULL, data BLOB NOT NULL)")
+        for (kind, table, key) in [("establishments", "establishments", "siret"), ("units", "units", "siren")] {
+            let count = try connection.prepare("SELECT count(*) FROM \(table)")
+            _ = try count.next()
+            let entries = Int(count.int(0))
+            count.reset()
+            try connection.execute("INSERT INTO states (kind, entries, data) VALUES ('\(kind)', \(entries), zeroblob(\(max(1, entries) * 8)))")
+            let rowid = sqlite3_last_insert_rowid(connection.handle)
+            var blob: OpaquePointer?
+            guard sqlite3_blob_open(connection.handle, "main", "states", "data", rowid, 1, &blob) == SQLITE_OK else {
+                throw connection.error("cannot write the state index")
+            }
+            defer { sqlite3_blob_close(blob) }
+            let select = try connection.prepare("SELECT \(key), active, partial FROM \(table) ORDER BY \(key)")
+            var buffer = [UInt64]()
+            buffer.reserveCapacity(8192)
+            var offset: Int32 = 0
+            func flush() throws {
+                guard !buffer.isEmpty else { return }
+                let code = buffer.withUnsafeBytes { sqlite3_blob_write(blob, $0.baseAddress, Int32($0.count), offset) }
+                guard code == SQLITE_OK else { throw connection.error("cannot write the state index") }
+                offset += Int32(buffer.count * 8)
+                buffer.removeAll(keepingCapacity: true)
+            }
+            while try select.next() {
+                let packed = UInt64(select.int(0)) << 2 | (select.int(1) != 0 ? 2 : 0) | (select.int(2) != 0 ? 1 : 0)
+                buffer.append(packed.littleEndian)
+                if buffer.count == 8192 { try flush() }
+            }
+            try flush()
+            select.reset()
+        }
     }
 
     /// Blocking keys of every active, fully diffusible establishment, from its own names and

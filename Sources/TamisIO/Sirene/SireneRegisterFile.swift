@@ -10,9 +10,12 @@ import Glibc
 /// contiguous range, `siren·10⁵ … siren·10⁵ + 99999`), `units` keyed by SIREN, `name_keys`
 /// (siretisation blocking keys of active establishments → SIRET) and `meta`.
 public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
-    public static let formatVersion = "1"
+    public static let formatVersion = "2"
     public let path: String
     public let info: RegisterInfo
+    /// Sorted `siret·4 + flags` and `siren·4 + flags` (see `SireneImport.buildStates`).
+    let establishmentStates: [UInt64]
+    let unitStates: [UInt64]
 
     public init(path: String) throws {
         self.path = path
@@ -35,10 +38,39 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
         }
         info = RegisterInfo(stockDate: meta["stock_date"] ?? "", importedAt: meta["imported_at"] ?? "",
                             establishments: Int(meta["establishments"] ?? "") ?? 0, units: Int(meta["units"] ?? "") ?? 0)
+        func states(_ kind: String) throws -> [UInt64] {
+            let statement = try connection.prepare("SELECT entries, data FROM states WHERE kind = ?")
+            statement.bind(kind)
+            defer { statement.reset() }
+            guard try statement.next() else { return [] }
+            let entries = Int(statement.int(0))
+            guard let bytes = sqlite3_column_blob(statement.statement, 1), Int(sqlite3_column_bytes(statement.statement, 1)) >= entries * 8 else {
+                throw InputError(file: path, problem: "the register's state index is damaged", hint: "import the stock files again")
+            }
+            return [UInt64](unsafeUninitializedCapacity: entries) { buffer, count in
+                if entries > 0 { memcpy(buffer.baseAddress!, bytes, entries * 8) }
+                for i in 0..<entries { buffer[i] = UInt64(littleEndian: buffer[i]) }
+                count = entries
+            }
+        }
+        establishmentStates = try states("establishments")
+        unitStates = try states("units")
     }
 
     public func makeReader() throws -> SireneReader {
-        try Reader(path: path)
+        try Reader(path: path, register: self)
+    }
+
+    /// Binary search of `key` in a sorted `key·4 + flags` array.
+    static func state(_ key: UInt64, in states: [UInt64]) -> RegisterState? {
+        var low = 0, high = states.count
+        let target = key << 2
+        while low < high {
+            let mid = (low + high) >> 1
+            if states[mid] >> 2 < key { low = mid + 1 } else { high = mid }
+        }
+        guard low < states.count, states[low] & ~3 == target else { return nil }
+        return RegisterState(isActive: states[low] & 2 != 0, isPartial: states[low] & 1 != 0)
     }
 
     final class Reader: SireneReader {
@@ -52,7 +84,10 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
             street_number, street_repeat, street_type, street_name, complement, postal_code, commune_code, city
             """
 
-        init(path: String) throws {
+        let register: SireneRegisterFile
+
+        init(path: String, register: SireneRegisterFile) throws {
+            self.register = register
             connection = try SQLiteConnection(path: path, readOnly: true)
             try connection.execute("PRAGMA cache_size = -65536")
             byEstablishment = try connection.prepare("SELECT \(Reader.columns) FROM establishments WHERE siret = ?")
@@ -62,6 +97,14 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
                 FROM units WHERE siren = ?
                 """)
             keyStatement = try connection.prepare("SELECT siret FROM name_keys WHERE key = ? LIMIT ?")
+        }
+
+        func establishmentState(_ siret: UInt64) throws -> RegisterState? {
+            SireneRegisterFile.state(siret, in: register.establishmentStates)
+        }
+
+        func unitState(_ siren: UInt64) throws -> RegisterState? {
+            SireneRegisterFile.state(siren, in: register.unitStates)
         }
 
         private func establishmentRow(_ s: PreparedStatement) -> RegisteredEstablishment {
@@ -103,14 +146,12 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
                 naf: s.text(6), headcountBand: s.text(7), sizeCategory: s.text(8), headOfficeNIC: UInt64(nic), created: s.text(10))
         }
 
-        func candidates(forKeys keys: [UInt64], limitPerKey: Int) throws -> [UInt64] {
+        func candidates(forKey key: UInt64, limit: Int) throws -> [UInt64] {
             var result: [UInt64] = []
-            for key in keys {
-                defer { keyStatement.reset() }
-                keyStatement.bind(Int64(bitPattern: key))
-                keyStatement.bind(Int64(limitPerKey))
-                while try keyStatement.next() { result.append(UInt64(keyStatement.int(0))) }
-            }
+            defer { keyStatement.reset() }
+            keyStatement.bind(Int64(bitPattern: key))
+            keyStatement.bind(Int64(limit))
+            while try keyStatement.next() { result.append(UInt64(keyStatement.int(0))) }
             return result
         }
     }
