@@ -36,7 +36,8 @@ enum SireneBench {
         }
     }
 
-    static func run(establishments: Int, prospects: Int, seed: UInt64, keep: String?, refdata: String, json: String?) throws {
+    static func run(establishments: Int, prospects: Int, seed: UInt64, keep: String?, refdata: String, json: String?,
+                    checksOnly: Bool = false) throws {
         let dir = keep ?? NSTemporaryDirectory() + "tamis-sirene-\(getpid())"
         let register = dir + "/register.sqlite"
         var clock = ContinuousClock.now
@@ -101,6 +102,7 @@ enum SireneBench {
         let checkSeconds = (ContinuousClock.now - clock).seconds
         print(String(format: "checks: %d records with a SIRET in %.2f s = %.0f records/s (status only)", onlySirets.records.count, checkSeconds,
                      Double(onlySirets.records.count) / checkSeconds))
+        if checksOnly { return }
         clock = ContinuousClock.now
         _ = try SireneStage(register: file, settings: settings, normalizer: normalizer).run(&checks, progress: SilentProgress())
         let fullCheckSeconds = (ContinuousClock.now - clock).seconds

@@ -83,7 +83,7 @@ if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl"
         // tamis-bench sirene --establishments N --prospects M [--seed S] [--keep DIR] [--json FILE]
         try SireneBench.run(establishments: Int(option("--establishments") ?? "") ?? 1_000_000,
                             prospects: Int(option("--prospects") ?? "") ?? 100_000, seed: UInt64(option("--seed") ?? "") ?? 77,
-                            keep: option("--keep"), refdata: refdata, json: option("--json"))
+                            keep: option("--keep"), refdata: refdata, json: option("--json"), checksOnly: args.contains("--checks-only"))
     case "febrl-style":
         // tamis-bench febrl-style --records N --out FILE: Febrl-shaped person records with truth
         var generator = FebrlStyleGenerator(records: Int(option("--records") ?? "") ?? 1_000_000)

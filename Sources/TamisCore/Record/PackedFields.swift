@@ -61,12 +61,14 @@ public struct PackedFields: Sendable, Hashable {
         return builder.finish()
     }
 
-    /// A copy with several values replaced (index → new bytes), in one allocation.
-    public func replacing(_ changes: [Int: [UInt8]]) -> PackedFields {
+    /// A copy with several values replaced (index, new bytes; the last wins), in one allocation.
+    public func replacing(_ changes: [(Int, [UInt8])]) -> PackedFields {
         guard !changes.isEmpty else { return self }
-        var builder = Builder(count: count, reservingBytes: changes.values.reduce(0) { $0 + $1.count } + 256)
+        var replacement = [Int](repeating: -1, count: count)
+        for (n, change) in changes.enumerated() where change.0 < count { replacement[change.0] = n }
+        var builder = Builder(count: count, reservingBytes: storage.count + changes.reduce(0) { $0 + $1.1.count })
         for j in 0..<count {
-            if let value = changes[j] { builder.append(value) } else { withBytes(j) { builder.append($0) } }
+            if replacement[j] >= 0 { builder.append(changes[replacement[j]].1) } else { withBytes(j) { builder.append($0) } }
         }
         return builder.finish()
     }

@@ -64,13 +64,15 @@ public struct SireneStage: PipelineStage {
         let chunks = (indices.count + chunk - 1) / chunk
         var changes = [Change](repeating: Change(), count: indices.count)
         let failure = FirstError()
+        let pool = ReaderPool(register)
         do {
             let records = state.records
             changes.withUnsafeMutableBufferPointer { buffer in
                 let shared = SharedBuffer(buffer)
                 ParallelLoop.run(chunks) { c in
                     do {
-                        let reader = try register.makeReader()
+                        let reader = try pool.take()
+                        defer { pool.give(reader) }
                         var cache = UnitCache()
                         for n in (c * chunk)..<min(indices.count, (c + 1) * chunk) {
                             let index = indices[n]
@@ -100,8 +102,7 @@ public struct SireneStage: PipelineStage {
             if let quality = change.quality {
                 let source = state.records[index].origin.sourceIndex
                 if source < state.fieldQuality.count {
-                    state.fieldQuality[source].remove(state.records[index].quality)
-                    state.fieldQuality[source].add(quality)
+                    state.fieldQuality[source].replace(state.records[index].quality, with: quality)
                 }
                 state.records[index].quality = quality
             }
@@ -173,12 +174,14 @@ public struct SireneStage: PipelineStage {
                 finding.status = unitState?.isActive == false ? .defunct : .active
             }
             let enrich = finding.status == .active && !settings.enrich.isEmpty
-            if finding.status == .closed || finding.status == .defunct || enrich {
+            if enrich {
                 finding.establishment = try reader.establishment(siret)
-                if enrich || finding.status == .closed { finding.unit = try unit(siren, reader: reader, cache: &cache) }
+                finding.unit = try unit(siren, reader: reader, cache: &cache)
+            } else if finding.status == .closed || finding.status == .defunct {
+                finding.establishment = try reader.closing(siret)
             }
-            if finding.status == .closed, let establishment = finding.establishment, let unit = finding.unit {
-                finding.successor = try successor(of: establishment, unit: unit, postalCode: postal, street: street, reader: reader)
+            if finding.status == .closed, let establishment = finding.establishment {
+                finding.successor = try successor(of: establishment, siren: siren, postalCode: postal, street: street, reader: reader)
             }
             return finding
         }
@@ -222,7 +225,7 @@ public struct SireneStage: PipelineStage {
             finding.status = .notFound
             return finding
         }
-        finding.establishment = chosen
+        finding.establishment = try reader.establishment(chosen.siret) ?? chosen
         finding.status = .siretised
         return finding
     }
@@ -239,9 +242,9 @@ public struct SireneStage: PipelineStage {
 
     /// For a closed establishment of an active company: an open establishment of the same
     /// SIREN at the prospect's (or the closed one's) postal code, else the head office.
-    func successor(of closed: RegisteredEstablishment, unit: RegisteredUnit, postalCode: String, street: String,
+    func successor(of closed: RegisteredEstablishment, siren: UInt64, postalCode: String, street: String,
                    reader: SireneReader) throws -> UInt64? {
-        let open = try reader.establishments(ofSiren: unit.siren).filter { $0.isActive && $0.siret != closed.siret }
+        let open = try reader.establishments(ofSiren: siren).filter { $0.isActive && $0.siret != closed.siret }
         let place = postalCode.isEmpty ? closed.postalCode : postalCode
         let here = open.filter { $0.postalCode == place }
         if here.count == 1 { return here[0].siret }
@@ -274,12 +277,17 @@ public struct SireneStage: PipelineStage {
         } else if let smallest = lists.min(by: { $0.count < $1.count }) {
             lists = [smallest]
         }
-        let sirets = lists.flatMap { $0 }
-        guard !sirets.isEmpty else { return finding }
+        // Candidates sharing the most keys with the prospect first (the right establishment
+        // shares the name's words and the whole name); only the best few are read and scored.
+        var votes: [UInt64: Int] = [:]
+        for list in lists { for siret in list { votes[siret, default: 0] += 1 } }
+        guard let most = votes.values.max() else { return finding }
+        let sirets = votes.filter { $0.value >= most - 1 }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .prefix(24).map(\.key)
         let prospect = SiretisationScorer.Prospect(companyName: company, postalCode: postalCode, street: street)
         let scorer = SiretisationScorer()
         var scored: [(score: Double, establishment: RegisteredEstablishment, unit: RegisteredUnit?)] = []
-        for siret in Set(sirets) {
+        for siret in sirets {
             guard let e = try reader.establishment(siret), e.isActive, !e.isPartial else { continue }
             let u = try unit(e.siren, reader: reader, cache: &cache)
             if u?.isPartial == true || u?.isActive == false { continue }
@@ -329,7 +337,8 @@ public struct SireneStage: PipelineStage {
             filled.append((.siret, String(e.siret).leftPadded(to: 14)))
         }
         var derived: [(CanonicalField, String)] = [(.sireneStatus, finding.status.rawValue)]
-        if [.active, .closed, .siretised].contains(finding.status), let e = finding.establishment {
+        let usable = finding.status == .active || finding.status == .closed || finding.status == .siretised
+        if usable, let e = finding.establishment {
             enrich(record: record, index: index, establishment: e, unit: finding.unit, open: finding.status != .closed,
                    filled: &filled, derived: &derived, conflicts: &change.conflicts)
         }
@@ -348,17 +357,17 @@ public struct SireneStage: PipelineStage {
             for (field, text) in filled { raw = raw.replacing(field.rawValue, with: Array(text.utf8)) }
             (value, quality) = normalizer.normalize(raw)
         } else if !filled.isEmpty {
-            value = value.replacing(Dictionary(filled.map { ($0.0.rawValue, Array($0.1.utf8)) }, uniquingKeysWith: { $1 }))
+            value = value.replacing(filled.map { ($0.0.rawValue, Array($0.1.utf8)) })
         }
         if quality.count < CanonicalField.count {
             quality += [FieldQuality](repeating: .missing, count: CanonicalField.count - quality.count)
         }
-        let conflicted = Set(change.conflicts.filter(\.registerKept).map(\.field))
         for (field, _) in filled where !value.isEmpty(field.rawValue) {
-            quality[field.rawValue] = FieldQuality(.valid, field == .siret ? .siretised : conflicted.contains(field) ? .sireneConflict : .fromSirene)
+            let conflicted = change.conflicts.contains { $0.registerKept && $0.field == field }
+            quality[field.rawValue] = FieldQuality(.valid, field == .siret ? .siretised : conflicted ? .sireneConflict : .fromSirene)
             change.filled.append(field)
         }
-        value = value.replacing(Dictionary(derived.map { ($0.0.rawValue, Array($0.1.utf8)) }, uniquingKeysWith: { $1 }))
+        value = value.replacing(derived.map { ($0.0.rawValue, Array($0.1.utf8)) })
         for (field, text) in derived { quality[field.rawValue] = text.isEmpty ? .missing : .valid }
         let flag: QualityReason? = switch finding.status {
         case .unknown: .sireneUnknown
@@ -424,6 +433,34 @@ public struct SireneStage: PipelineStage {
 extension String {
     func leftPadded(to count: Int) -> String {
         utf8.count >= count ? self : String(repeating: "0", count: count - utf8.count) + self
+    }
+}
+
+/// Register readers shared by the workers: one per thread, kept across chunks (opening a
+/// reader maps the register and starts a read transaction).
+final class ReaderPool: @unchecked Sendable {
+    private let register: SireneRegister
+    private var idle: [SireneReader] = []
+    private var mutex = pthread_mutex_t()
+
+    init(_ register: SireneRegister) {
+        self.register = register
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    func take() throws -> SireneReader {
+        pthread_mutex_lock(&mutex)
+        let reader = idle.popLast()
+        pthread_mutex_unlock(&mutex)
+        return try reader ?? register.makeReader()
+    }
+
+    func give(_ reader: SireneReader) {
+        pthread_mutex_lock(&mutex)
+        idle.append(reader)
+        pthread_mutex_unlock(&mutex)
     }
 }
 

@@ -161,10 +161,15 @@ public struct FieldQualityCounts: Sendable, Equatable {
         }
     }
 
-    public mutating func remove(_ quality: [FieldQuality]) {
-        for (field, q) in quality.enumerated() {
-            counts[field][Int(q.status.rawValue)] -= 1
-            if q.reason != .none { reasons[field][Int(q.reason.rawValue)] -= 1 }
+    /// Moves one record's counts from `old` to `new`, touching only the fields that changed.
+    public mutating func replace(_ old: [FieldQuality], with new: [FieldQuality]) {
+        for field in 0..<max(old.count, new.count) {
+            let a = field < old.count ? old[field] : .missing, b = field < new.count ? new[field] : .missing
+            if a == b { continue }
+            counts[field][Int(a.status.rawValue)] -= 1
+            counts[field][Int(b.status.rawValue)] += 1
+            if a.reason != .none { reasons[field][Int(a.reason.rawValue)] -= 1 }
+            if b.reason != .none { reasons[field][Int(b.reason.rawValue)] += 1 }
         }
     }
 

@@ -79,6 +79,7 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
         let bySiren: PreparedStatement
         let unitStatement: PreparedStatement
         let keyStatement: PreparedStatement
+        let closingStatement: PreparedStatement
         static let columns = """
             siret, active, partial, period_start, head_office, created, headcount, naf, naf_nomenclature, naf2025, names,
             street_number, street_repeat, street_type, street_name, complement, postal_code, commune_code, city
@@ -89,14 +90,22 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
         init(path: String, register: SireneRegisterFile) throws {
             self.register = register
             connection = try SQLiteConnection(path: path, readOnly: true)
-            try connection.execute("PRAGMA cache_size = -65536")
+            // Pages mapped rather than read with a syscall each, and one read transaction for the
+            // reader's life: otherwise every lookup is its own transaction (a lock, a stat for a
+            // hot journal, a read of page 1): 20 µs of system calls instead of 1 µs of lookup.
+            // Nothing writes a register in place (an import replaces the file), so this is safe.
+            try connection.execute("PRAGMA cache_size = -65536; PRAGMA mmap_size = 17179869184; BEGIN")
             byEstablishment = try connection.prepare("SELECT \(Reader.columns) FROM establishments WHERE siret = ?")
-            bySiren = try connection.prepare("SELECT \(Reader.columns) FROM establishments WHERE siret BETWEEN ? AND ?")
+            bySiren = try connection.prepare("""
+                SELECT siret, active, partial, head_office, street_number, street_type, street_name, postal_code
+                FROM establishments WHERE siret BETWEEN ? AND ?
+                """)
             unitStatement = try connection.prepare("""
                 SELECT active, partial, name, acronym, usual_names, legal_category, naf, headcount, size_category, head_office_nic, created
                 FROM units WHERE siren = ?
                 """)
             keyStatement = try connection.prepare("SELECT siret FROM name_keys WHERE key = ? LIMIT ?")
+            closingStatement = try connection.prepare("SELECT active, partial, period_start, postal_code FROM establishments WHERE siret = ?")
         }
 
         func establishmentState(_ siret: UInt64) throws -> RegisterState? {
@@ -124,12 +133,26 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
             return try byEstablishment.next() ? establishmentRow(byEstablishment) : nil
         }
 
+        func closing(_ siret: UInt64) throws -> RegisteredEstablishment? {
+            defer { closingStatement.reset() }
+            closingStatement.bind(Int64(siret))
+            guard try closingStatement.next() else { return nil }
+            let s = closingStatement
+            return RegisteredEstablishment(siret: siret, isActive: s.int(0) != 0, isPartial: s.int(1) != 0, periodStart: s.text(2),
+                                           postalCode: s.text(3))
+        }
+
         func establishments(ofSiren siren: UInt64) throws -> [RegisteredEstablishment] {
             defer { bySiren.reset() }
             bySiren.bind(Int64(siren * 100_000))
             bySiren.bind(Int64(siren * 100_000 + 99_999))
             var result: [RegisteredEstablishment] = []
-            while try bySiren.next() { result.append(establishmentRow(bySiren)) }
+            let s = bySiren
+            while try s.next() {
+                result.append(RegisteredEstablishment(
+                    siret: UInt64(s.int(0)), isActive: s.int(1) != 0, isPartial: s.int(2) != 0, isHeadOffice: s.int(3) != 0,
+                    streetNumber: s.text(4), streetType: s.text(5), streetName: s.text(6), postalCode: s.text(7)))
+            }
             return result
         }
 

@@ -1,0 +1,62 @@
+import TamisCore
+import XCTest
+
+/// The pure parts of siretisation: name keys, blocking keys, street keys and the score.
+final class SiretisationTests: XCTestCase {
+    func key(_ name: String) -> String { String(decoding: CompanyNameKey.key(name), as: UTF8.self) }
+
+    func test_name_keys_drop_legal_forms_filler_words_and_articles() {
+        XCTAssertEqual(key("Boulangerie Martin S.A.R.L."), "boulangerie martin")
+        XCTAssertEqual(key("SAS LA BOULANGERIE MARTIN"), "boulangerie martin")
+        XCTAssertEqual(key("Ets. Dupont & Fils"), "dupont fils")
+        XCTAssertEqual(key("I.B.M. France"), "ibm france", "runs of single letters are joined")
+        XCTAssertEqual(key("Société Générale"), "generale")
+        XCTAssertEqual(key("SARL"), "sarl", "a name made only of dropped words is kept whole")
+        XCTAssertEqual(key("Soft'Œuvre"), "soft oeuvre")
+    }
+
+    func test_blocking_keys_are_shared_by_the_register_and_the_prospects_spelling() {
+        let register = Set(CompanyNameKey.blockingKeys(names: ["BOULANGERIE MARTIN"], postalCode: "69003"))
+        let prospect = Set(CompanyNameKey.blockingKeys(names: ["Boulangerie Martin SARL"], postalCode: "69003"))
+        XCTAssertEqual(register, prospect)
+        let elsewhere = Set(CompanyNameKey.blockingKeys(names: ["Boulangerie Martin"], postalCode: "69007"))
+        XCTAssertEqual(register.intersection(elsewhere).count, 1, "only the whole name in the département is shared")
+        XCTAssertTrue(CompanyNameKey.blockingKeys(names: ["Martin"], postalCode: "").isEmpty, "no place, no key")
+        XCTAssertEqual(CompanyNameKey.department(ofPostalCode: "97411"), "974")
+        XCTAssertEqual(CompanyNameKey.department(ofPostalCode: "20000"), "20")
+    }
+
+    func test_street_keys_ignore_types_and_compare_numbers() throws {
+        let register = try XCTUnwrap(StreetKey("12 BD EUGENE DERUELLE"))
+        let prospect = try XCTUnwrap(StreetKey("12, boulevard Eugène Déruelle"))
+        XCTAssertEqual(register, prospect)
+        XCTAssertEqual(register.similarity(prospect), 1)
+        XCTAssertEqual(register.similarity(try XCTUnwrap(StreetKey("14 bd Eugène Deruelle"))), 0.4, "same street, another number")
+        XCTAssertEqual(register.similarity(try XCTUnwrap(StreetKey("boulevard Eugène Déruelle"))), 0.8, "no number on one side")
+        XCTAssertEqual(register.similarity(try XCTUnwrap(StreetKey("12 rue Paul Bert"))), 0)
+        XCTAssertEqual(try XCTUnwrap(StreetKey("12bis rue de la Paix")).number, Array("12".utf8))
+        XCTAssertNil(StreetKey("12"), "a number alone is no street")
+    }
+
+    func test_names_are_compared_word_by_word() {
+        let scorer = SiretisationScorer()
+        func similarity(_ a: String, _ b: String) -> Double { scorer.nameSimilarity(CompanyNameKey.key(a), [b]) }
+        XCTAssertEqual(similarity("Boulangerie Martin SARL", "BOULANGERIE MARTIN"), 1)
+        XCTAssertGreaterThan(similarity("ACME Informatque", "ACME INFORMATIQUE"), 0.95, "a typo")
+        XCTAssertLessThan(similarity("Boulangerie Gakadis", "BOULANGERIE DUMONT"), 0.6, "a shared activity word is not a match")
+        XCTAssertEqual(scorer.nameSimilarity(CompanyNameKey.key("Le Fournil Gourmand"), ["DUPONT ET FILS", "LE FOURNIL GOURMAND"]), 1,
+                       "the best of the legal name and the signs")
+    }
+
+    func test_score_weighs_name_place_and_street() {
+        let scorer = SiretisationScorer()
+        let e = RegisteredEstablishment(siret: 1, streetNumber: "5", streetType: "RUE", streetName: "PAUL BERT", postalCode: "69003")
+        let unit = RegisteredUnit(siren: 0, name: "BOULANGERIE MARTIN")
+        let full = SiretisationScorer.Prospect(companyName: "Boulangerie Martin", postalCode: "69003", street: "5 rue Paul Bert")
+        XCTAssertEqual(scorer.score(full, establishment: e, unit: unit), 1, accuracy: 1e-9)
+        let noStreet = SiretisationScorer.Prospect(companyName: "Boulangerie Martin", postalCode: "69003", street: "")
+        XCTAssertEqual(scorer.score(noStreet, establishment: e, unit: unit), 0.925, accuracy: 1e-9)
+        let otherTown = SiretisationScorer.Prospect(companyName: "Boulangerie Martin", postalCode: "69007", street: "")
+        XCTAssertEqual(scorer.score(otherTown, establishment: e, unit: unit), 0.775, accuracy: 1e-9, "same département")
+    }
+}
