@@ -243,6 +243,30 @@ final class SireneTests: XCTestCase {
         XCTAssertEqual(try reader.unit(UInt64(acme)!)?.name, "ACME")
     }
 
+    /// Files named otherwise, establishments first: the kind comes from the header, and the
+    /// siretisation keys are built after the units are in (same keys as the one-pass import).
+    func test_files_in_any_order_and_with_any_name_give_the_same_register() throws {
+        let inOrder = try makeRegister()
+        let other = dir.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        let establishments = other.appendingPathComponent("etablissements-extrait.csv"), units = other.appendingPathComponent("unites.csv")
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("StockEtablissement_utf8.csv"), to: establishments)
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("StockUniteLegale_utf8.csv"), to: units)
+        let path = other.appendingPathComponent("r.sqlite").path
+        let report = try SireneImport.run(files: [establishments.path, units.path], registerPath: path, importedAt: "now")
+        let reference = try SireneImport.run(files: [dir.appendingPathComponent("StockEtablissement_utf8.csv").path,
+                                                     dir.appendingPathComponent("StockUniteLegale_utf8.csv").path],
+                                             registerPath: inOrder, importedAt: "now")
+        XCTAssertEqual(report.nameKeys, reference.nameKeys)
+        XCTAssertGreaterThan(report.nameKeys, 0)
+        let a = try SireneRegisterFile(path: path).makeReader(), b = try SireneRegisterFile(path: inOrder).makeReader()
+        for key in CompanyNameKey.blockingKeys(names: ["Le Fournil Gourmand"], postalCode: "31000") {
+            XCTAssertEqual(try a.candidates(forKey: key, limit: 10), try b.candidates(forKey: key, limit: 10))
+        }
+        XCTAssertEqual(try a.candidates(forKey: CompanyNameKey.blockingKeys(names: ["Le Fournil Gourmand"], postalCode: "31000")[0], limit: 10),
+                       [UInt64(dupontSiret)!])
+    }
+
     func test_a_file_that_is_not_a_stock_is_refused_with_the_columns_it_lacks() throws {
         let file = dir.appendingPathComponent("contacts.csv")
         try "siret,raison_sociale\n73282932000074,ACME\n".write(to: file, atomically: true, encoding: .utf8)

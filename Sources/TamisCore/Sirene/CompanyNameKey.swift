@@ -70,8 +70,10 @@ public enum CompanyNameKey {
     }
 
     /// Siretisation blocking keys of an establishment known by `names` at `postalCode`:
-    /// every significant token (first three of each name, two letters or more) at the postal
-    /// code, and each whole name in the département (a company that moved within it).
+    /// each whole name at the postal code (precise even where a word is common), every
+    /// significant token (first three of each name, two letters or more) at the postal code
+    /// (a typo in another word), and each whole name in the département (a company that moved
+    /// within it).
     public static func blockingKeys(names: [String], postalCode: String) -> [UInt64] {
         guard postalCode.utf8.count == 5 else { return [] }
         let department = department(ofPostalCode: postalCode)
@@ -82,7 +84,9 @@ public enum CompanyNameKey {
             for token in tokens.prefix(3) where token.count >= 2 {
                 keys.append(hash("t", postalCode, token))
             }
-            keys.append(hash("n", department, join(tokens)))
+            let whole = join(tokens)
+            keys.append(hash("p", postalCode, whole))
+            keys.append(hash("n", department, whole))
         }
         var seen = Set<UInt64>()
         return keys.filter { seen.insert($0).inserted }

@@ -267,15 +267,19 @@ public struct SireneStage: PipelineStage {
         var finding = Finding(status: .notFound)
         let keys = CompanyNameKey.blockingKeys(names: [company], postalCode: postalCode)
         guard !keys.isEmpty else { return finding }
-        // A word shared by hundreds of establishments at one postal code ("boulangerie" in a
-        // city) does not tell them apart: such keys are left out unless nothing rarer exists.
+        // A word shared by dozens of establishments at one postal code ("boulangerie" in a
+        // city) does not tell them apart: such keys are left out while rarer ones exist; when
+        // every key is common, only establishments found under two keys or more are kept.
         let common = 40
         var lists = try keys.map { try reader.candidates(forKey: $0, limit: common + 1) }
         let rare = lists.filter { $0.count <= common }
         if !rare.isEmpty {
             lists = rare
-        } else if let smallest = lists.min(by: { $0.count < $1.count }) {
-            lists = [smallest]
+        } else {
+            let wide = try keys.map { Set(try reader.candidates(forKey: $0, limit: 5000)) }
+            var seen: [UInt64: Int] = [:]
+            for list in wide { for siret in list { seen[siret, default: 0] += 1 } }
+            lists = [seen.filter { $0.value >= 2 }.map(\.key).sorted()]
         }
         // Candidates sharing the most keys with the prospect first (the right establishment
         // shares the name's words and the whole name); only the best few are read and scored.

@@ -93,14 +93,26 @@ public enum SireneImport {
         var latest: [UInt8] = []
         var watch = Stopwatch()
         var phases: [(String, Double)] = []
-        for file in files {
-            let report = try load(file: file, into: connection, latest: &latest, progress: progress)
+        // Legal units first (INSEE's file names say which is which): establishments can then
+        // get their siretisation keys as they are read, with their unit's names, in one pass.
+        let ordered = files.enumerated().sorted { a, b in
+            let ua = a.element.lowercased().contains("unitelegale"), ub = b.element.lowercased().contains("unitelegale")
+            return ua != ub ? ua : a.offset < b.offset
+        }.map(\.element)
+        var inlineKeys = 0
+        var establishmentsWithoutKeys = false
+        for file in ordered {
+            let unitsLoaded = reports.contains { $0.kind == .units && $0.rows > 0 }
+            let (report, keys) = try load(file: file, into: connection, latest: &latest, inlineKeys: unitsLoaded, progress: progress)
             reports.append(report)
+            inlineKeys += keys
+            if report.kind == .establishments && !unitsLoaded { establishmentsWithoutKeys = true }
         }
         let establishments = reports.filter { $0.kind == .establishments }.reduce(0) { $0 + $1.rows - $1.skipped }
         let units = reports.filter { $0.kind == .units }.reduce(0) { $0 + $1.rows - $1.skipped }
         phases.append(("files", watch.lap()))
-        let nameKeys = try buildNameKeys(connection)
+        // Establishments read before any unit file: keys in a second pass, over the whole table.
+        let nameKeys = establishmentsWithoutKeys ? try rebuildNameKeys(connection) : inlineKeys
         phases.append(("name keys", watch.lap()))
         try connection.execute("COMMIT; CREATE INDEX name_keys_key ON name_keys (key);")
         try buildStates(connection)
@@ -126,9 +138,10 @@ public enum SireneImport {
 
     // MARK: - One file
 
-    private static func load(file: String, into connection: SQLiteConnection, latest: inout [UInt8],
-                             progress: Progress) throws -> FileReport {
+    private static func load(file: String, into connection: SQLiteConnection, latest: inout [UInt8], inlineKeys: Bool,
+                             progress: Progress) throws -> (FileReport, Int) {
         var loader = StockLoader(file: file, connection: connection)
+        loader.inlineKeys = inlineKeys
         var parser = CSVParser(dialect: CSVDialect(delimiter: UInt8(ascii: ",")))
         var bytes = 0
         let zipped = ZipEntryStream.isZip(file)
@@ -170,7 +183,8 @@ public enum SireneImport {
         }
         progress(file, loader.rows, size, size)
         if loader.latest.lexicographicallyPrecedes(latest) == false && !loader.latest.isEmpty { latest = loader.latest }
-        return FileReport(file: file, kind: kind, rows: loader.rows, skipped: loader.skipped, firstSkippedLine: loader.firstSkippedLine)
+        return (FileReport(file: file, kind: kind, rows: loader.rows, skipped: loader.skipped, firstSkippedLine: loader.firstSkippedLine),
+                loader.nameKeys)
     }
 
     /// The state of every establishment and unit as one sorted array of `identifier·4 + flags`
@@ -214,7 +228,8 @@ public enum SireneImport {
 
     /// Blocking keys of every active, fully diffusible establishment, from its own names and
     /// its unit's (`CompanyNameKey.blockingKeys`).
-    private static func buildNameKeys(_ connection: SQLiteConnection) throws -> Int {
+    private static func rebuildNameKeys(_ connection: SQLiteConnection) throws -> Int {
+        try connection.execute("DELETE FROM name_keys")
         let select = try connection.prepare("""
             SELECT e.siret, e.postal_code, e.names, u.name, u.acronym, u.usual_names
             FROM establishments e LEFT JOIN units u ON u.siren = e.siret / 100000
@@ -260,6 +275,13 @@ struct StockLoader: CSVRowHandler {
     var lastLine = 0
     var lastRowBroken = false
     var latest: [UInt8] = []
+    /// Write each establishment's siretisation keys as it is read (its unit is already loaded).
+    var inlineKeys = false
+    var nameKeys = 0
+    private var keyInsert: PreparedStatement?
+    private var unitNames: PreparedStatement?
+    private var lastSiren: Int64 = -1
+    private var lastUnit: (partial: Bool, names: [String]) = (false, [])
     /// Field index of each wanted column (-1: absent).
     private var slots: [Int] = []
     private var fieldCount = 0
@@ -346,6 +368,10 @@ struct StockLoader: CSVRowHandler {
         do {
             switch kind! {
             case .establishments:
+                if inlineKeys {
+                    keyInsert = try connection.prepare("INSERT INTO name_keys (key, siret) VALUES (?, ?)")
+                    unitNames = try connection.prepare("SELECT partial, name, acronym, usual_names FROM units WHERE siren = ?")
+                }
                 insert = try connection.prepare("""
                     INSERT OR REPLACE INTO establishments (siret, active, partial, period_start, head_office, created, headcount, naf,
                         naf_nomenclature, naf2025, names, street_number, street_repeat, street_type, street_name, complement,
@@ -416,6 +442,37 @@ struct StockLoader: CSVRowHandler {
         for slot in 14...21 { s.bind(field(row, slot)) }
         noteDate(field(row, 22))
         try s.run()
+        if inlineKeys && StockLoader.equals(field(row, 2), "A") && !StockLoader.equals(field(row, 1), "P") {
+            try writeKeys(siret: siret, row: row)
+        }
+    }
+
+    /// Siretisation keys of an open establishment, from its own names and its unit's.
+    private mutating func writeKeys(siret: Int64, row: CSVRow) throws {
+        let siren = siret / 100_000
+        if siren != lastSiren, let unitNames {
+            lastSiren = siren
+            lastUnit = (false, [])
+            unitNames.bind(siren)
+            if try unitNames.next() {
+                var names: [String] = []
+                for column: Int32 in [1, 2] where !unitNames.text(column).isEmpty { names.append(unitNames.text(column)) }
+                let usual = unitNames.text(3)
+                if !usual.isEmpty { names += usual.split(separator: "|").map(String.init) }
+                lastUnit = (unitNames.int(0) != 0, names)
+            }
+            unitNames.reset()
+        }
+        guard !lastUnit.partial, let keyInsert else { return }
+        var names = lastUnit.names
+        for slot in 10...13 where !field(row, slot).isEmpty { names.append(String(decoding: field(row, slot), as: UTF8.self)) }
+        let postal = String(decoding: field(row, 19), as: UTF8.self)
+        for key in CompanyNameKey.blockingKeys(names: names, postalCode: postal) {
+            keyInsert.bind(Int64(bitPattern: key))
+            keyInsert.bind(siret)
+            try keyInsert.run()
+            nameKeys += 1
+        }
     }
 
     private mutating func unit(_ row: CSVRow) throws {
