@@ -50,7 +50,6 @@ final class PreparedStatement {
     let statement: OpaquePointer
     unowned let connection: SQLiteConnection
     private var index: Int32 = 1
-    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     init(statement: OpaquePointer, connection: SQLiteConnection) {
         self.statement = statement
@@ -61,13 +60,7 @@ final class PreparedStatement {
 
     /// Empty bytes are NULL.
     func bind(_ bytes: UnsafeBufferPointer<UInt8>) {
-        if bytes.isEmpty {
-            sqlite3_bind_null(statement, index)
-        } else {
-            bytes.withMemoryRebound(to: CChar.self) {
-                _ = sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), PreparedStatement.transient)
-            }
-        }
+        RowBinder.bindText(statement, index, bytes)
         index += 1
     }
 

@@ -428,12 +428,18 @@ struct StockLoader: CSVRowHandler {
         }
     }
 
+    /// The identifier, then active (`A`) and partial diffusion (`P`): columns 0, 2 and 1 of
+    /// both kinds of file, the first three of both tables.
+    private func bindIdentity(_ s: PreparedStatement, _ identifier: Int64, _ row: CSVRow) {
+        s.bind(identifier)
+        s.bind(StockLoader.equals(field(row, 2), "A") ? 1 : 0)
+        s.bind(StockLoader.equals(field(row, 1), "P") ? 1 : 0)
+    }
+
     private mutating func establishment(_ row: CSVRow) throws {
         guard let siret = StockLoader.number(field(row, 0), digits: 14) else { skip(row.line); return }
         let s = insert!
-        s.bind(siret)
-        s.bind(StockLoader.equals(field(row, 2), "A") ? 1 : 0)
-        s.bind(StockLoader.equals(field(row, 1), "P") ? 1 : 0)
+        bindIdentity(s, siret, row)
         s.bind(field(row, 3))
         s.bind(StockLoader.equals(field(row, 4), "true") ? 1 : 0)
         for slot in 5...9 { s.bind(field(row, slot)) }
@@ -478,9 +484,7 @@ struct StockLoader: CSVRowHandler {
     private mutating func unit(_ row: CSVRow) throws {
         guard let siren = StockLoader.number(field(row, 0), digits: 9) else { skip(row.line); return }
         let s = insert!
-        s.bind(siren)
-        s.bind(StockLoader.equals(field(row, 2), "A") ? 1 : 0)
-        s.bind(StockLoader.equals(field(row, 1), "P") ? 1 : 0)
+        bindIdentity(s, siren, row)
         // Legal persons have a denomination; sole traders a name and first name.
         if !field(row, 3).isEmpty {
             s.bind(field(row, 3))

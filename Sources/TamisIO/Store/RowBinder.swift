@@ -16,6 +16,12 @@ struct RowBinder {
 
     /// Empty bytes are NULL (a missing value).
     mutating func bind(_ bytes: UnsafeBufferPointer<UInt8>) {
+        RowBinder.bindText(statement, index, bytes)
+        index += 1
+    }
+
+    /// Binds UTF-8 bytes as text (SQLite copies them), or NULL when empty.
+    static func bindText(_ statement: SQLiteStatement, _ index: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
         if bytes.isEmpty {
             sqlite3_bind_null(statement, index)
         } else {
@@ -23,7 +29,6 @@ struct RowBinder {
                 _ = sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), RowBinder.transient)
             }
         }
-        index += 1
     }
 
     mutating func bind(_ bytes: [UInt8]) {
