@@ -141,10 +141,10 @@ public protocol SireneReader: AnyObject {
     func unit(_ siren: UInt64) throws -> RegisteredUnit?
     /// A closed establishment's closing date (`periodStart`) and postal code, nothing else.
     func closing(_ siret: UInt64) throws -> RegisteredEstablishment?
-    /// Every establishment of a SIREN, open or closed, in SIRET order: identity, state, head
-    /// office and street address only (names, activity and dates left empty; read one with
+    /// The open establishments of a SIREN, in SIRET order: identity, state, head office and
+    /// street address only (names, activity and dates left empty; read one with
     /// `establishment(_:)` for the rest).
-    func establishments(ofSiren siren: UInt64) throws -> [RegisteredEstablishment]
+    func openEstablishments(ofSiren siren: UInt64) throws -> [RegisteredEstablishment]
     /// SIRETs of the active establishments indexed under this siretisation key
     /// (`CompanyNameKey.blockingKeys`), at most `limit`.
     func candidates(forKey key: UInt64, limit: Int) throws -> [UInt64]

@@ -206,7 +206,7 @@ public struct SireneStage: PipelineStage {
     func establishmentOfSiren(_ unit: RegisteredUnit, postalCode: String, street: String, reader: SireneReader,
                               finding: Finding) throws -> Finding {
         var finding = finding
-        let open = try reader.establishments(ofSiren: unit.siren).filter { $0.isActive && !$0.isPartial }
+        let open = try reader.openEstablishments(ofSiren: unit.siren).filter { $0.isActive && !$0.isPartial }
         let here = open.filter { !postalCode.isEmpty && $0.postalCode == postalCode }
         var chosen: RegisteredEstablishment?
         if here.count == 1 {
@@ -244,7 +244,7 @@ public struct SireneStage: PipelineStage {
     /// SIREN at the prospect's (or the closed one's) postal code, else the head office.
     func successor(of closed: RegisteredEstablishment, siren: UInt64, postalCode: String, street: String,
                    reader: SireneReader) throws -> UInt64? {
-        let open = try reader.establishments(ofSiren: siren).filter { $0.isActive && $0.siret != closed.siret }
+        let open = try reader.openEstablishments(ofSiren: siren).filter { $0.isActive && $0.siret != closed.siret }
         let place = postalCode.isEmpty ? closed.postalCode : postalCode
         let here = open.filter { $0.postalCode == place }
         if here.count == 1 { return here[0].siret }

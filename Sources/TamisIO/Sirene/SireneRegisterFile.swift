@@ -98,7 +98,7 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
             byEstablishment = try connection.prepare("SELECT \(Reader.columns) FROM establishments WHERE siret = ?")
             bySiren = try connection.prepare("""
                 SELECT siret, active, partial, head_office, street_number, street_type, street_name, postal_code
-                FROM establishments WHERE siret BETWEEN ? AND ?
+                FROM establishments WHERE siret BETWEEN ? AND ? AND active = 1
                 """)
             unitStatement = try connection.prepare("""
                 SELECT active, partial, name, acronym, usual_names, legal_category, naf, headcount, size_category, head_office_nic, created
@@ -142,7 +142,7 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
                                            postalCode: s.text(3))
         }
 
-        func establishments(ofSiren siren: UInt64) throws -> [RegisteredEstablishment] {
+        func openEstablishments(ofSiren siren: UInt64) throws -> [RegisteredEstablishment] {
             defer { bySiren.reset() }
             bySiren.bind(Int64(siren * 100_000))
             bySiren.bind(Int64(siren * 100_000 + 99_999))
