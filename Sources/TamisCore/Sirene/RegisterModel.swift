@@ -139,6 +139,8 @@ public protocol SireneReader: AnyObject {
     func unitState(_ siren: UInt64) throws -> RegisterState?
     func establishment(_ siret: UInt64) throws -> RegisteredEstablishment?
     func unit(_ siren: UInt64) throws -> RegisteredUnit?
+    /// What siretisation compares: state, signs and usual name, street address and city.
+    func candidate(_ siret: UInt64) throws -> RegisteredEstablishment?
     /// A closed establishment's closing date (`periodStart`) and postal code, nothing else.
     func closing(_ siret: UInt64) throws -> RegisteredEstablishment?
     /// The open establishments of a SIREN, in SIRET order: identity, state, head office and

@@ -292,7 +292,7 @@ public struct SireneStage: PipelineStage {
         let scorer = SiretisationScorer()
         var scored: [(score: Double, establishment: RegisteredEstablishment, unit: RegisteredUnit?)] = []
         for siret in sirets {
-            guard let e = try reader.establishment(siret), e.isActive, !e.isPartial else { continue }
+            guard let e = try reader.candidate(siret), e.isActive, !e.isPartial else { continue }
             let u = try unit(e.siren, reader: reader, cache: &cache)
             if u?.isPartial == true || u?.isActive == false { continue }
             scored.append((scorer.score(prospect, establishment: e, unit: u), e, u))
@@ -302,7 +302,7 @@ public struct SireneStage: PipelineStage {
         let runnerUp = scored.count > 1 ? scored[1].score : 0
         if best.score >= settings.threshold && best.score - runnerUp >= settings.margin {
             finding.status = .siretised
-            finding.establishment = best.establishment
+            finding.establishment = try reader.establishment(best.establishment.siret) ?? best.establishment
             finding.unit = best.unit
             finding.score = best.score
         } else {

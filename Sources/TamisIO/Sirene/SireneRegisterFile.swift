@@ -80,6 +80,7 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
         let unitStatement: PreparedStatement
         let keyStatement: PreparedStatement
         let closingStatement: PreparedStatement
+        let candidateStatement: PreparedStatement
         static let columns = """
             siret, active, partial, period_start, head_office, created, headcount, naf, naf_nomenclature, naf2025, names,
             street_number, street_repeat, street_type, street_name, complement, postal_code, commune_code, city
@@ -105,6 +106,10 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
                 FROM units WHERE siren = ?
                 """)
             keyStatement = try connection.prepare("SELECT siret FROM name_keys WHERE key = ? LIMIT ?")
+            candidateStatement = try connection.prepare("""
+                SELECT active, partial, names, street_number, street_type, street_name, postal_code, city
+                FROM establishments WHERE siret = ?
+                """)
             closingStatement = try connection.prepare("SELECT active, partial, period_start, postal_code FROM establishments WHERE siret = ?")
         }
 
@@ -131,6 +136,18 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
             defer { byEstablishment.reset() }
             byEstablishment.bind(Int64(siret))
             return try byEstablishment.next() ? establishmentRow(byEstablishment) : nil
+        }
+
+        func candidate(_ siret: UInt64) throws -> RegisteredEstablishment? {
+            defer { candidateStatement.reset() }
+            candidateStatement.bind(Int64(siret))
+            guard try candidateStatement.next() else { return nil }
+            let s = candidateStatement
+            let names = s.text(2)
+            return RegisteredEstablishment(
+                siret: siret, isActive: s.int(0) != 0, isPartial: s.int(1) != 0,
+                names: names.isEmpty ? [] : names.split(separator: "|").map(String.init),
+                streetNumber: s.text(3), streetType: s.text(4), streetName: s.text(5), postalCode: s.text(6), city: s.text(7))
         }
 
         func closing(_ siret: UInt64) throws -> RegisteredEstablishment? {
