@@ -113,6 +113,8 @@ final class SireneTests: XCTestCase {
         let excluded = try readCSVRecords(dir.appendingPathComponent("out/run/excluded.csv").path)
         XCTAssertEqual(Set(excluded.map { $0["reason"] ?? "" }), ["defunct", "sirene_opposition"])
         XCTAssertEqual(summary.fieldQuality["leads"]?["siret"]?.reasons["sirene_closed"], 2)
+        let report = try String(contentsOfFile: dir.appendingPathComponent("out/run/report.html").path, encoding: .utf8)
+        XCTAssertTrue(report.contains("SIRENE register (stock of 2026-10-31)"), "the report says how fresh the register is")
     }
 
     func test_exclusions_follow_the_pipeline() throws {

@@ -68,6 +68,17 @@ public enum ReportRenderer {
                 + "changes table. The same inputs run again give no change.</p>"
         }
 
+        if let sirene = summary.sirene {
+            page += "<h2>Companies in the SIRENE register (stock of \(escape(sirene.stockDate)))</h2>"
+            page += barChart(SireneStatus.allCases.map { ($0.rawValue, sirene.statuses[$0.rawValue] ?? 0) }.filter { $0.1 > 0 })
+            let filled = sirene.filled.sorted { $0.key < $1.key }.map { "\(escape($0.key)) \($0.value)" }.joined(separator: ", ")
+            page += "<p class=\"note\">defunct: closed establishment of a ceased company (excluded by default); partial: the owner "
+                + "objected to prospecting (excluded by default); closed: the establishment closed, the company lives on "
+                + "(successor suggested); unknown: not in the register; siretised: SIRET found from name and address. "
+                + "Filled from the register: \(filled.isEmpty ? "nothing" : filled). To check: \(sirene.review) record(s) in "
+                + "sirene_review.csv, \(sirene.conflicts) conflict(s) in sirene_conflicts.csv.</p>"
+        }
+
         page += "<h2>Field quality, before and after</h2>"
         page += "<table><tr><th>field</th><th>complete</th><th>valid as given</th><th>usable after Tamis</th><th>valid</th><th>repaired</th><th>invalid</th><th>missing</th></tr>"
         for row in report.fields {
