@@ -159,6 +159,35 @@ final class RecordNormalizerTests: XCTestCase {
         XCTAssertEqual(record.quality(.siren), FieldQuality(.invalid, .sirenMismatch), "SIREN and SIRET disagree")
     }
 
+    /// The SIRENE stage fills a few source fields and re-normalises only their groups: the
+    /// result must be what a whole normalisation of the filled record gives.
+    func test_renormalising_filled_fields_equals_normalising_the_whole_record() {
+        let normalizer = RecordNormalizer(reference: repositoryReference, options: NormalizeOptions(vatNumber: true), phoneReference: LibPhoneNumber())
+        let starts: [[CanonicalField: String]] = [
+            [.companyName: "Boulangerie Dupont SARL", .email: "a@dupont.fr", .siret: "123", .address2: "BP 12"],
+            [.companyName: "Cabinet Martin", .postalCode: "69003", .city: "Lyon", .naf: "99.99Z", .headcountBand: "7"],
+            [.companyName: "Olivier BTP", .siren: "503123457", .address1: "8 av. de la Porte de Clichy", .postalCode: "75017"],
+        ]
+        let fills: [[CanonicalField: String]] = [
+            [.siret: "41234567000019"],
+            [.naf: "62.01Z", .headcountBand: "12"],
+            [.address1: "20 BD EUGENE DERUELLE", .postalCode: "69003", .city: "LYON 3EME"],
+            [.siret: "50312345700015", .naf: "4120A", .address1: "8 AV DE LA PORTE DE CLICHY", .postalCode: "75017", .city: "PARIS 17"],
+        ]
+        for start in starts {
+            let before = normalize(start, options: NormalizeOptions(vatNumber: true))
+            for fill in fills {
+                let raw = before.raw.replacing(fill.map { ($0.key.rawValue, Array($0.value.utf8)) })
+                let (value, quality) = normalizer.renormalize(raw, value: before.value, quality: before.quality, changed: Array(fill.keys))
+                let (expected, expectedQuality) = normalizer.normalize(raw)
+                for field in CanonicalField.allCases {
+                    XCTAssertEqual(value.string(field.rawValue), expected.string(field.rawValue), "\(field.name) \(start) \(fill)")
+                    XCTAssertEqual(quality[field.rawValue], expectedQuality[field.rawValue], "\(field.name) quality \(start) \(fill)")
+                }
+            }
+        }
+    }
+
     func test_missing_fields_are_missing_not_invalid() {
         let record = normalize([.email: "a@b.fr"])
         for field in [CanonicalField.siret, .naf, .phone, .postalCode, .lastName] {

@@ -47,6 +47,58 @@ public struct RecordNormalizer: Sendable {
         normalizeCompany(&values, &quality)
         normalizeAddress(raw, &values, &quality)
         normalizeHeadcount(&values, &quality)
+        return (RecordNormalizer.pack(values), quality)
+    }
+
+    /// Source field groups that depend on each other: re-normalised together.
+    static let identifierGroup: [CanonicalField] = [.siret, .siren]
+    static let addressGroup: [CanonicalField] = [.address1, .address2, .address3, .postalCode, .city, .country]
+
+    /// Normalises again only the groups of fields whose raw values changed (the SIRENE stage
+    /// filling a SIRET, a NAF code, a headcount band or an address), leaving the rest of an
+    /// already normalised record as it is: the same result as `normalize(raw)`, a fraction of
+    /// the work.
+    public func renormalize(_ raw: PackedFields, value: PackedFields, quality oldQuality: [FieldQuality],
+                            changed: [CanonicalField]) -> (PackedFields, [FieldQuality]) {
+        var values = (0..<CanonicalField.count).map { value.bytes($0) }
+        var quality = oldQuality
+        if quality.count < CanonicalField.count {
+            quality += [FieldQuality](repeating: .missing, count: CanonicalField.count - quality.count)
+        }
+        let identifiers = changed.contains { RecordNormalizer.identifierGroup.contains($0) }
+        let address = changed.contains { RecordNormalizer.addressGroup.contains($0) }
+        var fields = changed.filter { !$0.isDerived }
+        if identifiers { fields += RecordNormalizer.identifierGroup }
+        if address { fields += RecordNormalizer.addressGroup }
+        var scratch: [UInt8] = []
+        for field in fields {
+            scratch.removeAll(keepingCapacity: true)
+            raw.withBytes(field.rawValue) { NormalizeStage.collapseWhitespace($0, into: &scratch) }
+            values[field.rawValue] = scratch
+            quality[field.rawValue] = scratch.isEmpty ? .missing : .valid
+        }
+        if identifiers {
+            values[CanonicalField.vatNumber.rawValue] = []
+            quality[CanonicalField.vatNumber.rawValue] = .missing
+            normalizeIdentifiers(raw, &values, &quality)
+        }
+        if changed.contains(.naf) {
+            raw.withBytes(CanonicalField.naf.rawValue) { bytes in
+                let naf = reference.naf.normalize(bytes)
+                for (field, text, q) in [(CanonicalField.naf, naf.code, naf.quality),
+                                         (.nafSection, naf.section, naf.section == nil ? FieldQuality.missing : .valid),
+                                         (.nafLabel, naf.label, naf.label == nil ? FieldQuality.missing : .valid)] {
+                    values[field.rawValue] = Array((text ?? "").utf8)
+                    quality[field.rawValue] = values[field.rawValue].isEmpty && q.status != .invalid ? FieldQuality(.missing, q.reason) : q
+                }
+            }
+        }
+        if address { normalizeAddress(raw, &values, &quality) }
+        if changed.contains(.headcountBand) { normalizeHeadcount(&values, &quality) }
+        return (RecordNormalizer.pack(values), quality)
+    }
+
+    static func pack(_ values: [[UInt8]]) -> PackedFields {
         let packed = values.withUnsafeBufferPointer { values in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: values.count) { lengths in
                 for i in values.indices { lengths[i] = values[i].count }
@@ -55,7 +107,7 @@ public struct RecordNormalizer: Sendable {
                 }
             }
         }
-        return (packed, quality)
+        return packed
     }
 
     func normalizeIdentifiers(_ raw: PackedFields, _ values: inout [[UInt8]], _ quality: inout [FieldQuality]) {

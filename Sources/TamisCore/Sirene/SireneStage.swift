@@ -357,9 +357,8 @@ public struct SireneStage: PipelineStage {
         var value = record.value
         var quality = record.quality
         if !filled.isEmpty, let normalizer {
-            var raw = record.raw
-            for (field, text) in filled { raw = raw.replacing(field.rawValue, with: Array(text.utf8)) }
-            (value, quality) = normalizer.normalize(raw)
+            let raw = record.raw.replacing(filled.map { ($0.0.rawValue, Array($0.1.utf8)) })
+            (value, quality) = normalizer.renormalize(raw, value: record.value, quality: record.quality, changed: filled.map(\.0))
         } else if !filled.isEmpty {
             value = value.replacing(filled.map { ($0.0.rawValue, Array($0.1.utf8)) })
         }
