@@ -84,6 +84,8 @@ public enum CompanyNameKey {
             for token in tokens.prefix(3) where token.count >= 2 {
                 keys.append(hash("t", postalCode, token))
             }
+            // The first word's first four letters: a typo further on ("Arvelyl" / "ARVELLY").
+            if let first = tokens.first, first.count > 4 { keys.append(hash("f", postalCode, Array(first.prefix(4)))) }
             let whole = join(tokens)
             keys.append(hash("p", postalCode, whole))
             keys.append(hash("n", department, whole))
