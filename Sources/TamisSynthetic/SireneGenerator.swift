@@ -1,5 +1,6 @@
 import Foundation
 import TamisCore
+import TamisIO
 
 /// A synthetic SIRENE register in INSEE's stock layout, at any size, and prospects drawn from
 /// it with ground truth: for the SIRENE stage's tests and benchmarks, on data it was not
@@ -161,10 +162,10 @@ public struct SireneGenerator {
         let units = try BufferedFile(directory + "/StockUniteLegale_utf8.csv")
         let prospects = try BufferedFile(directory + "/prospects.csv")
         let truth = try BufferedFile(directory + "/truth.csv")
-        establishments.line(SireneGenerator.establishmentHeader)
-        units.line(SireneGenerator.unitHeader)
-        prospects.line(SireneGenerator.prospectHeader)
-        truth.line("id,truth,siret")
+        try establishments.line(SireneGenerator.establishmentHeader)
+        try units.line(SireneGenerator.unitHeader)
+        try prospects.line(SireneGenerator.prospectHeader)
+        try truth.line("id,truth,siret")
         var counts = Counts()
         let prospectRate = Double(settings.prospects) / Double(max(1, settings.establishments))
         var unitIndex = 0
@@ -176,12 +177,12 @@ public struct SireneGenerator {
             var list: [Establishment] = []
             for n in 0..<count { list.append(makeEstablishment(unit, nic: n + 1, headOffice: n == 0)) }
             let head = list[0]
-            units.line(unitRow(unit, headNIC: String(head.siret.suffix(5))))
+            try units.line(unitRow(unit, headNIC: String(head.siret.suffix(5))))
             for e in list {
-                establishments.line(establishmentRow(e, unit: unit))
+                try establishments.line(establishmentRow(e, unit: unit))
                 counts.establishments += 1
                 if chance(prospectRate) {
-                    prospect(of: e, unit: unit, siblings: list, id: counts.prospects, prospects: prospects, truth: truth)
+                    try prospect(of: e, unit: unit, id: counts.prospects, prospects: prospects, truth: truth)
                     counts.prospects += 1
                 }
             }
@@ -224,8 +225,8 @@ public struct SireneGenerator {
     }
 
     /// One prospect of establishment `e`, with its truth.
-    mutating func prospect(of e: Establishment, unit u: Unit, siblings: [Establishment], id: Int,
-                           prospects: BufferedFile, truth: BufferedFile) {
+    mutating func prospect(of e: Establishment, unit u: Unit, id: Int,
+                           prospects: BufferedFile, truth: BufferedFile) throws {
         let pid = "P\(id)"
         let email = "contact\(id)@" + brand().lowercased() + ".fr"
         var siret = "", siren = ""
@@ -265,8 +266,7 @@ public struct SireneGenerator {
             name = u.acronym
         }
         name = damage(name)
-        let (streetCode, streetWord) = SireneGenerator.streetTypes[e.streetType]
-        _ = streetCode
+        let streetWord = SireneGenerator.streetTypes[e.streetType].1
         var street = ""
         let s = int(0...99)
         if s < 55 { street = "\(e.number) \(streetWord) \(e.street.capitalized)" }
@@ -274,8 +274,8 @@ public struct SireneGenerator {
         else if s < 72 { street = "\(int(1...180)) \(streetWord) \(e.street.capitalized)" }
         var postal = e.postalCode
         if chance(0.03) { postal = pick(reference.communes).postalCode }
-        prospects.line([pid, name, siret, siren, street, postal, e.city.capitalized, email].map { $0.replacingOccurrences(of: ";", with: " ") }.joined(separator: ";"))
-        truth.line("\(pid),\(kind.rawValue),\(truthSiret)")
+        try prospects.line([pid, name, siret, siren, street, postal, e.city.capitalized, email].map { $0.replacingOccurrences(of: ";", with: " ") }.joined(separator: ";"))
+        try truth.line("\(pid),\(kind.rawValue),\(truthSiret)")
     }
 
     /// Case, legal form, accents and typos as prospects write company names.
@@ -294,31 +294,29 @@ public struct SireneGenerator {
     }
 }
 
-/// Lines appended to a file through a 4 MiB buffer.
+/// Lines appended to a file (TamisIO's `OutputFile`) through a 4 MiB buffer.
 final class BufferedFile {
-    let handle: FileHandle
+    let file: OutputFile
     var buffer: [UInt8] = []
 
     init(_ path: String) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteNoPermission) }
-        self.handle = handle
+        file = try OutputFile(path: path, mode: 0o644)
         buffer.reserveCapacity(1 << 22)
     }
 
-    func line(_ text: String) {
+    func line(_ text: String) throws {
         buffer.append(contentsOf: text.utf8)
         buffer.append(0x0A)
-        if buffer.count >= 1 << 22 { flush() }
+        if buffer.count >= 1 << 22 { try flush() }
     }
 
-    func flush() {
-        handle.write(Data(buffer))
+    func flush() throws {
+        try file.write(buffer)
         buffer.removeAll(keepingCapacity: true)
     }
 
     func close() throws {
-        flush()
-        try handle.close()
+        try flush()
+        try file.close()
     }
 }

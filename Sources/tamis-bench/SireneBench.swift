@@ -72,10 +72,9 @@ enum SireneBench {
         for record in sink.records { all.append(record) }
         _ = try NormalizeStage(normalizer: normalizer).run(&all, progress: SilentProgress())
         var checks = RunState(sources: all.sources), siretisation = RunState(sources: all.sources)
-        for (i, record) in all.records.enumerated() {
+        for record in all.records {
             let hasIdentifier = [CanonicalField.siret, .siren].contains { record.quality($0).status == .valid || record.quality($0).status == .repaired }
             if hasIdentifier { checks.append(record) } else { siretisation.append(record) }
-            _ = i
         }
         let file = try SireneRegisterFile(path: register)
         var settings = SireneSettings()

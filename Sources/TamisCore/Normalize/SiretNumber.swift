@@ -7,6 +7,24 @@ public enum SiretNumber {
     public static let laPosteSiren: [UInt8] = Array("356000000".utf8)
 
     /// Luhn check over ASCII digits.
+    /// The number written by exactly `digits` ASCII digits, else nil.
+    @inlinable
+    public static func number(_ bytes: UnsafeBufferPointer<UInt8>, digits: Int) -> UInt64? {
+        guard bytes.count == digits else { return nil }
+        var value: UInt64 = 0
+        for b in bytes {
+            guard b >= 0x30 && b <= 0x39 else { return nil }
+            value = value &* 10 &+ UInt64(b &- 0x30)
+        }
+        return value
+    }
+
+    /// A SIRET (or SIREN, `digits: 9`) as text, leading zeros kept.
+    public static func text(_ number: UInt64, digits: Int = 14) -> String {
+        let text = String(number)
+        return text.utf8.count >= digits ? text : String(repeating: "0", count: digits - text.utf8.count) + text
+    }
+
     public static func luhn(_ digits: some Collection<UInt8>) -> Bool {
         var sum = 0
         var double = false

@@ -140,25 +140,19 @@ public struct SireneStage: PipelineStage {
         return state
     }
 
-    private static func digits(_ record: ProspectRecord, _ field: CanonicalField, count: Int) -> UInt64? {
+    /// The record's SIRET (14) or SIREN (9) when normalisation found it usable.
+    private static func identifier(_ record: ProspectRecord, _ field: CanonicalField, digits: Int) -> UInt64? {
         let quality = record.quality(field)
         guard quality.status == .valid || quality.status == .repaired else { return nil }
-        return record.value.withBytes(field.rawValue) { bytes -> UInt64? in
-            guard bytes.count == count else { return nil }
-            var value: UInt64 = 0
-            for b in bytes {
-                guard b >= 0x30 && b <= 0x39 else { return nil }
-                value = value * 10 + UInt64(b - 0x30)
-            }
-            return value
-        }
+        return record.value.withBytes(field.rawValue) { SiretNumber.number($0, digits: digits) }
     }
 
     func find(_ record: ProspectRecord, reader: SireneReader, cache: inout UnitCache) throws -> Finding {
         var finding = Finding()
-        let postal = record[.postalCode] ?? ""
-        let street = record[.address1] ?? ""
-        if let siret = SireneStage.digits(record, .siret, count: 14) {
+        // Made only where needed: an active SIRET, the common case, uses neither.
+        var postal: String { record[.postalCode] ?? "" }
+        var street: String { record[.address1] ?? "" }
+        if let siret = SireneStage.identifier(record, .siret, digits: 14) {
             // The fast path reads two small rows; the whole establishment only when needed.
             guard let state = try reader.establishmentState(siret) else {
                 finding.status = .unknown
@@ -185,7 +179,7 @@ public struct SireneStage: PipelineStage {
             }
             return finding
         }
-        if let siren = SireneStage.digits(record, .siren, count: 9) {
+        if let siren = SireneStage.identifier(record, .siren, digits: 9) {
             guard let unit = try unit(siren, reader: reader, cache: &cache) else {
                 finding.status = .unknown
                 return finding
@@ -206,7 +200,7 @@ public struct SireneStage: PipelineStage {
     func establishmentOfSiren(_ unit: RegisteredUnit, postalCode: String, street: String, reader: SireneReader,
                               finding: Finding) throws -> Finding {
         var finding = finding
-        let open = try reader.openEstablishments(ofSiren: unit.siren).filter { $0.isActive && !$0.isPartial }
+        let open = try reader.openEstablishments(ofSiren: unit.siren).filter { !$0.isPartial }
         let here = open.filter { !postalCode.isEmpty && $0.postalCode == postalCode }
         var chosen: RegisteredEstablishment?
         if here.count == 1 {
@@ -234,7 +228,7 @@ public struct SireneStage: PipelineStage {
     func bestByStreet(_ establishments: [RegisteredEstablishment], street: String) -> RegisteredEstablishment? {
         guard let own = StreetKey(street) else { return nil }
         let scored = establishments.map { e -> (RegisteredEstablishment, Double) in
-            (e, StreetKey(e.streetNumber + " " + e.streetType + " " + e.streetName).map { own.similarity($0) } ?? 0)
+            (e, e.streetKey.map { own.similarity($0) } ?? 0)
         }.sorted { $0.1 > $1.1 }
         guard let best = scored.first, best.1 >= 0.8, scored.count < 2 || scored[1].1 < best.1 else { return nil }
         return best.0
@@ -244,7 +238,7 @@ public struct SireneStage: PipelineStage {
     /// SIREN at the prospect's (or the closed one's) postal code, else the head office.
     func successor(of closed: RegisteredEstablishment, siren: UInt64, postalCode: String, street: String,
                    reader: SireneReader) throws -> UInt64? {
-        let open = try reader.openEstablishments(ofSiren: siren).filter { $0.isActive && $0.siret != closed.siret }
+        let open = try reader.openEstablishments(ofSiren: siren)
         let place = postalCode.isEmpty ? closed.postalCode : postalCode
         let here = open.filter { $0.postalCode == place }
         if here.count == 1 { return here[0].siret }
@@ -258,7 +252,7 @@ public struct SireneStage: PipelineStage {
         var name = names.first ?? ""
         if names.count > 1 { name += " (" + names.dropFirst().joined(separator: ", ") + ")" }
         let address = [e.streetLine, e.postalCode, e.city].filter { !$0.isEmpty }.joined(separator: " ")
-        return .init(siret: e.siret, score: (score * 1000).rounded() / 1000, name: name, address: address)
+        return .init(siret: e.siret, score: SireneStage.rounded(score), name: name, address: address)
     }
 
     /// Finds the establishment of a record with no valid SIRET by name and address.
@@ -338,7 +332,7 @@ public struct SireneStage: PipelineStage {
         // Source fields the register fills or overrides: record.raw stays the source's.
         var filled: [(CanonicalField, String)] = []
         if finding.status == .siretised, let e = finding.establishment {
-            filled.append((.siret, String(e.siret).leftPadded(to: 14)))
+            filled.append((.siret, SiretNumber.text(e.siret)))
         }
         var derived: [(CanonicalField, String)] = [(.sireneStatus, finding.status.rawValue)]
         let usable = finding.status == .active || finding.status == .closed || finding.status == .siretised
@@ -350,9 +344,9 @@ public struct SireneStage: PipelineStage {
             derived.append((.sireneClosedOn, change.closedOn))
         }
         if finding.status == .closed, let successor = finding.successor {
-            derived.append((.sireneSuccessor, String(successor).leftPadded(to: 14)))
+            derived.append((.sireneSuccessor, SiretNumber.text(successor)))
         }
-        if let score = finding.score { derived.append((.sireneScore, String((score * 1000).rounded() / 1000))) }
+        if let score = finding.score { derived.append((.sireneScore, String(SireneStage.rounded(score)))) }
 
         var value = record.value
         var quality = record.quality
@@ -433,10 +427,9 @@ public struct SireneStage: PipelineStage {
     }
 }
 
-extension String {
-    func leftPadded(to count: Int) -> String {
-        utf8.count >= count ? self : String(repeating: "0", count: count - utf8.count) + self
-    }
+extension SireneStage {
+    /// Scores as shown to stewards: three decimals.
+    static func rounded(_ score: Double) -> Double { (score * 1000).rounded() / 1000 }
 }
 
 /// Register readers shared by the workers: one per thread, kept across chunks (opening a

@@ -72,7 +72,7 @@ public struct SiretisationScorer {
         let name = nameSimilarity(prospect.nameKey, names)
         let place = placeSimilarity(prospect.postalCode, establishment.postalCode)
         var street = 0.5
-        if let own = prospect.street, let theirs = StreetKey(establishment.streetNumber + " " + establishment.streetType + " " + establishment.streetName) {
+        if let own = prospect.street, let theirs = establishment.streetKey {
             street = own.similarity(theirs)
         }
         return 0.60 * name + 0.25 * place + 0.15 * street
@@ -133,4 +133,9 @@ public struct StreetKey: Equatable {
         if number.isEmpty || other.number.isEmpty { return 0.8 }
         return number == other.number ? 1 : 0.4
     }
+}
+
+extension RegisteredEstablishment {
+    /// The establishment's street, as siretisation compares streets.
+    public var streetKey: StreetKey? { StreetKey(streetLine) }
 }

@@ -31,18 +31,32 @@ public final class FileByteReader {
 
     deinit { close(fd) }
 
-    /// Calls `body` with each chunk until the end of the file.
-    public func forEachChunk(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+    /// Reads the next chunk into `buffer`; its length, 0 at the end of the file.
+    private func readChunk() throws -> Int {
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw InputError(file: path, problem: "read failed (\(String(cString: strerror(errno))))")
             }
-            if n == 0 { return }
             bytesRead += n
+            return n
+        }
+    }
+
+    /// Calls `body` with each chunk until the end of the file.
+    public func forEachChunk(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        while true {
+            let n = try readChunk()
+            if n == 0 { return }
             try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<n])) }
         }
+    }
+
+    /// The next chunk as an array (for readers that pull), nil at the end of the file.
+    public func nextChunk() throws -> [UInt8]? {
+        let n = try readChunk()
+        return n == 0 ? nil : Array(buffer[0..<n])
     }
 
     /// The first `count` bytes of a file (for sniffing); reads no further.

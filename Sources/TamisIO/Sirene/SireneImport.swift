@@ -184,7 +184,7 @@ public enum SireneImport {
         progress(file, loader.rows, size, size)
         if loader.latest.lexicographicallyPrecedes(latest) == false && !loader.latest.isEmpty { latest = loader.latest }
         return (FileReport(file: file, kind: kind, rows: loader.rows, skipped: loader.skipped, firstSkippedLine: loader.firstSkippedLine),
-                loader.nameKeys)
+                loader.keys?.written ?? 0)
     }
 
     /// The state of every establishment and unit as one sorted array of `identifier·4 + flags`
@@ -235,30 +235,39 @@ public enum SireneImport {
             FROM establishments e LEFT JOIN units u ON u.siren = e.siret / 100000
             WHERE e.active = 1 AND e.partial = 0 AND (u.partial IS NULL OR u.partial = 0)
             """)
-        let insert = try connection.prepare("INSERT INTO name_keys (key, siret) VALUES (?, ?)")
-        var count = 0
+        var keys = try NameKeyWriter(connection)
         while try select.next() {
-            let siret = select.int(0)
-            let postal = select.text(1)
-            guard postal.utf8.count == 5 else { continue }
-            var names: [String] = []
-            for column: Int32 in [3, 4] {
-                let name = select.text(column)
-                if !name.isEmpty { names.append(name) }
-            }
-            for column: Int32 in [5, 2] {
-                let joined = select.text(column)
-                if !joined.isEmpty { names += joined.split(separator: "|").map(String.init) }
-            }
-            for key in CompanyNameKey.blockingKeys(names: names, postalCode: postal) {
-                insert.bind(Int64(bitPattern: key))
-                insert.bind(siret)
-                try insert.run()
-                count += 1
-            }
+            let names = NameKeyWriter.unitNames(name: select.text(3), acronym: select.text(4), usual: select.text(5))
+                + SireneRegisterFile.names(select.text(2))
+            try keys.write(siret: select.int(0), names: names, postalCode: select.text(1))
         }
         select.reset()
-        return count
+        return keys.written
+    }
+}
+
+/// Writes the siretisation keys of open establishments (`CompanyNameKey.blockingKeys`),
+/// whether as the establishments are read or in a pass over the table.
+struct NameKeyWriter {
+    private let insert: PreparedStatement
+    private(set) var written = 0
+
+    init(_ connection: SQLiteConnection) throws {
+        insert = try connection.prepare("INSERT INTO name_keys (key, siret) VALUES (?, ?)")
+    }
+
+    /// A unit's names in the order siretisation tries them: legal name, acronym, usual names.
+    static func unitNames(name: String, acronym: String, usual: String) -> [String] {
+        [name, acronym].filter { !$0.isEmpty } + SireneRegisterFile.names(usual)
+    }
+
+    mutating func write(siret: Int64, names: [String], postalCode: String) throws {
+        for key in CompanyNameKey.blockingKeys(names: names, postalCode: postalCode) {
+            insert.bind(Int64(bitPattern: key))
+            insert.bind(siret)
+            try insert.run()
+            written += 1
+        }
     }
 }
 
@@ -277,8 +286,7 @@ struct StockLoader: CSVRowHandler {
     var latest: [UInt8] = []
     /// Write each establishment's siretisation keys as it is read (its unit is already loaded).
     var inlineKeys = false
-    var nameKeys = 0
-    private var keyInsert: PreparedStatement?
+    private(set) var keys: NameKeyWriter?
     private var unitNames: PreparedStatement?
     private var lastSiren: Int64 = -1
     private var lastUnit: (partial: Bool, names: [String]) = (false, [])
@@ -336,9 +344,9 @@ struct StockLoader: CSVRowHandler {
     private mutating func header(_ row: CSVRow) {
         var names: [String] = []
         for i in 0..<row.fieldCount {
-            var bytes = Array(row.field(i))
-            if i == 0 && bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-            names.append(String(decoding: bytes, as: UTF8.self).trimmingSpaces)
+            var bytes = row.field(i)
+            if i == 0 && bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = UnsafeBufferPointer(rebasing: bytes[3...]) }
+            names.append(Bytes.string(Bytes.trimmed(bytes)))
         }
         fieldCount = row.fieldCount
         let isEstablishments = names.contains("siret") || names.contains("nic")
@@ -369,7 +377,7 @@ struct StockLoader: CSVRowHandler {
             switch kind! {
             case .establishments:
                 if inlineKeys {
-                    keyInsert = try connection.prepare("INSERT INTO name_keys (key, siret) VALUES (?, ?)")
+                    keys = try NameKeyWriter(connection)
                     unitNames = try connection.prepare("SELECT partial, name, acronym, usual_names FROM units WHERE siren = ?")
                 }
                 insert = try connection.prepare("""
@@ -396,16 +404,6 @@ struct StockLoader: CSVRowHandler {
     private func field(_ row: CSVRow, _ slot: Int) -> UnsafeBufferPointer<UInt8> {
         let index = slots[slot]
         return index < 0 ? UnsafeBufferPointer(start: nil, count: 0) : row.field(index)
-    }
-
-    private static func number(_ bytes: UnsafeBufferPointer<UInt8>, digits: Int) -> Int64? {
-        guard bytes.count == digits else { return nil }
-        var value: Int64 = 0
-        for b in bytes {
-            guard b >= 0x30 && b <= 0x39 else { return nil }
-            value = value * 10 + Int64(b - 0x30)
-        }
-        return value
     }
 
     private static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
@@ -437,7 +435,7 @@ struct StockLoader: CSVRowHandler {
     }
 
     private mutating func establishment(_ row: CSVRow) throws {
-        guard let siret = StockLoader.number(field(row, 0), digits: 14) else { skip(row.line); return }
+        guard let siret = SiretNumber.number(field(row, 0), digits: 14).map(Int64.init) else { skip(row.line); return }
         let s = insert!
         bindIdentity(s, siret, row)
         s.bind(field(row, 3))
@@ -461,28 +459,19 @@ struct StockLoader: CSVRowHandler {
             lastUnit = (false, [])
             unitNames.bind(siren)
             if try unitNames.next() {
-                var names: [String] = []
-                for column: Int32 in [1, 2] where !unitNames.text(column).isEmpty { names.append(unitNames.text(column)) }
-                let usual = unitNames.text(3)
-                if !usual.isEmpty { names += usual.split(separator: "|").map(String.init) }
-                lastUnit = (unitNames.int(0) != 0, names)
+                lastUnit = (unitNames.int(0) != 0,
+                            NameKeyWriter.unitNames(name: unitNames.text(1), acronym: unitNames.text(2), usual: unitNames.text(3)))
             }
             unitNames.reset()
         }
-        guard !lastUnit.partial, let keyInsert else { return }
+        guard !lastUnit.partial, keys != nil else { return }
         var names = lastUnit.names
         for slot in 10...13 where !field(row, slot).isEmpty { names.append(String(decoding: field(row, slot), as: UTF8.self)) }
-        let postal = String(decoding: field(row, 19), as: UTF8.self)
-        for key in CompanyNameKey.blockingKeys(names: names, postalCode: postal) {
-            keyInsert.bind(Int64(bitPattern: key))
-            keyInsert.bind(siret)
-            try keyInsert.run()
-            nameKeys += 1
-        }
+        try keys!.write(siret: siret, names: names, postalCode: String(decoding: field(row, 19), as: UTF8.self))
     }
 
     private mutating func unit(_ row: CSVRow) throws {
-        guard let siren = StockLoader.number(field(row, 0), digits: 9) else { skip(row.line); return }
+        guard let siren = SiretNumber.number(field(row, 0), digits: 9).map(Int64.init) else { skip(row.line); return }
         let s = insert!
         bindIdentity(s, siren, row)
         // Legal persons have a denomination; sole traders a name and first name.
@@ -505,14 +494,5 @@ struct StockLoader: CSVRowHandler {
         for slot in 12...17 { s.bind(field(row, slot)) }
         noteDate(field(row, 18))
         try s.run()
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\"" { s.removeFirst() }
-        while s.last == " " || s.last == "\r" { s.removeLast() }
-        return String(s)
     }
 }

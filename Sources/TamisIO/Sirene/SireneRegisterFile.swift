@@ -57,6 +57,11 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
         unitStates = try states("units")
     }
 
+    /// Names stored joined by `|` (signs, usual names), split again.
+    static func names(_ joined: String) -> [String] {
+        joined.isEmpty ? [] : joined.split(separator: "|").map(String.init)
+    }
+
     public func makeReader() throws -> SireneReader {
         try Reader(path: path, register: self)
     }
@@ -121,42 +126,37 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
             SireneRegisterFile.state(siren, in: register.unitStates)
         }
 
-        private func establishmentRow(_ s: PreparedStatement) -> RegisteredEstablishment {
-            let names = s.text(10)
-            return RegisteredEstablishment(
-                siret: UInt64(s.int(0)), isActive: s.int(1) != 0, isPartial: s.int(2) != 0, periodStart: s.text(3),
-                isHeadOffice: s.int(4) != 0, created: s.text(5), headcountBand: s.text(6), naf: s.text(7),
-                nafNomenclature: s.text(8), naf2025: s.text(9),
-                names: names.isEmpty ? [] : names.split(separator: "|").map(String.init),
-                streetNumber: s.text(11), streetRepeat: s.text(12), streetType: s.text(13), streetName: s.text(14),
-                complement: s.text(15), postalCode: s.text(16), communeCode: s.text(17), city: s.text(18))
+        /// The one row `statement` finds for `key`, read by `row`.
+        private func one<T>(_ statement: PreparedStatement, _ key: UInt64, _ row: (PreparedStatement) -> T) throws -> T? {
+            defer { statement.reset() }
+            statement.bind(Int64(key))
+            return try statement.next() ? row(statement) : nil
         }
 
         func establishment(_ siret: UInt64) throws -> RegisteredEstablishment? {
-            defer { byEstablishment.reset() }
-            byEstablishment.bind(Int64(siret))
-            return try byEstablishment.next() ? establishmentRow(byEstablishment) : nil
+            try one(byEstablishment, siret) { s in
+                RegisteredEstablishment(
+                    siret: siret, isActive: s.int(1) != 0, isPartial: s.int(2) != 0, periodStart: s.text(3),
+                    isHeadOffice: s.int(4) != 0, created: s.text(5), headcountBand: s.text(6), naf: s.text(7),
+                    nafNomenclature: s.text(8), naf2025: s.text(9), names: SireneRegisterFile.names(s.text(10)),
+                    streetNumber: s.text(11), streetRepeat: s.text(12), streetType: s.text(13), streetName: s.text(14),
+                    complement: s.text(15), postalCode: s.text(16), communeCode: s.text(17), city: s.text(18))
+            }
         }
 
         func candidate(_ siret: UInt64) throws -> RegisteredEstablishment? {
-            defer { candidateStatement.reset() }
-            candidateStatement.bind(Int64(siret))
-            guard try candidateStatement.next() else { return nil }
-            let s = candidateStatement
-            let names = s.text(2)
-            return RegisteredEstablishment(
-                siret: siret, isActive: s.int(0) != 0, isPartial: s.int(1) != 0,
-                names: names.isEmpty ? [] : names.split(separator: "|").map(String.init),
-                streetNumber: s.text(3), streetType: s.text(4), streetName: s.text(5), postalCode: s.text(6), city: s.text(7))
+            try one(candidateStatement, siret) { s in
+                RegisteredEstablishment(
+                    siret: siret, isActive: s.int(0) != 0, isPartial: s.int(1) != 0, names: SireneRegisterFile.names(s.text(2)),
+                    streetNumber: s.text(3), streetType: s.text(4), streetName: s.text(5), postalCode: s.text(6), city: s.text(7))
+            }
         }
 
         func closing(_ siret: UInt64) throws -> RegisteredEstablishment? {
-            defer { closingStatement.reset() }
-            closingStatement.bind(Int64(siret))
-            guard try closingStatement.next() else { return nil }
-            let s = closingStatement
-            return RegisteredEstablishment(siret: siret, isActive: s.int(0) != 0, isPartial: s.int(1) != 0, periodStart: s.text(2),
-                                           postalCode: s.text(3))
+            try one(closingStatement, siret) { s in
+                RegisteredEstablishment(siret: siret, isActive: s.int(0) != 0, isPartial: s.int(1) != 0, periodStart: s.text(2),
+                                        postalCode: s.text(3))
+            }
         }
 
         func openEstablishments(ofSiren siren: UInt64) throws -> [RegisteredEstablishment] {
@@ -174,16 +174,12 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
         }
 
         func unit(_ siren: UInt64) throws -> RegisteredUnit? {
-            defer { unitStatement.reset() }
-            unitStatement.bind(Int64(siren))
-            guard try unitStatement.next() else { return nil }
-            let s = unitStatement
-            let usual = s.text(4)
-            let nic = s.text(9)
-            return RegisteredUnit(
-                siren: siren, isActive: s.int(0) != 0, isPartial: s.int(1) != 0, name: s.text(2), acronym: s.text(3),
-                usualNames: usual.isEmpty ? [] : usual.split(separator: "|").map(String.init), legalCategory: s.text(5),
-                naf: s.text(6), headcountBand: s.text(7), sizeCategory: s.text(8), headOfficeNIC: UInt64(nic), created: s.text(10))
+            try one(unitStatement, siren) { s in
+                RegisteredUnit(
+                    siren: siren, isActive: s.int(0) != 0, isPartial: s.int(1) != 0, name: s.text(2), acronym: s.text(3),
+                    usualNames: SireneRegisterFile.names(s.text(4)), legalCategory: s.text(5), naf: s.text(6),
+                    headcountBand: s.text(7), sizeCategory: s.text(8), headOfficeNIC: UInt64(s.text(9)), created: s.text(10))
+            }
         }
 
         func candidates(forKey key: UInt64, limit: Int) throws -> [UInt64] {

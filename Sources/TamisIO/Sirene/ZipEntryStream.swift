@@ -21,6 +21,7 @@ public final class ZipEntryStream {
     public private(set) var compressedRead = 0
     public let fileSize: Int
 
+    private let reader: FileByteReader
     private var input: [UInt8] = []
     private var inputStart = 0
 
@@ -32,11 +33,8 @@ public final class ZipEntryStream {
 
     public init(path: String) throws {
         self.path = path
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw InputError(file: path, problem: "cannot open the file (\(String(cString: strerror(errno))))")
-        }
-        fileSize = Int(info.st_size)
+        reader = try FileByteReader(path: path)
+        fileSize = reader.size
     }
 
     private func fail(_ problem: String) -> InputError {
@@ -45,9 +43,9 @@ public final class ZipEntryStream {
     }
 
     /// Makes at least `count` unread bytes available; false at the end of the file.
-    private func need(_ count: Int, chunks: inout AnyIterator<[UInt8]>) -> Bool {
+    private func need(_ count: Int) throws -> Bool {
         while input.count - inputStart < count {
-            guard let chunk = chunks.next() else { return false }
+            guard let chunk = try reader.nextChunk() else { return false }
             if inputStart > 0 {
                 input.removeSubrange(0..<inputStart)
                 inputStart = 0
@@ -67,15 +65,9 @@ public final class ZipEntryStream {
     /// Inflates the first `.csv` entry (or the first entry, if none is named `.csv` before it)
     /// and calls `body` with each piece of its content.
     public func forEachChunk(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
-        var readError: Error?
-        let file = try FileDescriptorChunks(path: path)
-        var chunks = AnyIterator<[UInt8]> {
-            do { return try file.next() } catch { readError = error; return nil }
-        }
 
         while true {
-            guard need(30, chunks: &chunks) else {
-                if let readError { throw readError }
+            guard try need(30) else {
                 throw fail(compressedRead == 0 ? "empty file" : "the zip ends before its first entry (truncated download?)")
             }
             guard le(0, 4) == 0x0403_4B50 else {
@@ -86,7 +78,7 @@ public final class ZipEntryStream {
             let crc = UInt32(le(14, 4))
             var compressedSize = le(18, 4)
             let nameLength = Int(le(26, 2)), extraLength = Int(le(28, 2))
-            guard need(30 + nameLength + extraLength, chunks: &chunks) else {
+            guard try need(30 + nameLength + extraLength) else {
                 throw fail("the zip ends inside its first entry's header (truncated download?)")
             }
             entryName = String(decoding: input[(inputStart + 30)..<(inputStart + 30 + nameLength)], as: UTF8.self)
@@ -104,7 +96,7 @@ public final class ZipEntryStream {
                 // Not the stock (a folder or a readme): skip it.
                 var skip = Int(compressedSize)
                 while skip > 0 {
-                    guard need(1, chunks: &chunks) else { throw fail("the zip ends inside an entry (truncated download?)") }
+                    guard try need(1) else { throw fail("the zip ends inside an entry (truncated download?)") }
                     let n = min(skip, input.count - inputStart)
                     inputStart += n
                     skip -= n
@@ -113,23 +105,22 @@ public final class ZipEntryStream {
             }
             guard flags & 0x1 == 0 else { throw fail("the entry \(entryName) is encrypted") }
             switch method {
-            case 8: try inflateEntry(expectedCRC: crc, descriptor: flags & 0x8 != 0, chunks: &chunks, body)
+            case 8: try inflateEntry(expectedCRC: crc, descriptor: flags & 0x8 != 0, body)
             case 0:
                 guard flags & 0x8 == 0 else { throw fail("a stored entry with a data descriptor is not supported") }
-                try copyStored(count: Int(compressedSize), expectedCRC: crc, chunks: &chunks, body)
+                try copyStored(count: Int(compressedSize), expectedCRC: crc, body)
             default: throw fail("the entry \(entryName) uses compression method \(method); only deflate (8) and stored (0) are read")
             }
-            if let readError { throw readError }
             return
         }
     }
 
-    private func copyStored(count: Int, expectedCRC: UInt32, chunks: inout AnyIterator<[UInt8]>,
+    private func copyStored(count: Int, expectedCRC: UInt32,
                             _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         var left = count
         var crc: uLong = crc32(0, nil, 0)
         while left > 0 {
-            guard need(1, chunks: &chunks) else { throw fail("the zip ends inside \(entryName) (truncated download?)") }
+            guard try need(1) else { throw fail("the zip ends inside \(entryName) (truncated download?)") }
             let n = min(left, input.count - inputStart)
             try input.withUnsafeBufferPointer { all in
                 let piece = UnsafeBufferPointer(rebasing: all[inputStart..<(inputStart + n)])
@@ -142,7 +133,7 @@ public final class ZipEntryStream {
         guard UInt32(truncatingIfNeeded: crc) == expectedCRC else { throw fail("\(entryName): CRC-32 mismatch (the file is damaged)") }
     }
 
-    private func inflateEntry(expectedCRC: UInt32, descriptor: Bool, chunks: inout AnyIterator<[UInt8]>,
+    private func inflateEntry(expectedCRC: UInt32, descriptor: Bool,
                               _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         var stream = z_stream()
         guard inflateInit2_(&stream, -MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -154,7 +145,7 @@ public final class ZipEntryStream {
         var ended = false
         while !ended {
             if input.count - inputStart == 0 {
-                guard need(1, chunks: &chunks) else {
+                guard try need(1) else {
                     throw fail("the zip ends inside \(entryName) (truncated download?)")
                 }
             }
@@ -187,40 +178,12 @@ public final class ZipEntryStream {
         var expected = expectedCRC
         if descriptor {
             // Optional signature, then CRC-32 and the sizes.
-            if need(4, chunks: &chunks), le(0, 4) == 0x0807_4B50 { inputStart += 4 }
-            guard need(4, chunks: &chunks) else { throw fail("the zip ends before \(entryName)'s data descriptor (truncated download?)") }
+            if try need(4), le(0, 4) == 0x0807_4B50 { inputStart += 4 }
+            guard try need(4) else { throw fail("the zip ends before \(entryName)'s data descriptor (truncated download?)") }
             expected = UInt32(le(0, 4))
         }
         guard UInt32(truncatingIfNeeded: crc) == expected else {
             throw fail("\(entryName): CRC-32 mismatch (the file is damaged)")
-        }
-    }
-}
-
-/// Pull-style chunks of a file (each chunk a fresh array: one 1 MiB copy per MiB read).
-final class FileDescriptorChunks {
-    private let fd: Int32
-    private let path: String
-    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
-
-    init(path: String) throws {
-        self.path = path
-        fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw InputError(file: path, problem: "cannot open the file (\(String(cString: strerror(errno))))")
-        }
-    }
-
-    deinit { close(fd) }
-
-    func next() throws -> [UInt8]? {
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw InputError(file: path, problem: "read failed (\(String(cString: strerror(errno))))")
-            }
-            return n == 0 ? nil : Array(buffer[0..<n])
         }
     }
 }

@@ -73,8 +73,7 @@ public enum OutputWriter {
             for n in 0..<3 {
                 if n < review.candidates.count {
                     let c = review.candidates[n]
-                    cells += [String(c.siret).count < 14 ? String(repeating: "0", count: 14 - String(c.siret).count) + String(c.siret) : String(c.siret),
-                              String(format: "%.3f", c.score), c.name, c.address]
+                    cells += [SiretNumber.text(c.siret), String(format: "%.3f", c.score), c.name, c.address]
                 } else {
                     cells += ["", "", "", ""]
                 }
