@@ -247,4 +247,44 @@ final class PipelineLoaderTests: XCTestCase {
         XCTAssertTrue(messages.contains("unknown mode \"incremental\""), "\(messages)")
         XCTAssertTrue(found.allSatisfy { $0.line != nil }, "every mistake has its line")
     }
+
+    func test_sirene_settings_are_read_and_their_mistakes_located() throws {
+        let dir = try temporaryDirectory(self)
+        try Data("a;b\n".utf8).write(to: dir.appendingPathComponent("in.csv"))
+        let yaml = referenceDataLine + """
+            sources: [{ path: in.csv, optional: true }]
+            stages:
+              sirene:
+                register: registers/sirene.sqlite
+                exclude: { defunct: false, unknown: true }
+                siretisation: { threshold: 0.9, review_below: 0.6, margin: 0.1 }
+                enrich: { fields: [naf, address], register_wins: [naf] }
+            """
+        let definition = try PipelineLoader.load(yaml: yaml, file: dir.appendingPathComponent("p.yml").path)
+        XCTAssertEqual(definition.sirene.register, dir.appendingPathComponent("registers/sirene.sqlite").path, "relative to the pipeline file")
+        XCTAssertFalse(definition.sirene.excludeDefunct)
+        XCTAssertTrue(definition.sirene.excludeUnknown)
+        XCTAssertTrue(definition.sirene.excludeOpposition, "the default stays")
+        XCTAssertEqual(definition.sirene.threshold, 0.9)
+        XCTAssertEqual(definition.sirene.reviewBelow, 0.6)
+        XCTAssertEqual(definition.sirene.margin, 0.1)
+        XCTAssertEqual(definition.sirene.enrich, [.naf, .address])
+        XCTAssertEqual(definition.sirene.registerWins, [.naf])
+        XCTAssertNil(PipelineLoaderTests.defaults.sirene.register, "no register by default: the stage is skipped")
+
+        let found = try issues("""
+            sources: [{ path: in.csv }]
+            stages:
+              sirene:
+                register: r.sqlite
+                exclude: { ceased: true }
+                siretisation: { threshold: 0.8, review_below: 0.9 }
+                enrich: { fields: [naf, turnover] }
+            """)
+        let messages = found.map(\.message)
+        XCTAssertTrue(messages.contains { $0.contains("ceased") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.contains("review_below (0.9) is above the threshold (0.8)") }, "\(messages)")
+        XCTAssertTrue(messages.contains("enrich.fields: unknown field 'turnover'"), "\(messages)")
+        XCTAssertTrue(found.allSatisfy { $0.line != nil }, "every mistake has its line")
+    }
 }
