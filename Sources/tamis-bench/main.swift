@@ -72,11 +72,16 @@ func measure(_ name: String, rows: Int, bytes: Int, repeat times: Int = 3, _ bod
 }
 
 // Matching: `generate`, `evaluate`, `matching`, `febrl` (see MatchingBench).
-if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl", "comparators", "febrl-style", "sirene"].contains(CommandLine.arguments[1]) {
+if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl", "comparators", "febrl-style", "sirene", "normalise-dump", "normalise-loop"].contains(CommandLine.arguments[1]) {
     let args = Array(CommandLine.arguments.dropFirst(2))
     func option(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
     let refdata = option("--refdata") ?? "data/refdata"
     switch CommandLine.arguments[1] {
+    case "normalise-dump":
+        // tamis-bench normalise-dump FILE... [--refdata DIR] > dump.txt (compare two commits)
+        try NormaliseDump.run(files: args.filter { !$0.hasPrefix("--") && $0 != option("--refdata") }, refdata: refdata)
+    case "normalise-loop":
+        try NormaliseDump.loop(files: args.filter { !$0.hasPrefix("--") && $0 != option("--refdata") }, refdata: refdata)
     case "comparators":
         try ComparatorBench.run(refdata: refdata)
     case "sirene":

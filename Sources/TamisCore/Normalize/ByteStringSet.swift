@@ -48,6 +48,11 @@ public struct ByteStringSet: Sendable {
         place(spans.count - 1, hash: ByteStringSet.hash(key))
     }
 
+    /// Inserts `key`, or gives it the new value when it is already there (the last wins).
+    public mutating func insertOrReplace(_ key: UnsafeBufferPointer<UInt8>, value: Int) {
+        if let index = lookup(key) { values[index] = Int32(value) } else { insert(key, value: value) }
+    }
+
     private mutating func place(_ index: Int, hash: Int) {
         var slot = hash & mask
         while slots[slot] >= 0 { slot = (slot + 1) & mask }
@@ -124,4 +129,56 @@ public enum Bytes {
     }
 
     public static func string(_ bytes: some Collection<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    /// Appends `text` in capitals: ASCII and the Latin-1 letters (`é` → `É`, `ß` → `SS`, `œ` → `Œ`).
+    public static func appendUppercased(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var i = 0
+        let n = text.count
+        while i < n {
+            let b = text[i]
+            if b == 0xC3, i + 1 < n {
+                let c = text[i + 1]
+                if c >= 0xA0 && c <= 0xBE && c != 0xB7 { out.append(0xC3); out.append(c - 0x20) }
+                else if c == 0x9F { out.append(0x53); out.append(0x53) }
+                else if c == 0xBF { out.append(0xC5); out.append(0xB8) }
+                else { out.append(b); out.append(c) }
+                i += 2
+            } else if b == 0xC5, i + 1 < n, text[i + 1] == 0x93 {
+                out.append(0xC5); out.append(0x92)
+                i += 2
+            } else {
+                out.append(upper(b))
+                i += 1
+            }
+        }
+    }
+
+    /// Whether `text` has no lower-case letter (ASCII, Latin-1, `œ`): what `uppercased()` leaves alone.
+    public static func isUppercased(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = text.count
+        while i < n {
+            let b = text[i]
+            if b >= 0x61 && b <= 0x7A { return false }
+            if i + 1 < n {
+                let c = text[i + 1]
+                if b == 0xC3 && ((c >= 0x9F && c <= 0xBF && c != 0xB7)) { return false }
+                if b == 0xC5 && c == 0x93 { return false }
+            }
+            i += 1
+        }
+        return true
+    }
+
+    /// Characters (Unicode scalars) in UTF-8 `text`.
+    public static func characterCount(_ text: UnsafeBufferPointer<UInt8>) -> Int {
+        var count = 0
+        for b in text where b & 0xC0 != 0x80 { count += 1 }
+        return count
+    }
+
+    /// Whether `text` has an ASCII letter or a non-ASCII character (letters of other scripts).
+    public static func containsLetter(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        text.contains { isLetter($0) || $0 >= 0xC0 }
+    }
 }

@@ -3,9 +3,12 @@ public struct GeographyTable: Sendable {
     public struct PostalEntry: Sendable {
         public var department: String
         public var region: String
-        /// Folded names of the communes and delivery labels of this code.
-        public var places: [String]
+        /// Folded names of the communes and delivery labels of this code ("saint etienne").
+        var placeKeys: [[UInt8]]
         public var deliveryLabel: String
+        var deliveryKey: [UInt8]
+
+        public var places: [String] { placeKeys.map { String(decoding: $0, as: UTF8.self) } }
     }
 
     /// Postal code (as an integer) → entry.
@@ -14,18 +17,21 @@ public struct GeographyTable: Sendable {
     public private(set) var departmentRegion: [String: String] = [:]
     public private(set) var departmentNames: [String: String] = [:]
     public private(set) var regionNames: [String: String] = [:]
-    /// Folded street-type variant → canonical form.
-    var streetTypes: [String: String] = [:]
+    /// Folded street-type variant → index in `streetCanonical`.
+    var streetTypes = ByteStringSet()
+    /// Canonical street types as written, in capitals and in lower case (`Allée`, `ALLÉE`, `allée`).
+    var streetCanonical: [(written: [UInt8], upper: [UInt8], lower: [UInt8])] = []
 
     public init() {}
 
     public mutating func addPostalCode(_ code: String, commune: String, deliveryLabel: String, line5: String,
                                        department: String, region: String) {
         guard let key = Int32(code) else { return }
-        var entry = postal[key] ?? PostalEntry(department: department, region: region, places: [], deliveryLabel: deliveryLabel)
+        var entry = postal[key] ?? PostalEntry(department: department, region: region, placeKeys: [], deliveryLabel: deliveryLabel,
+                                               deliveryKey: GeographyTable.placeKey(deliveryLabel))
         for place in [commune, deliveryLabel, line5] where !place.isEmpty {
             let folded = GeographyTable.placeKey(place)
-            if !entry.places.contains(folded) { entry.places.append(folded) }
+            if !entry.placeKeys.contains(folded) { entry.placeKeys.append(folded) }
         }
         postal[key] = entry
     }
@@ -38,15 +44,45 @@ public struct GeographyTable: Sendable {
     public mutating func addRegion(_ code: String, name: String) { regionNames[code] = name }
 
     public mutating func addStreetType(variant: String, canonical: String) {
-        streetTypes[AccentFolding.key(variant)] = canonical
+        let key = Array(AccentFolding.key(variant).utf8)
+        let index = streetCanonical.firstIndex { $0.written.elementsEqual(canonical.utf8) } ?? {
+            streetCanonical.append((Array(canonical.utf8), Array(canonical.uppercased().utf8), Array(canonical.lowercased().utf8)))
+            return streetCanonical.count - 1
+        }()
+        key.withUnsafeBufferPointer { streetTypes.insertOrReplace($0, value: index) }
     }
 
     public var postalCodeCount: Int { postal.count }
 
     /// "Saint-Étienne", "ST ETIENNE", "st-étienne" → "saint etienne".
-    static func placeKey(_ name: String) -> String {
-        AccentFolding.key(name).split(separator: " ").map { $0 == "st" ? "saint" : $0 == "ste" ? "sainte" : String($0) }
-            .joined(separator: " ")
+    static func placeKey(_ name: String) -> [UInt8] {
+        var name = name
+        var out: [UInt8] = []
+        var scratch: [UInt8] = []
+        name.withUTF8 { placeKey($0, into: &out, scratch: &scratch) }
+        return out
+    }
+
+    /// Appends the place key of `text` to `out` (`scratch` is working space).
+    static func placeKey(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], scratch: inout [UInt8]) {
+        scratch.removeAll(keepingCapacity: true)
+        AccentFolding.fold(text, into: &scratch)  // words separated by single spaces, trimmed
+        var start = 0
+        let n = scratch.count
+        while start < n {
+            var end = start
+            while end < n && scratch[end] != 0x20 { end += 1 }
+            if !out.isEmpty && start > 0 { out.append(0x20) }
+            let length = end - start
+            if length == 2 && scratch[start] == 0x73 && scratch[start + 1] == 0x74 {
+                out.append(contentsOf: [0x73, 0x61, 0x69, 0x6E, 0x74])  // st → saint
+            } else if length == 3 && scratch[start] == 0x73 && scratch[start + 1] == 0x74 && scratch[start + 2] == 0x65 {
+                out.append(contentsOf: [0x73, 0x61, 0x69, 0x6E, 0x74, 0x65])  // ste → sainte
+            } else {
+                out.append(contentsOf: scratch[start..<end])
+            }
+            start = end + 1
+        }
     }
 }
 
@@ -66,44 +102,64 @@ extension GeographyTable {
     /// région (Corsica 2A/2B and overseas included).
     public func normalize(postalCode rawCode: UnsafeBufferPointer<UInt8>, city rawCity: UnsafeBufferPointer<UInt8>) -> AddressResult {
         var result = AddressResult(postalCode: nil, postalQuality: .missing, city: nil, cityQuality: .missing)
-        var cityText = String(decoding: Bytes.trimmed(rawCity), as: UTF8.self)
-        // "PARIS CEDEX 07", "Lyon Cedex": CEDEX is kept apart.
-        let cityTokens = cityText.split(separator: " ")
-        if let at = cityTokens.firstIndex(where: { AccentFolding.key(String($0)) == "cedex" }) {
-            let number = at + 1 < cityTokens.count && cityTokens[at + 1].allSatisfy(\.isNumber) ? " " + cityTokens[at + 1] : ""
-            result.cedex = "CEDEX" + number
-            cityText = cityTokens[..<at].joined(separator: " ")
+        var city = Bytes.trimmed(rawCity)
+        // "PARIS CEDEX 07", "Lyon Cedex": CEDEX is kept apart (the words before it are the city).
+        var wordStart = 0
+        while wordStart < city.count {
+            var wordEnd = wordStart
+            while wordEnd < city.count && city[wordEnd] != 0x20 { wordEnd += 1 }
+            if GeographyTable.isCedex(UnsafeBufferPointer(rebasing: city[wordStart..<wordEnd])) {
+                var numberEnd = wordEnd + 1
+                while numberEnd < city.count && city[numberEnd] != 0x20 { numberEnd += 1 }
+                let number = wordEnd + 1 < city.count ? city[(wordEnd + 1)..<numberEnd] : city[0..<0]
+                result.cedex = number.allSatisfy(Bytes.isDigit) && !number.isEmpty
+                    ? "CEDEX " + String(decoding: number, as: UTF8.self) : "CEDEX"
+                var end = wordStart
+                while end > 0 && city[end - 1] == 0x20 { end -= 1 }
+                city = UnsafeBufferPointer(rebasing: city[0..<end])
+                break
+            }
+            wordStart = wordEnd + 1
         }
-        var digits = Bytes.trimmed(rawCode).filter { $0 != 0x20 }
-        if digits.isEmpty {
+        var code: (digits: Int32, count: Int, allDigits: Bool) = (0, 0, true)
+        for b in Bytes.trimmed(rawCode) where b != 0x20 {
+            code.count += 1
+            if Bytes.isDigit(b) { code.digits = code.count <= 9 ? code.digits &* 10 &+ Int32(b &- 0x30) : code.digits } else { code.allDigits = false }
+        }
+        if code.count == 0 {
             result.postalQuality = .missing
-        } else if !digits.allSatisfy(Bytes.isDigit) || digits.count < 4 || digits.count > 5 {
-            result.postalCode = String(decoding: digits, as: UTF8.self)
+        } else if !code.allDigits || code.count < 4 || code.count > 5 {
+            result.postalCode = String(decoding: Bytes.trimmed(rawCode).lazy.filter { $0 != 0x20 }, as: UTF8.self)
             result.postalQuality = FieldQuality(.invalid, .wrongLength)
         } else {
-            var repaired = false
-            if digits.count == 4 {
-                digits.insert(0x30, at: 0)  // Excel turned 01000 into 1000
-                repaired = true
-            }
-            let code = String(decoding: digits, as: UTF8.self)
-            result.postalCode = code
-            if let entry = postal[Int32(code)!] {
+            let repaired = code.count == 4  // Excel turned 01000 into 1000
+            let text = GeographyTable.fiveDigits(code.digits)
+            result.postalCode = text
+            if let entry = postal[code.digits] {
                 result.postalQuality = repaired ? FieldQuality(.repaired, .leadingZerosRestored) : .valid
                 result.department = entry.department
                 result.region = entry.region.isEmpty ? nil : entry.region
-                if !cityText.isEmpty {
-                    let key = GeographyTable.placeKey(cityText)
-                    if entry.places.contains(key) || entry.places.contains(where: { $0.hasPrefix(key + " ") || key.hasPrefix($0 + " ") }) {
-                        result.city = entry.places.contains(key) && key != GeographyTable.placeKey(entry.deliveryLabel)
-                            ? cityText.uppercasedFolded() : entry.deliveryLabel
+                if !city.isEmpty {
+                    var key: [UInt8] = [], scratch: [UInt8] = []
+                    key.reserveCapacity(city.count + 8)
+                    GeographyTable.placeKey(city, into: &key, scratch: &scratch)
+                    let exact = entry.placeKeys.contains(key)
+                    if exact || entry.placeKeys.contains(where: { GeographyTable.isWordPrefix($0, of: key) || GeographyTable.isWordPrefix(key, of: $0) }) {
+                        if exact && key != entry.deliveryKey {
+                            scratch.removeAll(keepingCapacity: true)
+                            AccentFolding.fold(city, into: &scratch, keepPunctuation: true)
+                            for i in scratch.indices { scratch[i] = Bytes.upper(scratch[i]) }
+                            result.city = String(decoding: scratch, as: UTF8.self)
+                        } else {
+                            result.city = entry.deliveryLabel
+                        }
                         result.cityQuality = .valid
                     } else {
-                        result.city = cityText
+                        result.city = String(decoding: city, as: UTF8.self)
                         result.cityQuality = FieldQuality(.invalid, .cityMismatch)
                     }
                 }
-            } else if result.cedex != nil, let department = departmentFromPrefix(code) {
+            } else if result.cedex != nil, let department = departmentFromPrefix(text) {
                 // CEDEX codes are not in La Poste's open base: plausible when the prefix is a département.
                 result.postalQuality = FieldQuality(.valid, .cedexSeparated)
                 result.department = department
@@ -112,11 +168,35 @@ extension GeographyTable {
                 result.postalQuality = FieldQuality(.invalid, .unknownPostalCode)
             }
         }
-        if result.city == nil && !cityText.isEmpty {
-            result.city = cityText
+        if result.city == nil && !city.isEmpty {
+            result.city = String(decoding: city, as: UTF8.self)
             result.cityQuality = .valid
         }
         return result
+    }
+
+    /// Whether `word` folds to "cedex" ("CEDEX", "Cédex").
+    static func isCedex(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard word.count >= 5 && word.count <= 24 else { return false }
+        var folded: [UInt8] = []
+        AccentFolding.fold(word, into: &folded)
+        return folded.elementsEqual([0x63, 0x65, 0x64, 0x65, 0x78])
+    }
+
+    /// Whether `prefix` + " " starts `text`.
+    static func isWordPrefix(_ prefix: [UInt8], of text: [UInt8]) -> Bool {
+        text.count > prefix.count && text[prefix.count] == 0x20 && text.starts(with: prefix)
+    }
+
+    /// A postal code as five digits (1000 → "01000").
+    static func fiveDigits(_ value: Int32) -> String {
+        var v = Int(value)
+        var digits: [UInt8] = [0x30, 0x30, 0x30, 0x30, 0x30]
+        for i in stride(from: 4, through: 0, by: -1) {
+            digits[i] = UInt8(0x30 + v % 10)
+            v /= 10
+        }
+        return String(decoding: digits, as: UTF8.self)
     }
 
     func departmentFromPrefix(_ code: String) -> String? {
@@ -134,45 +214,55 @@ extension GeographyTable {
     /// Street types to one form: `av.` → `avenue`, `BD` → `BOULEVARD`, `r` → `rue`; BP, CS,
     /// TSA, ZI, ZA, ZAC stay as abbreviations, in capitals.
     public func normalizeStreet(_ raw: UnsafeBufferPointer<UInt8>) -> String {
-        let text = String(decoding: Bytes.trimmed(raw), as: UTF8.self)
-        var words: [String] = []
-        for token in text.split(separator: " ", omittingEmptySubsequences: true) {
-            let bare = token.trimmingCharacters(in: ",")
+        var out: [UInt8] = []
+        normalizeStreet(raw, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Abbreviations kept as they are, in capitals (folded keys).
+    static let keptAbbreviations = ByteStringSet(["bp", "cs", "tsa", "zi", "za", "zac", "zone industrielle", "zone artisanale",
+                                                  "zone d'activité", "zone d'activites", "zone d activites", "zone d activite"])
+
+    /// The same, appended to `out`: words of the line (split on spaces) whose folded form is a
+    /// street-type variant are replaced; numbers and long words are copied.
+    public func normalizeStreet(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        let text = Bytes.trimmed(raw)
+        let lineStart = out.count
+        var key: [UInt8] = []
+        var start = 0
+        let n = text.count
+        while start < n {
+            if text[start] == 0x20 { start += 1; continue }
+            var end = start
+            while end < n && text[end] != 0x20 { end += 1 }
+            defer { start = end }
+            let token = UnsafeBufferPointer(rebasing: text[start..<end])
+            if out.count > lineStart { out.append(0x20) }
+            var bareEnd = token.count
+            while bareEnd > 0 && token[bareEnd - 1] == 0x2C { bareEnd -= 1 }
+            let bare = UnsafeBufferPointer(rebasing: token[0..<bareEnd])
             // Street-type variants are short words: numbers and long words are left as they are.
-            guard bare.utf8.count <= 12, let first = bare.utf8.first, !Bytes.isDigit(first) else {
-                words.append(String(token))
+            guard bare.count <= 12, let first = bare.first, !Bytes.isDigit(first) else {
+                out.append(contentsOf: token)
                 continue
             }
-            let key = AccentFolding.key(String(bare))
-            if let canonical = streetTypes[key] {
-                let keptAbbreviation = ["bp", "cs", "tsa", "zi", "za", "zac", "zone industrielle", "zone artisanale",
-                                        "zone d'activité", "zone d'activites", "zone d activites", "zone d activite"].contains(key)
-                    || ["BP", "CS", "TSA", "ZI", "ZA", "ZAC"].contains(bare.uppercased())
-                let replacement: String
-                if keptAbbreviation { replacement = bare.uppercased() }
-                else if bare == bare.uppercased() && bare.count > 1 && bare.contains(where: \.isLetter) { replacement = canonical.uppercased() }
-                else if words.isEmpty { replacement = canonical }  // first word of the line: "Immeuble …"
-                else { replacement = canonical.lowercased() }
-                words.append(replacement + (token.hasSuffix(",") ? "," : ""))
-            } else {
-                words.append(String(token))
+            key.removeAll(keepingCapacity: true)
+            AccentFolding.fold(bare, into: &key)
+            guard let index = key.withUnsafeBufferPointer({ streetTypes.value($0) }) else {
+                out.append(contentsOf: token)
+                continue
             }
+            let canonical = streetCanonical[index]
+            if key.withUnsafeBufferPointer({ GeographyTable.keptAbbreviations.contains($0) }) {
+                Bytes.appendUppercased(bare, to: &out)
+            } else if Bytes.isUppercased(bare) && Bytes.characterCount(bare) > 1 && Bytes.containsLetter(bare) {
+                out.append(contentsOf: canonical.upper)
+            } else if out.count == lineStart {
+                out.append(contentsOf: canonical.written)  // first word of the line: "Immeuble …"
+            } else {
+                out.append(contentsOf: canonical.lower)
+            }
+            if token.last == 0x2C { out.append(0x2C) }
         }
-        return words.joined(separator: " ")
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: String) -> Substring {
-        var s = self
-        while let last = s.last, set.contains(last) { s = s.dropLast() }
-        return s
-    }
-}
-
-extension String {
-    /// Upper case without accents, as La Poste writes the last address line.
-    func uppercasedFolded() -> String {
-        AccentFolding.key(self, keepPunctuation: true).uppercased()
     }
 }

@@ -13,41 +13,32 @@ public struct RecordNormalizer: Sendable {
     }
 
     public func normalize(_ raw: PackedFields) -> (PackedFields, [FieldQuality]) {
-        var values = [[UInt8]](repeating: [], count: CanonicalField.count)
-        var quality = [FieldQuality](repeating: .missing, count: CanonicalField.count)
-        func set(_ field: CanonicalField, _ value: some Collection<UInt8>, _ q: FieldQuality) {
-            values[field.rawValue] = Array(value)
-            quality[field.rawValue] = value.isEmpty && q.status != .invalid ? FieldQuality(.missing, q.reason) : q
-        }
-        func set(_ field: CanonicalField, _ value: String?, _ q: FieldQuality) {
-            set(field, Array((value ?? "").utf8), q)
-        }
-        // Plain text fields: white space cleaned.
-        var scratch: [UInt8] = []
-        for field in CanonicalField.sourceFields {
-            scratch.removeAll(keepingCapacity: true)
-            raw.withBytes(field.rawValue) { NormalizeStage.collapseWhitespace($0, into: &scratch) }
-            set(field, scratch, scratch.isEmpty ? .missing : .valid)
-        }
-        normalizeIdentifiers(raw, &values, &quality)
-        raw.withBytes(CanonicalField.naf.rawValue) { bytes in
-            let naf = reference.naf.normalize(bytes)
-            set(.naf, naf.code, naf.quality)
-            set(.nafSection, naf.section, naf.section == nil ? .missing : .valid)
-            set(.nafLabel, naf.label, naf.label == nil ? .missing : .valid)
-        }
+        let clean = RecordNormalizer.cleaned(raw)
+        var out = FieldValues(clean)
+        for field in CanonicalField.sourceFields where !clean.isEmpty(field.rawValue) { out.setQuality(field, .valid) }
+        normalizeIdentifiers(raw, &out)
+        normalizeNaf(raw, &out)
         raw.withBytes(CanonicalField.email.rawValue) { bytes in
             let email = EmailAddress.normalize(bytes, lists: reference.email)
-            set(.email, email.address, email.quality)
-            set(.emailDomain, email.domain, email.domain.isEmpty ? .missing : .valid)
-            if let suggestion = email.suggestion { set(.emailSuggestion, suggestion, .valid) }
+            out.set(.email, email.address, email.quality)
+            out.set(.emailDomain, email.domain, email.domain.isEmpty ? .missing : .valid)
+            if let suggestion = email.suggestion { out.set(.emailSuggestion, suggestion, .valid) }
         }
-        normalizePhones(raw, &values, &quality)
-        normalizePeople(&values, &quality)
-        normalizeCompany(&values, &quality)
-        normalizeAddress(raw, &values, &quality)
-        normalizeHeadcount(&values, &quality)
-        return (RecordNormalizer.pack(values), quality)
+        normalizePhones(raw, &out)
+        normalizePeople(clean, &out)
+        normalizeCompany(clean, &out)
+        normalizeAddress(clean, &out)
+        normalizeHeadcount(clean, &out)
+        return (out.packed(), out.quality)
+    }
+
+    /// The source fields with white space trimmed and collapsed; derived fields empty.
+    static func cleaned(_ raw: PackedFields) -> PackedFields {
+        var builder = PackedFields.Builder(count: CanonicalField.count, reservingBytes: raw.storageByteCount)
+        for field in CanonicalField.sourceFields {
+            builder.appendWith { out in raw.withBytes(field.rawValue) { NormalizeStage.collapseWhitespace($0, into: &out) } }
+        }
+        return builder.finish()
     }
 
     /// Source field groups that depend on each other: re-normalised together.
@@ -60,62 +51,39 @@ public struct RecordNormalizer: Sendable {
     /// the work.
     public func renormalize(_ raw: PackedFields, value: PackedFields, quality oldQuality: [FieldQuality],
                             changed: [CanonicalField]) -> (PackedFields, [FieldQuality]) {
-        var values = (0..<CanonicalField.count).map { value.bytes($0) }
-        var quality = oldQuality
-        if quality.count < CanonicalField.count {
-            quality += [FieldQuality](repeating: .missing, count: CanonicalField.count - quality.count)
-        }
+        let clean = RecordNormalizer.cleaned(raw)
+        var out = FieldValues(value, quality: oldQuality)
         let identifiers = changed.contains { RecordNormalizer.identifierGroup.contains($0) }
         let address = changed.contains { RecordNormalizer.addressGroup.contains($0) }
         var fields = changed.filter { !$0.isDerived }
         if identifiers { fields += RecordNormalizer.identifierGroup }
         if address { fields += RecordNormalizer.addressGroup }
-        var scratch: [UInt8] = []
         for field in fields {
-            scratch.removeAll(keepingCapacity: true)
-            raw.withBytes(field.rawValue) { NormalizeStage.collapseWhitespace($0, into: &scratch) }
-            values[field.rawValue] = scratch
-            quality[field.rawValue] = scratch.isEmpty ? .missing : .valid
+            clean.withBytes(field.rawValue) { out.set(field, $0, $0.isEmpty ? .missing : .valid) }
         }
         if identifiers {
-            values[CanonicalField.vatNumber.rawValue] = []
-            quality[CanonicalField.vatNumber.rawValue] = .missing
-            normalizeIdentifiers(raw, &values, &quality)
+            out.clear(.vatNumber)
+            normalizeIdentifiers(raw, &out)
         }
-        if changed.contains(.naf) {
-            raw.withBytes(CanonicalField.naf.rawValue) { bytes in
-                let naf = reference.naf.normalize(bytes)
-                for (field, text, q) in [(CanonicalField.naf, naf.code, naf.quality),
-                                         (.nafSection, naf.section, naf.section == nil ? FieldQuality.missing : .valid),
-                                         (.nafLabel, naf.label, naf.label == nil ? FieldQuality.missing : .valid)] {
-                    values[field.rawValue] = Array((text ?? "").utf8)
-                    quality[field.rawValue] = values[field.rawValue].isEmpty && q.status != .invalid ? FieldQuality(.missing, q.reason) : q
-                }
-            }
-        }
-        if address { normalizeAddress(raw, &values, &quality) }
-        if changed.contains(.headcountBand) { normalizeHeadcount(&values, &quality) }
-        return (RecordNormalizer.pack(values), quality)
+        if changed.contains(.naf) { normalizeNaf(raw, &out) }
+        if address { normalizeAddress(clean, &out) }
+        if changed.contains(.headcountBand) { normalizeHeadcount(clean, &out) }
+        return (out.packed(), out.quality)
     }
 
-    static func pack(_ values: [[UInt8]]) -> PackedFields {
-        let packed = values.withUnsafeBufferPointer { values in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: values.count) { lengths in
-                for i in values.indices { lengths[i] = values[i].count }
-                return PackedFields(lengths: UnsafeBufferPointer(lengths)) { i, destination in
-                    _ = destination.initialize(from: values[i])
-                }
-            }
+    func normalizeNaf(_ raw: PackedFields, _ out: inout FieldValues) {
+        raw.withBytes(CanonicalField.naf.rawValue) { bytes in
+            let naf = reference.naf.normalize(bytes)
+            out.set(.naf, naf.code, naf.quality)
+            out.set(.nafSection, naf.section, naf.section == nil ? .missing : .valid)
+            out.set(.nafLabel, naf.label, naf.label == nil ? .missing : .valid)
         }
-        return packed
     }
 
-    func normalizeIdentifiers(_ raw: PackedFields, _ values: inout [[UInt8]], _ quality: inout [FieldQuality]) {
+    func normalizeIdentifiers(_ raw: PackedFields, _ out: inout FieldValues) {
         let fromSiret = raw.withBytes(CanonicalField.siret.rawValue) { SiretNumber.parse($0) }
         let fromSiren = raw.withBytes(CanonicalField.siren.rawValue) { SiretNumber.parse($0) }
-        let siretIndex = CanonicalField.siret.rawValue, sirenIndex = CanonicalField.siren.rawValue
-        values[siretIndex] = fromSiret.siret ?? fromSiret.invalidDigits ?? []
-        quality[siretIndex] = fromSiret.siretQuality
+        out.write(.siret, fromSiret.siretQuality) { $0.append(contentsOf: fromSiret.siret ?? fromSiret.invalidDigits ?? []) }
         // The SIREN column: its own value, else the SIREN found in the SIRET column.
         var siren: [UInt8]? = fromSiren.siren
         var sirenQuality = fromSiren.siretQuality.reason == .sirenOnly || fromSiren.siren != nil ? fromSiren.sirenQuality : fromSiren.siretQuality
@@ -128,81 +96,81 @@ public struct RecordNormalizer: Sendable {
                 sirenQuality = FieldQuality(.valid, .sirenFromSiret)
             } else if let siren, siren != siretSiren, !siretSiren.starts(with: SiretNumber.laPosteSiren) {
                 sirenQuality = FieldQuality(.invalid, .sirenMismatch)
-                _ = siren
             }
         } else if siren == nil, let other = fromSiret.siren {
             siren = other
             sirenQuality = fromSiret.sirenQuality
         }
-        values[sirenIndex] = siren ?? fromSiren.invalidDigits ?? []
-        quality[sirenIndex] = values[sirenIndex].isEmpty && sirenQuality.status != .invalid ? FieldQuality(.missing, sirenQuality.reason) : sirenQuality
-        if options.vatNumber, let siren, quality[sirenIndex].status != .invalid, let vat = SiretNumber.vatNumber(siren: siren) {
-            values[CanonicalField.vatNumber.rawValue] = Array(vat.utf8)
-            quality[CanonicalField.vatNumber.rawValue] = .valid
+        out.set(.siren, siren ?? fromSiren.invalidDigits, sirenQuality)
+        if options.vatNumber, let siren, out.quality[CanonicalField.siren.rawValue].status != .invalid,
+           let vat = SiretNumber.vatNumber(siren: siren) {
+            out.set(.vatNumber, vat, .valid)
         }
     }
 
-    func normalizePhones(_ raw: PackedFields, _ values: inout [[UInt8]], _ quality: inout [FieldQuality]) {
+    func normalizePhones(_ raw: PackedFields, _ out: inout FieldValues) {
         let phone = raw.withBytes(CanonicalField.phone.rawValue) { FrenchPhone.normalize($0, reference: phoneReference) }
-        var mobileRaw = raw.bytes(CanonicalField.mobile.rawValue)
         var phoneResult = phone
         // Two numbers in the phone cell: the second fills an empty mobile.
-        if let second = phone.second, mobileRaw.isEmpty { mobileRaw = second }
-        let mobile = mobileRaw.withUnsafeBufferPointer { FrenchPhone.normalize($0, reference: phoneReference) }
+        let mobile: PhoneResult
+        if let second = phone.second, raw.isEmpty(CanonicalField.mobile.rawValue) {
+            mobile = second.withUnsafeBufferPointer { FrenchPhone.normalize($0, reference: phoneReference) }
+        } else {
+            mobile = raw.withBytes(CanonicalField.mobile.rawValue) { FrenchPhone.normalize($0, reference: phoneReference) }
+        }
         // A mobile number in the phone column and nothing in the mobile one: move it.
         if phone.type == .mobile && mobile.quality.status == .missing {
             phoneResult = PhoneResult(e164: nil, type: .unknown, quality: .missing)
-            store(phone, .mobile, .mobileType, &values, &quality)
+            store(phone, .mobile, .mobileType, &out)
         } else {
-            store(mobile, .mobile, .mobileType, &values, &quality)
+            store(mobile, .mobile, .mobileType, &out)
         }
-        store(phoneResult, .phone, .phoneType, &values, &quality)
-        if let ext = phone.fileExtension {
-            values[CanonicalField.phoneExtension.rawValue] = Array(ext.utf8)
-            quality[CanonicalField.phoneExtension.rawValue] = .valid
-        }
+        store(phoneResult, .phone, .phoneType, &out)
+        if let ext = phone.fileExtension { out.set(.phoneExtension, ext, .valid) }
     }
 
-    private func store(_ result: PhoneResult, _ field: CanonicalField, _ typeField: CanonicalField,
-                       _ values: inout [[UInt8]], _ quality: inout [FieldQuality]) {
+    private func store(_ result: PhoneResult, _ field: CanonicalField, _ typeField: CanonicalField, _ out: inout FieldValues) {
         if let e164 = result.e164 {
-            values[field.rawValue] = Array(e164.utf8)
-            values[typeField.rawValue] = Array(result.type.rawValue.utf8)
-            quality[typeField.rawValue] = .valid
+            out.set(field, e164, result.quality)
+            out.set(typeField, result.type.rawValue, .valid)
         }
-        // An invalid number keeps the cleaned source text (already in `values`).
-        if result.quality.status == .missing { values[field.rawValue] = [] }
-        quality[field.rawValue] = result.quality
+        if result.quality.status == .missing { out.clear(field) }
+        // An invalid number keeps the cleaned source text (already there).
+        out.setQuality(field, result.quality)
     }
 
-    func normalizePeople(_ values: inout [[UInt8]], _ quality: inout [FieldQuality]) {
-        let civilityIndex = CanonicalField.civility.rawValue
-        if !values[civilityIndex].isEmpty {
-            let (civility, q) = values[civilityIndex].withUnsafeBufferPointer { PersonName.civility($0) }
-            values[civilityIndex] = Array((civility ?? "").utf8)
-            quality[civilityIndex] = q
+    func normalizePeople(_ clean: PackedFields, _ out: inout FieldValues) {
+        let civility = CanonicalField.civility.rawValue
+        if !clean.isEmpty(civility) {
+            let (text, q) = clean.withBytes(civility) { PersonName.civility($0) }
+            out.put(.civility, text, q)
         }
-        let first = CanonicalField.firstName.rawValue, last = CanonicalField.lastName.rawValue
-        if options.fixSwappedNames && !values[first].isEmpty && !values[last].isEmpty
-            && isFirstName(values[last], unambiguous: true) && !isFirstName(values[first]) {
-            values.swapAt(first, last)
-            quality[first] = FieldQuality(.repaired, .firstLastSwapped)
-            quality[last] = FieldQuality(.repaired, .firstLastSwapped)
+        var first = CanonicalField.firstName.rawValue, last = CanonicalField.lastName.rawValue
+        if options.fixSwappedNames && !clean.isEmpty(first) && !clean.isEmpty(last)
+            && clean.withBytes(last, { isFirstName($0, unambiguous: true) }) && !clean.withBytes(first, { isFirstName($0) }) {
+            swap(&first, &last)
+            out.setQuality(.firstName, FieldQuality(.repaired, .firstLastSwapped))
+            out.setQuality(.lastName, FieldQuality(.repaired, .firstLastSwapped))
         }
-        for index in [first, last] where !values[index].isEmpty {
-            if index == last, values[index].withUnsafeBufferPointer({ PersonName.isNotAPerson($0) }) {
-                quality[index] = FieldQuality(.invalid, .notAPerson)
-                continue
+        for (source, field) in [(first, CanonicalField.firstName), (last, .lastName)] {
+            let q = out.quality[field.rawValue]
+            clean.withBytes(source) { value in
+                if value.isEmpty {
+                    out.set(field, value, q)
+                } else if field == .lastName && PersonName.isNotAPerson(value) {
+                    out.set(field, value, FieldQuality(.invalid, .notAPerson))
+                } else {
+                    out.set(field, PersonName.properCase(value), q)
+                }
             }
-            values[index] = values[index].withUnsafeBufferPointer { PersonName.properCase($0) }
         }
     }
 
     /// Whether every part of the value is a known first name ("Jean Pierre", "Jean-Pierre");
     /// with `unambiguous`, names that are also frequent surnames do not count.
-    func isFirstName(_ value: [UInt8], unambiguous: Bool = false) -> Bool {
+    func isFirstName(_ value: UnsafeBufferPointer<UInt8>, unambiguous: Bool = false) -> Bool {
         var folded: [UInt8] = []
-        value.withUnsafeBufferPointer { AccentFolding.fold($0, into: &folded) }
+        AccentFolding.fold(value, into: &folded)
         let parts = folded.split(separator: 0x20)
         // A compound of first names ("Jean-Pierre") is unambiguous even if a part is also a surname.
         let strict = unambiguous && parts.count == 1
@@ -213,57 +181,52 @@ public struct RecordNormalizer: Sendable {
         }
     }
 
-    func normalizeCompany(_ values: inout [[UInt8]], _ quality: inout [FieldQuality]) {
-        let company = CanonicalField.companyName.rawValue, form = CanonicalField.legalForm.rawValue
-        guard !values[company].isEmpty else { return }
-        let (name, legalForm) = values[company].withUnsafeBufferPointer { CompanyName.split($0, forms: reference.legalForms) }
-        values[company] = Array(name.utf8)
+    func normalizeCompany(_ clean: PackedFields, _ out: inout FieldValues) {
+        let company = CanonicalField.companyName.rawValue
+        guard !clean.isEmpty(company) else { return }
+        let (name, legalForm) = clean.withBytes(company) { CompanyName.split($0, forms: reference.legalForms) }
         if let legalForm {
-            quality[company] = FieldQuality(.valid, .legalFormExtracted)
-            if values[form].isEmpty {
-                values[form] = Array(legalForm.utf8)
-                quality[form] = .valid
+            out.put(.companyName, name, FieldQuality(.valid, .legalFormExtracted))
+            if clean.isEmpty(CanonicalField.legalForm.rawValue) { out.set(.legalForm, legalForm, .valid) }
+        } else {
+            out.put(.companyName, name, out.quality[company])
+        }
+    }
+
+    func normalizeAddress(_ clean: PackedFields, _ out: inout FieldValues) {
+        for field in [CanonicalField.address1, .address2, .address3] where !clean.isEmpty(field.rawValue) {
+            clean.withBytes(field.rawValue) { line in
+                out.write(field, out.quality[field.rawValue]) { reference.geography.normalizeStreet(line, into: &$0) }
             }
         }
-    }
-
-    func normalizeAddress(_ raw: PackedFields, _ values: inout [[UInt8]], _ quality: inout [FieldQuality]) {
-        for field in [CanonicalField.address1, .address2, .address3] where !values[field.rawValue].isEmpty {
-            values[field.rawValue] = Array(values[field.rawValue].withUnsafeBufferPointer { reference.geography.normalizeStreet($0) }.utf8)
+        let result = clean.withBytes(CanonicalField.postalCode.rawValue) { code in
+            clean.withBytes(CanonicalField.city.rawValue) { reference.geography.normalize(postalCode: code, city: $0) }
         }
-        let postal = CanonicalField.postalCode.rawValue, city = CanonicalField.city.rawValue
-        let result = values[postal].withUnsafeBufferPointer { code in
-            values[city].withUnsafeBufferPointer { reference.geography.normalize(postalCode: code, city: $0) }
-        }
-        values[postal] = Array((result.postalCode ?? "").utf8)
-        quality[postal] = result.postalQuality
-        values[city] = Array((result.city ?? "").utf8)
-        quality[city] = result.cityQuality
+        out.put(.postalCode, result.postalCode, result.postalQuality)
+        out.put(.city, result.city, result.cityQuality)
         for (field, value) in [(CanonicalField.cedex, result.cedex), (.department, result.department), (.region, result.region)] {
-            values[field.rawValue] = Array((value ?? "").utf8)
-            quality[field.rawValue] = value == nil ? .missing : .valid
+            out.put(field, value, value == nil ? .missing : .valid)
         }
         let country = CanonicalField.country.rawValue
-        if !values[country].isEmpty {
-            let key = AccentFolding.key(String(decoding: values[country], as: UTF8.self))
-            if ["france", "fr", "fra", "france metropolitaine"].contains(key) { values[country] = Array("FR".utf8) }
+        if !clean.isEmpty(country) {
+            let key = AccentFolding.key(clean.string(country)!)
+            if ["france", "fr", "fra", "france metropolitaine"].contains(key) { out.set(.country, "FR", out.quality[country]) }
         }
     }
 
-    func normalizeHeadcount(_ values: inout [[UInt8]], _ quality: inout [FieldQuality]) {
+    func normalizeHeadcount(_ clean: PackedFields, _ out: inout FieldValues) {
         let index = CanonicalField.headcountBand.rawValue
-        guard !values[index].isEmpty, !reference.headcountBands.isEmpty else { return }
-        var code = String(decoding: values[index], as: UTF8.self).uppercased()
+        guard !clean.isEmpty(index), !reference.headcountBands.isEmpty else { return }
+        var code = clean.string(index)!.uppercased()
         var repaired = false
         if code.count == 1, code.allSatisfy(\.isNumber) {
             code = "0" + code  // Excel turned "01" into 1
             repaired = true
         }
         if reference.headcountBands.contains(code) {
-            values[index] = Array(code.utf8)
-            quality[index] = repaired ? FieldQuality(.repaired, .leadingZerosRestored) : .valid
+            out.set(.headcountBand, code, repaired ? FieldQuality(.repaired, .leadingZerosRestored) : .valid)
         } else {
-            quality[index] = FieldQuality(.invalid, .unknownCode)
+            out.setQuality(.headcountBand, FieldQuality(.invalid, .unknownCode))
         }
     }
 }

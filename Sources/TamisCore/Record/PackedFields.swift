@@ -25,6 +25,9 @@ public struct PackedFields: Sendable, Hashable {
         }
     }
 
+    /// Bytes used by the header and the values.
+    public var storageByteCount: Int { storage.count }
+
     /// Whether value `i` is missing (empty).
     @inlinable
     public func isEmpty(_ i: Int) -> Bool {
@@ -92,6 +95,15 @@ public struct PackedFields: Sendable, Hashable {
         public mutating func append(_ value: some Collection<UInt8>) {
             precondition(next < count, "PackedFields.Builder: too many values")
             storage.append(contentsOf: value)
+            next &+= 1
+            storage.writeUInt32(UInt32(storage.count), at: next &* 4)
+        }
+
+        /// Appends the next value, written by `body` at the end of the storage.
+        @inlinable
+        public mutating func appendWith(_ body: (inout [UInt8]) -> Void) {
+            precondition(next < count, "PackedFields.Builder: too many values")
+            body(&storage)
             next &+= 1
             storage.writeUInt32(UInt32(storage.count), at: next &* 4)
         }

@@ -1,0 +1,88 @@
+/// The values of one record while the normalisers compute them: every value in one byte
+/// arena (a value written twice keeps the last one), a quality per field, packed in field
+/// order at the end. One allocation for the arena instead of one array per field: the
+/// normalisers append their output straight into it (`write`).
+struct FieldValues {
+    private(set) var arena: [UInt8]
+    /// Start and end of each field's value in `arena`.
+    private var spans: [(start: Int32, end: Int32)]
+    var quality: [FieldQuality]
+
+    /// Starts from `initial` (its values, and `initialQuality` or `missing` for every field).
+    init(_ initial: PackedFields, quality initialQuality: [FieldQuality]? = nil, extraCapacity: Int = 512) {
+        let count = CanonicalField.count
+        var arena: [UInt8] = []
+        arena.reserveCapacity(initial.storageByteCount + extraCapacity)
+        var spans: [(start: Int32, end: Int32)] = []
+        spans.reserveCapacity(count)
+        for i in 0..<count {
+            let start = Int32(arena.count)
+            initial.withBytes(i) { arena.append(contentsOf: $0) }
+            spans.append((start, Int32(arena.count)))
+        }
+        var q = initialQuality ?? []
+        if q.count < count { q += [FieldQuality](repeating: .missing, count: count - q.count) }
+        self.arena = arena
+        self.spans = spans
+        quality = q
+    }
+
+    /// Appends the value `body` writes for `field`. An empty value is `missing` unless invalid
+    /// (keeping the reason).
+    @inline(__always)
+    mutating func write(_ field: CanonicalField, _ q: FieldQuality, _ body: (inout [UInt8]) -> Void) {
+        let start = arena.count
+        body(&arena)
+        spans[field.rawValue] = (Int32(start), Int32(arena.count))
+        quality[field.rawValue] = arena.count == start && q.status != .invalid ? FieldQuality(.missing, q.reason) : q
+    }
+
+    mutating func set(_ field: CanonicalField, _ value: UnsafeBufferPointer<UInt8>, _ q: FieldQuality) {
+        write(field, q) { $0.append(contentsOf: value) }
+    }
+
+    mutating func set(_ field: CanonicalField, _ value: [UInt8]?, _ q: FieldQuality) {
+        write(field, q) { if let value { $0.append(contentsOf: value) } }
+    }
+
+    mutating func set(_ field: CanonicalField, _ value: String?, _ q: FieldQuality) {
+        write(field, q) { if let value { $0.append(contentsOf: value.utf8) } }
+    }
+
+    /// Sets the value and exactly the quality given (even `valid` for an empty value).
+    mutating func put(_ field: CanonicalField, _ value: String?, _ q: FieldQuality) {
+        set(field, value, q)
+        quality[field.rawValue] = q
+    }
+
+    /// Keeps the value, changes its quality.
+    mutating func setQuality(_ field: CanonicalField, _ q: FieldQuality) { quality[field.rawValue] = q }
+
+    mutating func clear(_ field: CanonicalField) {
+        spans[field.rawValue] = (0, 0)
+        quality[field.rawValue] = .missing
+    }
+
+    func isEmpty(_ field: CanonicalField) -> Bool {
+        let span = spans[field.rawValue]
+        return span.start == span.end
+    }
+
+    /// A copy of the value (for the few places that need one while writing others).
+    func bytes(_ field: CanonicalField) -> [UInt8] {
+        let span = spans[field.rawValue]
+        return Array(arena[Int(span.start)..<Int(span.end)])
+    }
+
+    func packed() -> PackedFields {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: spans.count) { lengths in
+            for i in spans.indices { lengths[i] = Int(spans[i].end - spans[i].start) }
+            return arena.withUnsafeBufferPointer { arena in
+                PackedFields(lengths: UnsafeBufferPointer(lengths)) { i, destination in
+                    let start = Int(spans[i].start)
+                    _ = destination.initialize(from: UnsafeBufferPointer(rebasing: arena[start..<(start + destination.count)]))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import TamisCore
+import TamisIO
+
+/// `tamis-bench normalise-dump FILE... > out.txt`: every record of the files (CSV with its
+/// header detected; XML with `<contact id="…">` records, as `generate` writes them) normalised,
+/// one line per field that has a value or a status: `id field value status reason`.
+/// Comparing two commits' dumps proves a rewrite of the normalisers changed nothing.
+enum NormaliseDump {
+    static func read(_ path: String, index: Int) throws -> [ProspectRecord] {
+        let kept = KeepingSink()
+            if path.hasSuffix(".xml") {
+                let fields: [CanonicalField: String] = [.companyName: "raison_sociale", .address1: "adresse", .postalCode: "cp",
+                                                        .city: "ville", .mobile: "mobile"]
+                _ = try XMLRecordReader.read(path: path, displayName: path, sourceIndex: 0, fileIndex: index,
+                                             options: XMLReadOptions(recordElement: "contact", idPath: "@id", fields: fields),
+                                             sink: kept, progress: { _, _ in })
+            } else {
+                _ = try CSVSourceReader.read(path: path, displayName: path, sourceIndex: 0, fileIndex: index,
+                                             options: CSVReadOptions(), sink: kept, progress: { _, _ in })
+            }
+        return kept.records
+    }
+
+    static func normalizer(refdata: String) throws -> RecordNormalizer {
+        RecordNormalizer(reference: try ReferenceDataLoader.load(directory: refdata), options: NormalizeOptions(vatNumber: true),
+                         phoneReference: LibPhoneNumber())
+    }
+
+    /// `tamis-bench normalise-loop FILE...`: whole-record normalisation of the files' records
+    /// on one core, best of 5 passes (a target for `perf record`).
+    static func loop(files: [String], refdata: String) throws {
+        let normalizer = try normalizer(refdata: refdata)
+        var records: [ProspectRecord] = []
+        for (index, path) in files.enumerated() { records += try read(path, index: index) }
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let start = ContinuousClock.now
+            var n = 0
+            for record in records where normalizer.normalize(record.raw).0.count > 0 { n += 1 }
+            let (s, atto) = (ContinuousClock.now - start).components
+            best = min(best, Double(s) + Double(atto) / 1e18)
+            precondition(n == records.count)
+        }
+        print("normalise, whole record, one core: \(records.count) records in \(best) s: \(Int(Double(records.count) / best)) records/s")
+    }
+
+    static func run(files: [String], refdata: String) throws {
+        let normalizer = try normalizer(refdata: refdata)
+        var out = ""
+        let stdout = FileHandle.standardOutput
+        for (index, path) in files.enumerated() {
+            for record in try read(path, index: index) {
+                let (value, quality) = normalizer.normalize(record.raw)
+                for field in CanonicalField.allCases {
+                    let q = field.rawValue < quality.count ? quality[field.rawValue] : .missing
+                    let text = value.string(field.rawValue) ?? ""
+                    if text.isEmpty && q.status == .missing && q.reason == .none { continue }
+                    out += "\(path):\(record.origin.line)\t\(field.name)\t\(text)\t\(q.status.name)\t\(q.reason.code)\n"
+                }
+                if out.utf8.count > 1 << 20 {
+                    stdout.write(out.data(using: .utf8)!)
+                    out = ""
+                }
+            }
+        }
+        stdout.write(out.data(using: .utf8)!)
+    }
+}
