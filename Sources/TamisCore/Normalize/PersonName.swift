@@ -1,60 +1,83 @@
 /// Civilities, proper casing of French names, first/last swaps.
 public enum PersonName {
-    static let civilities: [String: String] = [
-        "m": "M.", "mr": "M.", "monsieur": "M.", "mister": "M.", "msieur": "M.",
-        "mme": "Mme", "madame": "Mme", "mrs": "Mme", "ms": "Mme", "mad": "Mme",
-        "mlle": "Mlle", "melle": "Mlle", "mademoiselle": "Mlle", "miss": "Mlle", "mll": "Mlle",
-        "mm": "MM.", "messieurs": "MM.", "mmes": "Mmes", "mesdames": "Mmes",
-        "dr": "Dr", "docteur": "Dr", "doctor": "Dr", "pr": "Pr", "professeur": "Pr", "prof": "Pr",
-        "me": "Me", "maitre": "Me",
+    static let civilities: [(key: String, canonical: String)] = [
+        ("m", "M."), ("mr", "M."), ("monsieur", "M."), ("mister", "M."), ("msieur", "M."),
+        ("mme", "Mme"), ("madame", "Mme"), ("mrs", "Mme"), ("ms", "Mme"), ("mad", "Mme"),
+        ("mlle", "Mlle"), ("melle", "Mlle"), ("mademoiselle", "Mlle"), ("miss", "Mlle"), ("mll", "Mlle"),
+        ("mm", "MM."), ("messieurs", "MM."), ("mmes", "Mmes"), ("mesdames", "Mmes"),
+        ("dr", "Dr"), ("docteur", "Dr"), ("doctor", "Dr"), ("pr", "Pr"), ("professeur", "Pr"), ("prof", "Pr"),
+        ("me", "Me"), ("maitre", "Me"),
     ]
+    static let civilityKeys: ByteStringSet = {
+        var set = ByteStringSet(capacity: civilities.count)
+        for (index, civility) in civilities.enumerated() { set.insert(civility.key, value: index) }
+        return set
+    }()
 
     /// `Monsieur`, `MR.`, `m` → `M.`; `Madame`, `MME` → `Mme`; unknown values are flagged.
     public static func civility(_ raw: UnsafeBufferPointer<UInt8>) -> (String?, FieldQuality) {
         var folded: [UInt8] = []
         AccentFolding.fold(Bytes.trimmed(raw), into: &folded)
         if folded.isEmpty { return (nil, .missing) }
-        let key = String(decoding: folded.filter { $0 != 0x20 }, as: UTF8.self)
-        if let canonical = civilities[key] { return (canonical, .valid) }
+        folded.removeAll { $0 == 0x20 }
+        if let index = folded.withUnsafeBufferPointer({ civilityKeys.value($0) }) { return (civilities[index].canonical, .valid) }
         return (String(decoding: Bytes.trimmed(raw), as: UTF8.self), FieldQuality(.invalid, .unknownCode))
     }
 
-    static let lowerParticles: Set<String> = ["de", "du", "des", "d", "van", "von", "der", "den"]
-    static let articleParticles: Set<String> = ["le", "la", "les", "l"]
-    static let notPersons: Set<String> = ["accueil", "contact", "standard", "service", "direction", "secretariat",
-                                          "comptabilite", "info", "infos", "commercial", "reception", "admin",
-                                          "achats", "rh", "sav", "support", "nc", "n c", "inconnu", "xxx"]
+    static let notPersons = ByteStringSet(["accueil", "contact", "standard", "service", "direction", "secretariat",
+                                           "comptabilite", "info", "infos", "commercial", "reception", "admin",
+                                           "achats", "rh", "sav", "support", "nc", "n c", "inconnu", "xxx"])
+
+    /// de, du, des, d', van, von, der, den: kept in lower case.
+    static func isLowerParticle(_ key: [UInt8]) -> Bool {
+        switch key.count {
+        case 1: return key[0] == 0x64
+        case 2: return key[0] == 0x64 && (key[1] == 0x65 || key[1] == 0x75)
+        case 3: return key.elementsEqual("des".utf8) || key.elementsEqual("van".utf8) || key.elementsEqual("von".utf8)
+            || key.elementsEqual("der".utf8) || key.elementsEqual("den".utf8)
+        default: return false
+        }
+    }
+
+    /// le, la, les, l': in lower case after a particle ("de la Fontaine").
+    static func isArticle(_ key: [UInt8]) -> Bool {
+        switch key.count {
+        case 1: return key[0] == 0x6C
+        case 2: return key[0] == 0x6C && (key[1] == 0x65 || key[1] == 0x61)
+        case 3: return key.elementsEqual("les".utf8)
+        default: return false
+        }
+    }
 
     /// Proper case with French particles: `JEAN-PIERRE` → `Jean-Pierre`, `DE LA FONTAINE` →
     /// `de La Fontaine`, `d'arvor` → `d'Arvor`, `DUPRÉ-LEFÈVRE` → `Dupré-Lefèvre`.
     public static func properCase(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(raw.count)
-        var word: [UInt8] = []
-        var previousWord = ""
+        properCase(raw, into: &out)
+        return out
+    }
+
+    /// The same, appended to `out`.
+    public static func properCase(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        let text = Bytes.trimmed(raw)
+        var key: [UInt8] = []
+        var previousWasParticle = false
         var wordIndex = 0
+        var wordStart = -1  // in `out`, or -1 between words
         func flush(separator: UInt8?) {
-            if !word.isEmpty {
-                let lowered = lowerUTF8(word)
-                var key: [UInt8] = []
-                lowered.withUnsafeBufferPointer { AccentFolding.fold($0, into: &key) }
-                let keyString = String(decoding: key, as: UTF8.self)
+            if wordStart >= 0 {
+                key.removeAll(keepingCapacity: true)
+                out.withUnsafeBufferPointer { AccentFolding.fold(UnsafeBufferPointer(rebasing: $0[wordStart...]), into: &key) }
+                let particle = isLowerParticle(key)
                 // de, du, des, d' stay in lower case, even first ("de Gaulle", "d'Estaing").
-                if lowerParticles.contains(keyString) {
-                    out.append(contentsOf: lowered)
-                } else if articleParticles.contains(keyString) && (lowerParticles.contains(previousWord) && previousWord != "" && wordIndex > 0) {
-                    out.append(contentsOf: lowered)
-                } else {
-                    out.append(contentsOf: capitalizeUTF8(lowered))
-                }
-                previousWord = keyString
+                if !particle && !(isArticle(key) && previousWasParticle && wordIndex > 0) { capitalize(&out, at: wordStart) }
+                previousWasParticle = particle
                 wordIndex += 1
-                word.removeAll(keepingCapacity: true)
+                wordStart = -1
             }
             if let separator { out.append(separator) }
         }
         var i = 0
-        let text = Bytes.trimmed(raw)
         while i < text.count {
             let b = text[i]
             if b == 0x20 || b == 0x2D {
@@ -66,12 +89,35 @@ public enum PersonName {
                 flush(separator: 0x27)  // typographic apostrophe
                 i += 2
             } else {
-                word.append(b)
+                if wordStart < 0 { wordStart = out.count }
+                // Lower case: ASCII and the Latin-1/Latin Extended-A capitals.
+                if b >= 0x41 && b <= 0x5A {
+                    out.append(b | 0x20)
+                } else if b == 0xC3, i + 1 < text.count, isWordByte(text[i + 1]), text[i + 1] >= 0x80, text[i + 1] <= 0x9E, text[i + 1] != 0x97 {
+                    out.append(b); out.append(text[i + 1] + 0x20)
+                    i += 1
+                } else if b == 0xC5, i + 1 < text.count, text[i + 1] == 0x92 || text[i + 1] == 0xB8 {
+                    // Œ → œ; Ÿ (C5 B8) → ÿ (C3 BF)
+                    if text[i + 1] == 0x92 { out.append(0xC5); out.append(0x93) } else { out.append(0xC3); out.append(0xBF) }
+                    i += 1
+                } else {
+                    out.append(b)
+                }
             }
             i += 1
         }
         flush(separator: nil)
-        return out
+    }
+
+    /// Whether `b` can continue a word (not a separator the loop splits on).
+    @inline(__always) static func isWordByte(_ b: UInt8) -> Bool { b != 0x20 && b != 0x2D && b != 0x27 }
+
+    /// Upper-cases the letter at `index` (ASCII or Latin-1).
+    static func capitalize(_ word: inout [UInt8], at index: Int) {
+        let first = word[index]
+        if first >= 0x61 && first <= 0x7A { word[index] = first & 0xDF }
+        else if first == 0xC3, word.count > index + 1, word[index + 1] >= 0xA0, word[index + 1] <= 0xBE, word[index + 1] != 0xB7 { word[index + 1] -= 0x20 }
+        else if first == 0xC5, word.count > index + 1, word[index + 1] == 0x93 { word[index + 1] = 0x92 }
     }
 
     /// Whether a last-name value looks like a function or a generic contact, not a person.
@@ -79,37 +125,7 @@ public enum PersonName {
         var folded: [UInt8] = []
         AccentFolding.fold(raw, into: &folded)
         if folded.contains(where: Bytes.isDigit) { return true }
-        return notPersons.contains(String(decoding: folded, as: UTF8.self))
-    }
-
-    /// Lower-cases ASCII and the Latin-1/Latin Extended-A upper-case letters.
-    static func lowerUTF8(_ word: [UInt8]) -> [UInt8] {
-        var out = word
-        var i = 0
-        while i < out.count {
-            let b = out[i]
-            if b >= 0x41 && b <= 0x5A { out[i] = b | 0x20 }
-            else if b == 0xC3, i + 1 < out.count, out[i + 1] >= 0x80, out[i + 1] <= 0x9E, out[i + 1] != 0x97 {
-                out[i + 1] += 0x20
-                i += 1
-            } else if b == 0xC5, i + 1 < out.count, out[i + 1] == 0x92 || out[i + 1] == 0xB8 {
-                // Œ → œ; Ÿ (C5 B8) → ÿ (C3 BF)
-                if out[i + 1] == 0x92 { out[i + 1] = 0x93 } else { out[i] = 0xC3; out[i + 1] = 0xBF }
-                i += 1
-            }
-            i += 1
-        }
-        return out
-    }
-
-    /// Upper-cases the first letter (ASCII or Latin-1).
-    static func capitalizeUTF8(_ word: [UInt8]) -> [UInt8] {
-        guard let first = word.first else { return word }
-        var out = word
-        if first >= 0x61 && first <= 0x7A { out[0] = first & 0xDF }
-        else if first == 0xC3, out.count > 1, out[1] >= 0xA0, out[1] <= 0xBE, out[1] != 0xB7 { out[1] -= 0x20 }
-        else if first == 0xC5, out.count > 1, out[1] == 0x93 { out[1] = 0x92 }
-        return out
+        return folded.withUnsafeBufferPointer { notPersons.contains($0) }
     }
 }
 
@@ -117,9 +133,13 @@ public enum PersonName {
 public struct LegalForms: Sendable {
     /// Folded token sequences ("s a r l", "sarl") → abbreviation, longest first.
     var forms: [(tokens: [String], abbreviation: String)] = []
-    /// Forms indexed by their last and first token, so a name is checked against a handful.
-    var byLastToken: [String: [Int]] = [:]
-    var byFirstToken: [String: [Int]] = [:]
+    /// The same with each token as an id in `tokenIDs` (what `CompanyName.split` compares).
+    var formTokenIDs: [[Int32]] = []
+    /// Every folded token of a form → its id.
+    var tokenIDs = ByteStringSet()
+    /// Forms by the id of their last and first token, so a name is checked against a handful.
+    var byLastToken: [[Int]] = []
+    var byFirstToken: [[Int]] = []
 
     public init() {}
 
@@ -132,12 +152,28 @@ public struct LegalForms: Sendable {
             if tokens.count > 1 && joined.count <= 5 { forms.append(([joined], abbreviation)) }
         }
         forms.sort { $0.tokens.count != $1.tokens.count ? $0.tokens.count > $1.tokens.count : $0.tokens.joined().count > $1.tokens.joined().count }
-        byLastToken = [:]
-        byFirstToken = [:]
-        for (index, form) in forms.enumerated() {
-            byLastToken[form.tokens.last!, default: []].append(index)
-            byFirstToken[form.tokens.first!, default: []].append(index)
+        tokenIDs = ByteStringSet()
+        formTokenIDs = forms.map { form in
+            form.tokens.map { token in
+                var token = token
+                return token.withUTF8 { bytes in
+                    if let id = tokenIDs.value(bytes) { return Int32(id) }
+                    tokenIDs.insert(bytes, value: tokenIDs.count)
+                    return Int32(tokenIDs.count - 1)
+                }
+            }
         }
+        byLastToken = Array(repeating: [], count: tokenIDs.count)
+        byFirstToken = Array(repeating: [], count: tokenIDs.count)
+        for (index, ids) in formTokenIDs.enumerated() {
+            byLastToken[Int(ids.last!)].append(index)
+            byFirstToken[Int(ids.first!)].append(index)
+        }
+    }
+
+    /// The id of a folded token, or -1.
+    func id(_ key: UnsafeBufferPointer<UInt8>) -> Int32 {
+        tokenIDs.value(key).map(Int32.init) ?? -1
     }
 }
 
@@ -147,48 +183,84 @@ public enum CompanyName {
     /// Splits `Boulangerie Lefèvre SARL au capital de 10 000 €` into the display name
     /// `Boulangerie Lefèvre` and the legal form `SARL`.
     public static func split(_ raw: UnsafeBufferPointer<UInt8>, forms: LegalForms) -> (name: String, legalForm: String?) {
-        let text = String(decoding: Bytes.trimmed(raw), as: UTF8.self)
-        // Tokens with their original text, split on spaces and parentheses; "au capital de …"
-        // and "RCS …" mentions end the name.
-        var pieces = text.split(whereSeparator: { $0 == " " || $0 == "(" || $0 == ")" || $0 == "," })
-        // "S.A.R.L." folds to "s a r l": compare it as "sarl".
-        func key(_ piece: Substring) -> String { String(AccentFolding.key(String(piece)).filter { $0 != " " }) }
-        if let stop = pieces.firstIndex(where: { $0.count <= 8 && ["capital", "rcs"].contains(key($0)) }) {
-            var end = stop
-            if end > 0 && key(pieces[end - 1]) == "au" { end -= 1 }
-            pieces.removeSubrange(end...)
-        }
-        // Only the first and last few tokens can be a legal form: fold only those.
-        let edge = 4
-        var tokens: [(original: Substring, key: String)] = pieces.enumerated().map { index, piece in
-            (piece, index < edge || index >= pieces.count - edge ? key(piece) : "")
-        }
-        var legalForm: String?
-        let keys = tokens.map(\.key)
-        // After the name ("Dupont SARL"), then before it ("SAS Dupont"); never the whole name.
-        if let last = keys.last {
-            for index in forms.byLastToken[last] ?? [] {
-                let (formTokens, abbreviation) = forms.forms[index]
-                if keys.count > formTokens.count, Array(keys.suffix(formTokens.count)) == formTokens {
-                    tokens.removeLast(formTokens.count)
-                    legalForm = abbreviation
+        var name: [UInt8] = []
+        let form = split(raw, forms: forms, into: &name)
+        return (String(decoding: name, as: UTF8.self), form)
+    }
+
+    /// The same on bytes: appends the display name to `out`, returns the legal form.
+    public static func split(_ raw: UnsafeBufferPointer<UInt8>, forms: LegalForms, into out: inout [UInt8]) -> String? {
+        let text = Bytes.trimmed(raw)
+        return withUnsafeTemporaryAllocation(of: (start: Int, end: Int, id: Int32).self, capacity: text.count / 2 + 1) { pieces in
+            // Tokens split on spaces, parentheses and commas.
+            var count = 0
+            var i = 0
+            while i < text.count {
+                let b = text[i]
+                if b == 0x20 || b == 0x28 || b == 0x29 || b == 0x2C { i += 1; continue }
+                var end = i
+                while end < text.count, text[end] != 0x20, text[end] != 0x28, text[end] != 0x29, text[end] != 0x2C { end += 1 }
+                pieces[count] = (i, end, -1)
+                count += 1
+                i = end
+            }
+            // "S.A.R.L." folds to "s a r l": compare it as "sarl".
+            var key: [UInt8] = []
+            func fold(_ n: Int) {
+                key.removeAll(keepingCapacity: true)
+                AccentFolding.fold(UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end]), into: &key)
+                key.removeAll { $0 == 0x20 }
+            }
+            // "au capital de …" and "RCS …" mentions end the name.
+            for n in 0..<count where Bytes.characterCount(UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end])) <= 8 {
+                fold(n)
+                if key.elementsEqual("capital".utf8) || key.elementsEqual("rcs".utf8) {
+                    var end = n
+                    if end > 0 {
+                        fold(end - 1)
+                        if key.elementsEqual("au".utf8) { end -= 1 }
+                    }
+                    count = end
                     break
                 }
             }
-        }
-        if legalForm == nil, let first = keys.first {
-            for index in forms.byFirstToken[first] ?? [] {
-                let (formTokens, abbreviation) = forms.forms[index]
-                if keys.count > formTokens.count, Array(keys.prefix(formTokens.count)) == formTokens {
-                    tokens.removeFirst(formTokens.count)
-                    legalForm = abbreviation
-                    break
+            // Only the first and last few tokens can be a legal form: fold only those.
+            let edge = 4
+            for n in 0..<count where n < edge || n >= count - edge {
+                fold(n)
+                pieces[n].id = key.withUnsafeBufferPointer { forms.id($0) }
+            }
+            var first = 0, last = count
+            var legalForm: String?
+            // After the name ("Dupont SARL"), then before it ("SAS Dupont"); never the whole name.
+            if count > 0, pieces[count - 1].id >= 0 {
+                for index in forms.byLastToken[Int(pieces[count - 1].id)] {
+                    let ids = forms.formTokenIDs[index]
+                    if count > ids.count, ids.indices.allSatisfy({ pieces[count - ids.count + $0].id == ids[$0] }) {
+                        last = count - ids.count
+                        legalForm = forms.forms[index].abbreviation
+                        break
+                    }
                 }
             }
+            if legalForm == nil, count > 0, pieces[0].id >= 0 {
+                for index in forms.byFirstToken[Int(pieces[0].id)] {
+                    let ids = forms.formTokenIDs[index]
+                    if count > ids.count, ids.indices.allSatisfy({ pieces[$0].id == ids[$0] }) {
+                        first = ids.count
+                        legalForm = forms.forms[index].abbreviation
+                        break
+                    }
+                }
+            }
+            let start = out.count
+            for n in first..<max(first, last) {
+                if out.count > start { out.append(0x20) }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end]))
+            }
+            while out.count > start, let b = out.last, b == 0x2D || b == 0x2C || b == 0x2E || b == 0x20 { out.removeLast() }
+            return legalForm
         }
-        var name = tokens.map { String($0.original) }.joined(separator: " ")
-        while let last = name.last, last == "-" || last == "," || last == "." || last == " " { name.removeLast() }
-        return (name, legalForm)
     }
 
     /// Matching key: folded, legal forms and "Société", "Sté", "Ets"… removed.

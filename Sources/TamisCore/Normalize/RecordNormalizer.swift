@@ -160,7 +160,7 @@ public struct RecordNormalizer: Sendable {
                 } else if field == .lastName && PersonName.isNotAPerson(value) {
                     out.set(field, value, FieldQuality(.invalid, .notAPerson))
                 } else {
-                    out.set(field, PersonName.properCase(value), q)
+                    out.write(field, q) { PersonName.properCase(value, into: &$0) }
                 }
             }
         }
@@ -170,26 +170,36 @@ public struct RecordNormalizer: Sendable {
     /// with `unambiguous`, names that are also frequent surnames do not count.
     func isFirstName(_ value: UnsafeBufferPointer<UInt8>, unambiguous: Bool = false) -> Bool {
         var folded: [UInt8] = []
-        AccentFolding.fold(value, into: &folded)
-        let parts = folded.split(separator: 0x20)
-        // A compound of first names ("Jean-Pierre") is unambiguous even if a part is also a surname.
-        let strict = unambiguous && parts.count == 1
-        return !parts.isEmpty && parts.allSatisfy { part in
-            Array(part).withUnsafeBufferPointer {
-                reference.firstNames.contains($0) && !(strict && reference.surnameLikeFirstNames.contains($0))
+        AccentFolding.fold(value, into: &folded)  // words separated by single spaces, trimmed
+        if folded.isEmpty { return false }
+        return folded.withUnsafeBufferPointer { folded in
+            // A compound of first names ("Jean-Pierre") is unambiguous even if a part is also a surname.
+            let strict = unambiguous && !folded.contains(0x20)
+            var start = 0
+            while start < folded.count {
+                var end = start
+                while end < folded.count && folded[end] != 0x20 { end += 1 }
+                let part = UnsafeBufferPointer(rebasing: folded[start..<end])
+                if !reference.firstNames.contains(part) || (strict && reference.surnameLikeFirstNames.contains(part)) { return false }
+                start = end + 1
             }
+            return true
         }
     }
 
     func normalizeCompany(_ clean: PackedFields, _ out: inout FieldValues) {
         let company = CanonicalField.companyName.rawValue
         guard !clean.isEmpty(company) else { return }
-        let (name, legalForm) = clean.withBytes(company) { CompanyName.split($0, forms: reference.legalForms) }
+        var legalForm: String?
+        let q = out.quality[company]
+        clean.withBytes(company) { raw in
+            out.write(.companyName, q) { legalForm = CompanyName.split(raw, forms: reference.legalForms, into: &$0) }
+        }
         if let legalForm {
-            out.put(.companyName, name, FieldQuality(.valid, .legalFormExtracted))
+            out.setQuality(.companyName, FieldQuality(.valid, .legalFormExtracted))
             if clean.isEmpty(CanonicalField.legalForm.rawValue) { out.set(.legalForm, legalForm, .valid) }
         } else {
-            out.put(.companyName, name, out.quality[company])
+            out.setQuality(.companyName, q)
         }
     }
 
