@@ -150,6 +150,15 @@ final class RecordNormalizerTests: XCTestCase {
         XCTAssertEqual(record.rawValue(.firstName), "DUPONT")
     }
 
+    func test_white_space_is_trimmed_and_collapsed_in_every_text_field() {
+        let record = normalize([.jobTitle: "  Directeur\t commercial\u{00A0} ", .companyName: " Boulangerie\r\n Dupont ",
+                                .city: "\u{202F}Lyon ", .postalCode: " 69003", .website: "www.dupont.fr"])
+        XCTAssertEqual(record[.jobTitle], "Directeur commercial")
+        XCTAssertEqual(record[.companyName], "Boulangerie Dupont")
+        XCTAssertEqual(record[.city], "LYON")
+        XCTAssertEqual(record[.website], "www.dupont.fr", "a clean value is kept as it is")
+    }
+
     func test_a_mobile_in_the_phone_column_moves_to_mobile_and_not_a_person_is_flagged() {
         let record = normalize([.phone: "06 12 34 56 78", .lastName: "Accueil", .siren: "412345670", .siret: "52387654800018"])
         XCTAssertNil(record[.phone])

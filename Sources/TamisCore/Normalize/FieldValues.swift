@@ -15,10 +15,15 @@ struct FieldValues {
         arena.reserveCapacity(initial.storageByteCount + extraCapacity)
         var spans: [(start: Int32, end: Int32)] = []
         spans.reserveCapacity(count)
+        // The values are contiguous after the header: one copy, offsets shifted.
+        let header = initial.headerSize
+        initial.storage.withUnsafeBufferPointer { arena.append(contentsOf: $0[header...]) }
         for i in 0..<count {
-            let start = Int32(arena.count)
-            initial.withBytes(i) { arena.append(contentsOf: $0) }
-            spans.append((start, Int32(arena.count)))
+            if i < initial.count {
+                spans.append((Int32(initial.offset(i) - header), Int32(initial.offset(i + 1) - header)))
+            } else {
+                spans.append((0, 0))
+            }
         }
         var q = initialQuality ?? []
         if q.count < count { q += [FieldQuality](repeating: .missing, count: count - q.count) }

@@ -74,11 +74,33 @@ public struct NormalizeStage: PipelineStage {
         return builder.finish()
     }
 
-    /// Trims and collapses ASCII white space, U+00A0 and U+202F into single spaces.
+    /// Trims and collapses ASCII white space, U+00A0 and U+202F into single spaces; appends
+    /// the result to `output`.
     static func collapseWhitespace(_ input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        // Most values are already clean: no space at either end, no tab, line break, NBSP or
+        // double space. They are copied in one go.
+        let n = input.count
+        if n == 0 { return }
+        if input[0] != 0x20 && input[n - 1] != 0x20 {
+            var clean = true
+            var previousSpace = false
+            for b in input {
+                if b == 0x20 {
+                    if previousSpace { clean = false; break }
+                    previousSpace = true
+                } else {
+                    if b < 0x20 || b == 0xC2 || b == 0xE2 { clean = false; break }
+                    previousSpace = false
+                }
+            }
+            if clean {
+                output.append(contentsOf: input)
+                return
+            }
+        }
+        let start = output.count
         var pending = false
         var i = 0
-        let n = input.count
         while i < n {
             let b = input[i]
             var width = 0
@@ -86,7 +108,7 @@ public struct NormalizeStage: PipelineStage {
             else if b == 0xC2, i + 1 < n, input[i + 1] == 0xA0 { width = 2 }
             else if b == 0xE2, i + 2 < n, input[i + 1] == 0x80, input[i + 2] == 0xAF { width = 3 }
             if width > 0 {
-                pending = !output.isEmpty
+                pending = output.count > start
                 i += width
                 continue
             }

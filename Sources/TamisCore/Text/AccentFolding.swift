@@ -13,16 +13,28 @@ public enum AccentFolding {
         into output: inout [UInt8],
         keepPunctuation: Bool = false
     ) {
+        // Written into a buffer on the stack (the result is at most twice the input: ligatures),
+        // then appended in one go.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: input.count &* 2 &+ 1) { buffer in
+            let count = foldBytes(input, to: buffer.baseAddress!, keepPunctuation: keepPunctuation)
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<count]))
+        }
+    }
+
+    /// Folds `input` into `out` (room for twice the input), returns the bytes written.
+    @inlinable
+    public static func foldBytes(_ input: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>, keepPunctuation: Bool) -> Int {
         var pendingSpace = false
-        let startCount = output.count
+        var count = 0
         var i = 0
         let n = input.count
         @inline(__always) func emit(_ b: UInt8) {
             if pendingSpace {
-                if output.count > startCount { output.append(0x20) }
+                if count > 0 { out[count] = 0x20; count &+= 1 }
                 pendingSpace = false
             }
-            output.append(b)
+            out[count] = b
+            count &+= 1
         }
         while i < n {
             let b = input[i]
@@ -71,6 +83,7 @@ public enum AccentFolding {
             emit(b)
             i &+= 1
         }
+        return count
     }
 
     /// Folds a string: `AccentFolding.key("Raison Sociale ")` → `"raison sociale"`.
