@@ -39,39 +39,55 @@ public enum EmailAddress {
     /// disposable and role addresses and frequent domain typos (with a suggestion).
     public static func normalize(_ raw: UnsafeBufferPointer<UInt8>, lists: EmailLists) -> EmailResult {
         var address: [UInt8] = []
-        address.reserveCapacity(raw.count)
-        for b in Bytes.trimmed(raw) where b > 0x20 { address.append(Bytes.lower(b)) }
-        if address.starts(with: Array("mailto:".utf8)) { address.removeFirst(7) }
-        if address.first == 0x3C && address.last == 0x3E { address = Array(address.dropFirst().dropLast()) }
-        guard !address.isEmpty else { return EmailResult(address: [], domain: [], quality: .missing) }
+        clean(raw, into: &address)
+        let assessed = address.withUnsafeBufferPointer { assess($0, lists: lists) }
+        let domain = assessed.domainStart.map { Array(address[$0...]) } ?? []
+        return EmailResult(address: address, domain: domain, quality: assessed.quality, suggestion: assessed.suggestion)
+    }
+
+    /// Appends the cleaned address to `out`: trimmed, white space removed, ASCII lower-cased,
+    /// `mailto:` and `<…>` taken off.
+    public static func clean(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        var text = Bytes.trimmed(raw)
+        // "mailto:" (any case) and <…> around the address
+        let mailto: [UInt8] = [0x6D, 0x61, 0x69, 0x6C, 0x74, 0x6F, 0x3A]
+        var skipped = 0, start = 0
+        while start < text.count && skipped < 7 {
+            let b = text[start]
+            if b <= 0x20 { start += 1; continue }
+            if Bytes.lower(b) != mailto[skipped] { break }
+            skipped += 1
+            start += 1
+        }
+        if skipped == 7 { text = UnsafeBufferPointer(rebasing: text[start...]) }
+        let first = out.count
+        for b in text where b > 0x20 { out.append(Bytes.lower(b)) }
+        if out.count - first >= 2 && out[first] == 0x3C && out[out.count - 1] == 0x3E {
+            out.removeLast()
+            out.remove(at: first)
+        }
+    }
+
+    /// The quality of a cleaned address, where its domain starts, and a suggestion when the
+    /// domain looks like a typo of a well-known one.
+    public static func assess(_ address: UnsafeBufferPointer<UInt8>, lists: EmailLists)
+        -> (quality: FieldQuality, domainStart: Int?, suggestion: [UInt8]?) {
+        guard !address.isEmpty else { return (.missing, nil, nil) }
         guard let at = address.lastIndex(of: 0x40), isValidSyntax(address, at: at) else {
-            return EmailResult(address: address, domain: [], quality: FieldQuality(.invalid, .badSyntax))
+            return (FieldQuality(.invalid, .badSyntax), nil, nil)
         }
-        let local = Array(address[..<at])
-        let domain = Array(address[(at + 1)...])
-        let domainBuffer = domain.withUnsafeBufferPointer { $0 }
-        _ = domainBuffer
-        return domain.withUnsafeBufferPointer { domainBytes in
-            if lists.disposable.contains(domainBytes) {
-                return EmailResult(address: address, domain: domain, quality: FieldQuality(.valid, .disposable))
-            }
-            if lists.consumer.contains(domainBytes) {
-                return EmailResult(address: address, domain: domain, quality: FieldQuality(.valid, .freeMail))
-            }
-            // Before the broad list: it contains typo domains such as gmial.com.
-            if let typo = suggestion(for: domain, lists: lists) {
-                return EmailResult(address: address, domain: domain, quality: FieldQuality(.invalid, .domainTypo),
-                                   suggestion: local + [0x40] + typo)
-            }
-            if lists.broadFree.contains(domainBytes) {
-                return EmailResult(address: address, domain: domain, quality: FieldQuality(.valid, .freeMail))
-            }
-            let roleKey = local.withUnsafeBufferPointer { lists.roleAccounts.contains($0) }
-            if roleKey {
-                return EmailResult(address: address, domain: domain, quality: FieldQuality(.valid, .roleAccount))
-            }
-            return EmailResult(address: address, domain: domain, quality: .valid)
+        let domain = UnsafeBufferPointer(rebasing: address[(at + 1)...])
+        if lists.disposable.contains(domain) { return (FieldQuality(.valid, .disposable), at + 1, nil) }
+        if lists.consumer.contains(domain) { return (FieldQuality(.valid, .freeMail), at + 1, nil) }
+        // Before the broad list: it contains typo domains such as gmial.com.
+        if let typo = suggestion(for: domain, lists: lists) {
+            return (FieldQuality(.invalid, .domainTypo), at + 1, Array(address[...at]) + typo)
         }
+        if lists.broadFree.contains(domain) { return (FieldQuality(.valid, .freeMail), at + 1, nil) }
+        if lists.roleAccounts.contains(UnsafeBufferPointer(rebasing: address[..<at])) {
+            return (FieldQuality(.valid, .roleAccount), at + 1, nil)
+        }
+        return (.valid, at + 1, nil)
     }
 
     /// ASCII characters allowed in a local part (RFC 5322 atext and the dot).
@@ -83,7 +99,7 @@ public enum EmailAddress {
 
     /// One `@`, a local part of allowed characters (≤ 64), a domain of letter/digit/hyphen
     /// labels with a TLD of at least two letters; no empty label, no leading/trailing dot.
-    static func isValidSyntax(_ address: [UInt8], at: Int) -> Bool {
+    static func isValidSyntax(_ address: UnsafeBufferPointer<UInt8>, at: Int) -> Bool {
         let local = address[..<at], domain = address[(at + 1)...]
         guard !local.isEmpty, local.count <= 64, domain.count >= 4, domain.count <= 253 else { return false }
         guard local.first != 0x2E, local.last != 0x2E, !local.contains(0x40) else { return false }
@@ -104,36 +120,37 @@ public enum EmailAddress {
     }
 
     /// The well-known domain one edit away (two for long names), or a `.fr`/`.com` TLD typo.
-    static func suggestion(for domain: [UInt8], lists: EmailLists) -> [UInt8]? {
-        if lists.wellKnown.contains(domain) { return nil }
+    static func suggestion(for domain: UnsafeBufferPointer<UInt8>, lists: EmailLists) -> [UInt8]? {
+        if lists.wellKnown.contains(where: { $0.elementsEqual(domain) }) { return nil }
         var best: (distance: Int, domain: [UInt8])?
-        let histogram = letterHistogram(domain)
-        for (k, known) in lists.wellKnown.enumerated() where abs(known.count - domain.count) <= 2 {
-            let limit = known.count >= 10 ? 2 : 1
-            // Each edit changes the letter counts by at most 2: a cheap bound before the DP.
-            var difference = 0
-            for i in 0..<27 { difference += abs(Int(histogram[i]) - Int(lists.wellKnownHistograms[k][i])) }
-            if difference > 2 * limit { continue }
-            let d = damerau(domain, known, limit: limit)
-            if d <= limit, d < (best?.distance ?? .max) { best = (d, known) }
+        var histogram = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))  // 27 counts (+ 5 unused), a byte each
+        withUnsafeMutableBytes(of: &histogram) { counts in
+            for b in domain { counts[b >= 0x61 && b <= 0x7A ? Int(b - 0x61) : 26] &+= 1 }
+            for (k, known) in lists.wellKnown.enumerated() where abs(known.count - domain.count) <= 2 {
+                let limit = known.count >= 10 ? 2 : 1
+                // Each edit changes the letter counts by at most 2: a cheap bound before the DP.
+                var difference = 0
+                let knownCounts = lists.wellKnownHistograms[k]
+                for i in 0..<27 { difference += abs(Int(counts[i]) - Int(knownCounts[i])) }
+                if difference > 2 * limit { continue }
+                let d = damerau(Array(domain), known, limit: limit)
+                if d <= limit, d < (best?.distance ?? .max) { best = (d, known) }
+            }
         }
         if let best { return best.domain }
         // TLD typos on any domain: orange.fe, societe.frr, entreprise.con
-        for (typo, fix) in [(".fe", ".fr"), (".frr", ".fr"), (".ft", ".fr"), (".con", ".com"), (".cmo", ".com"), (".comm", ".com"), (".om", ".com")] {
-            let t = Array(typo.utf8)
-            if domain.count > t.count, domain.suffix(t.count).elementsEqual(t) {
-                return Array(domain.dropLast(t.count)) + Array(fix.utf8)
-            }
+        for (typo, fix) in EmailAddress.tldTypos where domain.count > typo.count && domain.suffix(typo.count).elementsEqual(typo) {
+            return Array(domain.dropLast(typo.count)) + fix
         }
         return nil
     }
 
+    static let tldTypos: [([UInt8], [UInt8])] = [(".fe", ".fr"), (".frr", ".fr"), (".ft", ".fr"), (".con", ".com"), (".cmo", ".com"),
+                                                 (".comm", ".com"), (".om", ".com")].map { (Array($0.0.utf8), Array($0.1.utf8)) }
+
     static func letterHistogram(_ text: [UInt8]) -> [UInt8] {
         var counts = [UInt8](repeating: 0, count: 27)
-        for b in text {
-            let index = b >= 0x61 && b <= 0x7A ? Int(b - 0x61) : 26
-            counts[index] &+= 1
-        }
+        for b in text { counts[b >= 0x61 && b <= 0x7A ? Int(b - 0x61) : 26] &+= 1 }
         return counts
     }
 

@@ -42,6 +42,24 @@ struct FieldValues {
         quality[field.rawValue] = arena.count == start && q.status != .invalid ? FieldQuality(.missing, q.reason) : q
     }
 
+    /// Appends the value `body` writes for `field`; `body` returns its quality. Returns where
+    /// the value is in the arena.
+    @discardableResult
+    mutating func write(_ field: CanonicalField, _ body: (inout [UInt8]) -> FieldQuality) -> Range<Int> {
+        let start = arena.count
+        let q = body(&arena)
+        spans[field.rawValue] = (Int32(start), Int32(arena.count))
+        quality[field.rawValue] = arena.count == start && q.status != .invalid ? FieldQuality(.missing, q.reason) : q
+        return start..<arena.count
+    }
+
+    /// Sets `field` to a copy of bytes already in the arena (part of another value).
+    mutating func set(_ field: CanonicalField, copying range: Range<Int>, _ q: FieldQuality) {
+        write(field, q) { arena in
+            for i in range { arena.append(arena[i]) }
+        }
+    }
+
     mutating func set(_ field: CanonicalField, _ value: UnsafeBufferPointer<UInt8>, _ q: FieldQuality) {
         write(field, q) { $0.append(contentsOf: value) }
     }

@@ -18,12 +18,7 @@ public struct RecordNormalizer: Sendable {
         for field in CanonicalField.sourceFields where !clean.isEmpty(field.rawValue) { out.setQuality(field, .valid) }
         normalizeIdentifiers(raw, &out)
         normalizeNaf(raw, &out)
-        raw.withBytes(CanonicalField.email.rawValue) { bytes in
-            let email = EmailAddress.normalize(bytes, lists: reference.email)
-            out.set(.email, email.address, email.quality)
-            out.set(.emailDomain, email.domain, email.domain.isEmpty ? .missing : .valid)
-            if let suggestion = email.suggestion { out.set(.emailSuggestion, suggestion, .valid) }
-        }
+        normalizeEmail(raw, &out)
         normalizePhones(raw, &out)
         normalizePeople(clean, &out)
         normalizeCompany(clean, &out)
@@ -71,6 +66,21 @@ public struct RecordNormalizer: Sendable {
         return (out.packed(), out.quality)
     }
 
+    func normalizeEmail(_ raw: PackedFields, _ out: inout FieldValues) {
+        var domainStart: Int?, suggestion: [UInt8]?
+        let address = out.write(.email) { arena in
+            let start = arena.count
+            raw.withBytes(CanonicalField.email.rawValue) { EmailAddress.clean($0, into: &arena) }
+            let assessed = arena.withUnsafeBufferPointer { EmailAddress.assess(UnsafeBufferPointer(rebasing: $0[start...]), lists: reference.email) }
+            domainStart = assessed.domainStart.map { start + $0 }
+            suggestion = assessed.suggestion
+            return assessed.quality
+        }
+        let domain = (domainStart ?? address.upperBound)..<address.upperBound
+        out.set(.emailDomain, copying: domain, domain.isEmpty ? .missing : .valid)
+        if let suggestion { out.set(.emailSuggestion, suggestion, .valid) }
+    }
+
     func normalizeNaf(_ raw: PackedFields, _ out: inout FieldValues) {
         raw.withBytes(CanonicalField.naf.rawValue) { bytes in
             let naf = reference.naf.normalize(bytes)
@@ -90,11 +100,11 @@ public struct RecordNormalizer: Sendable {
         if fromSiren.siretQuality.status == .missing && fromSiren.sirenQuality.status == .missing && fromSiren.siren == nil {
             sirenQuality = .missing
         }
-        if let siretSiren = fromSiret.siret.map({ Array($0.prefix(9)) }) {
+        if let siretSiren = fromSiret.siret?.prefix(9) {
             if siren == nil && sirenQuality.status == .missing {
-                siren = siretSiren
+                siren = Array(siretSiren)
                 sirenQuality = FieldQuality(.valid, .sirenFromSiret)
-            } else if let siren, siren != siretSiren, !siretSiren.starts(with: SiretNumber.laPosteSiren) {
+            } else if let siren, !siren.elementsEqual(siretSiren), !siretSiren.starts(with: SiretNumber.laPosteSiren) {
                 sirenQuality = FieldQuality(.invalid, .sirenMismatch)
             }
         } else if siren == nil, let other = fromSiret.siren {

@@ -40,15 +40,17 @@ public enum SiretNumber {
         return sum % 10 == 0
     }
 
-    static func isPlaceholder(_ digits: [UInt8]) -> Bool {
-        if digits.allSatisfy({ $0 == digits[0] }) { return true }
-        let ascending = Array("12345678901234".utf8)
-        let descending = Array("98765432109876".utf8)
+    static let ascending = Array("12345678901234".utf8)
+    static let descending = Array("98765432109876".utf8)
+
+    static func isPlaceholder(_ digits: some Collection<UInt8>) -> Bool {
+        guard let first = digits.first else { return true }
+        if digits.allSatisfy({ $0 == first }) { return true }
         return digits.elementsEqual(ascending.prefix(digits.count)) || digits.elementsEqual(descending.prefix(digits.count))
     }
 
     /// A valid SIREN: 9 digits, Luhn, not a placeholder.
-    public static func isValidSiren(_ digits: [UInt8]) -> Bool {
+    public static func isValidSiren(_ digits: some Collection<UInt8>) -> Bool {
         digits.count == 9 && digits.allSatisfy(Bytes.isDigit) && !isPlaceholder(digits) && luhn(digits)
     }
 
@@ -59,7 +61,7 @@ public enum SiretNumber {
         if digits.starts(with: laPosteSiren) {
             return luhn(digits) || digits.reduce(0) { $0 + Int($1 - 0x30) } % 5 == 0
         }
-        return luhn(digits) && isValidSiren(Array(digits.prefix(9)))
+        return luhn(digits) && isValidSiren(digits.prefix(9))
     }
 
     /// The intra-EU VAT number: FR + 2-digit key + SIREN, key = (12 + 3 × (SIREN mod 97)) mod 97.
@@ -87,6 +89,10 @@ public enum SiretNumber {
         let text = Bytes.trimmed(raw)
         var result = Parsed(siret: nil, siretQuality: .missing, siren: nil, sirenQuality: .missing)
         guard !text.isEmpty else { return result }
+        // Most cells are digits, perhaps grouped by spaces ("443 121 975 00015"): read directly.
+        if text.allSatisfy({ Bytes.isDigit($0) || $0 == 0x20 }) {
+            return classify(text.filter(Bytes.isDigit), repair: .none)
+        }
         let upper = text.map(Bytes.upper)
 
         // FR + key + SIREN: a VAT number in the identifier column.
