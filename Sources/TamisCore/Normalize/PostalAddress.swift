@@ -177,7 +177,8 @@ extension GeographyTable {
 
     /// Whether `word` folds to "cedex" ("CEDEX", "Cédex").
     static func isCedex(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard word.count >= 5 && word.count <= 24 else { return false }
+        // Only a word with an x can fold to "cedex": most city words are not folded at all.
+        guard word.count >= 5 && word.count <= 24, word.contains(where: { $0 | 0x20 == 0x78 }) else { return false }
         var folded: [UInt8] = []
         AccentFolding.fold(word, into: &folded)
         return folded.elementsEqual([0x63, 0x65, 0x64, 0x65, 0x78])
@@ -190,13 +191,14 @@ extension GeographyTable {
 
     /// A postal code as five digits (1000 → "01000").
     static func fiveDigits(_ value: Int32) -> String {
-        var v = Int(value)
-        var digits: [UInt8] = [0x30, 0x30, 0x30, 0x30, 0x30]
-        for i in stride(from: 4, through: 0, by: -1) {
-            digits[i] = UInt8(0x30 + v % 10)
-            v /= 10
+        String(unsafeUninitializedCapacity: 5) { digits in  // a small string: no allocation
+            var v = Int(value)
+            for i in stride(from: 4, through: 0, by: -1) {
+                digits[i] = UInt8(0x30 + v % 10)
+                v /= 10
+            }
+            return 5
         }
-        return String(decoding: digits, as: UTF8.self)
     }
 
     func departmentFromPrefix(_ code: String) -> String? {

@@ -29,11 +29,32 @@ public struct RecordNormalizer: Sendable {
 
     /// The source fields with white space trimmed and collapsed; derived fields empty.
     static func cleaned(_ raw: PackedFields) -> PackedFields {
-        var builder = PackedFields.Builder(count: CanonicalField.count, reservingBytes: raw.storageByteCount)
-        for field in CanonicalField.sourceFields {
-            builder.appendWith { out in raw.withBytes(field.rawValue) { NormalizeStage.collapseWhitespace($0, into: &out) } }
+        let count = CanonicalField.count, sources = CanonicalField.sourceFields.count
+        let header = (count + 1) * 4
+        // A cleaned value is never longer than the raw one: one allocation of the raw size.
+        return raw.storage.withUnsafeBufferPointer { input in
+            let storage = [UInt8](unsafeUninitializedCapacity: header + input.count) { buffer, initialized in
+                let base = buffer.baseAddress!
+                var end = header
+                func put(_ offset: Int, at field: Int) {
+                    let v = UInt32(truncatingIfNeeded: offset)
+                    base[field * 4] = UInt8(truncatingIfNeeded: v)
+                    base[field * 4 + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                    base[field * 4 + 2] = UInt8(truncatingIfNeeded: v >> 16)
+                    base[field * 4 + 3] = UInt8(truncatingIfNeeded: v >> 24)
+                }
+                put(end, at: 0)
+                for field in 0..<count {
+                    if field < sources && field < raw.count {
+                        let start = raw.offset(field), stop = raw.offset(field + 1)
+                        end += NormalizeStage.collapseWhitespace(UnsafeBufferPointer(rebasing: input[start..<stop]), to: base + end)
+                    }
+                    put(end, at: field + 1)
+                }
+                initialized = end
+            }
+            return PackedFields(storage: storage, count: count)
         }
-        return builder.finish()
     }
 
     /// Source field groups that depend on each other: re-normalised together.

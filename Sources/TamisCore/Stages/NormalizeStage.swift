@@ -77,10 +77,18 @@ public struct NormalizeStage: PipelineStage {
     /// Trims and collapses ASCII white space, U+00A0 and U+202F into single spaces; appends
     /// the result to `output`.
     static func collapseWhitespace(_ input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: input.count) { buffer in
+            let count = collapseWhitespace(input, to: buffer.baseAddress!)
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<count]))
+        }
+    }
+
+    /// The same into `out` (room for `input.count` bytes); returns the bytes written.
+    static func collapseWhitespace(_ input: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        let n = input.count
+        if n == 0 { return 0 }
         // Most values are already clean: no space at either end, no tab, line break, NBSP or
         // double space. They are copied in one go.
-        let n = input.count
-        if n == 0 { return }
         if input[0] != 0x20 && input[n - 1] != 0x20 {
             var clean = true
             var previousSpace = false
@@ -94,11 +102,11 @@ public struct NormalizeStage: PipelineStage {
                 }
             }
             if clean {
-                output.append(contentsOf: input)
-                return
+                out.update(from: input.baseAddress!, count: n)
+                return n
             }
         }
-        let start = output.count
+        var count = 0
         var pending = false
         var i = 0
         while i < n {
@@ -108,13 +116,15 @@ public struct NormalizeStage: PipelineStage {
             else if b == 0xC2, i + 1 < n, input[i + 1] == 0xA0 { width = 2 }
             else if b == 0xE2, i + 2 < n, input[i + 1] == 0x80, input[i + 2] == 0xAF { width = 3 }
             if width > 0 {
-                pending = output.count > start
+                pending = count > 0
                 i += width
                 continue
             }
-            if pending { output.append(0x20); pending = false }
-            output.append(b)
+            if pending { out[count] = 0x20; count += 1; pending = false }
+            out[count] = b
+            count += 1
             i += 1
         }
+        return count
     }
 }
