@@ -253,6 +253,21 @@ results.append(measure("normalise: whole record", rows: rows, bytes: csvBytes) {
     }
     return n
 })
+// The same on the matching generator's three exports (damaged names, phones, postal codes…).
+let generatedDir = (keepDirectory ?? NSTemporaryDirectory() + "tamis-bench-\(getpid())") + "/generated"
+if !FileManager.default.fileExists(atPath: generatedDir + "/crm.xml") {
+    _ = try MatchingBench.generate(people: max(1, rows * 3 / 10), seed: 5, into: generatedDir, refdata: refdata)
+}
+var generatedRecords: [ProspectRecord] = []
+for (index, file) in ["salon.csv", "webinar.csv", "crm.xml"].enumerated() {
+    generatedRecords += try NormaliseDump.read(generatedDir + "/" + file, index: index)
+}
+results.append(measure("normalise: whole record, generated exports", rows: generatedRecords.count, bytes: 0) {
+    var n = 0
+    for record in generatedRecords where normalizer.normalize(record.raw).0.count > 0 { n += 1 }
+    return n
+})
+if keepDirectory == nil { try? FileManager.default.removeItem(atPath: generatedDir) }
 results.append(try measure("normalise: stage, all cores", rows: rows, bytes: csvBytes, repeat: 1) {
     var state = RunState(sources: [SourceInfo(name: "bench", trust: 5)])
     for record in kept.records { state.append(record) }
