@@ -84,6 +84,10 @@ final class AddressTests: XCTestCase {
         XCTAssertEqual(result.city, "PARIS")
         XCTAssertEqual(result.postalQuality, FieldQuality(.valid, .cedexSeparated))
         XCTAssertEqual(result.department, "75")
+        let accented = address("69003", "Lyon  Cédex")
+        XCTAssertEqual(accented.cedex, "CEDEX", "no number after CEDEX: none invented")
+        XCTAssertEqual(accented.city, "LYON")
+        XCTAssertNil(address("69003", "Lyon").cedex)
     }
 
     func test_unknown_codes_and_city_mismatches_are_flagged() {
@@ -103,6 +107,10 @@ final class AddressTests: XCTestCase {
         XCTAssertEqual(street("8 r de la Paix"), "8 rue de la Paix")
         XCTAssertEqual(street("ZI des Gaulnes, 8 rue Mercure"), "ZI des Gaulnes, 8 rue Mercure")
         XCTAssertEqual(street("BP 42"), "BP 42")
+        XCTAssertEqual(street("bp 42, zi du Port"), "BP 42, ZI du Port", "kept abbreviations in capitals")
+        XCTAssertEqual(street("5 ALL. DES CHÊNES"), "5 ALLÉE DES CHÊNES", "a capitalised line keeps capitals, accents included")
+        XCTAssertEqual(street("Imp. du Moulin"), "Impasse du Moulin", "first word of the line keeps its capital")
+        XCTAssertEqual(street("  12  av,  Foch "), "12 avenue, Foch", "spaces collapsed, the comma after the type kept")
     }
 }
 
