@@ -54,14 +54,6 @@ enum MatchingBench {
         var lost: Int?
     }
 
-    static func save(_ result: Result, to path: String?) throws {
-        guard let path else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(result).write(to: URL(fileURLWithPath: path))
-        print("saved \(path)")
-    }
-
     static func result(_ name: String, _ summary: RunSummary, wall: Double, quality: PairwiseQuality?) -> Result {
         Result(benchmark: name, records: summary.lineage.inputs, wallSeconds: wall, peakMemoryMB: peakMemoryMB(),
                stages: summary.stages, match: summary.match, precision: quality?.precision, recall: quality?.recall,

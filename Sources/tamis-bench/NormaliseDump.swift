@@ -9,16 +9,16 @@ import TamisIO
 enum NormaliseDump {
     static func read(_ path: String, index: Int) throws -> [ProspectRecord] {
         let kept = KeepingSink()
-            if path.hasSuffix(".xml") {
-                let fields: [CanonicalField: String] = [.companyName: "raison_sociale", .address1: "adresse", .postalCode: "cp",
-                                                        .city: "ville", .mobile: "mobile"]
-                _ = try XMLRecordReader.read(path: path, displayName: path, sourceIndex: 0, fileIndex: index,
-                                             options: XMLReadOptions(recordElement: "contact", idPath: "@id", fields: fields),
-                                             sink: kept, progress: { _, _ in })
-            } else {
-                _ = try CSVSourceReader.read(path: path, displayName: path, sourceIndex: 0, fileIndex: index,
-                                             options: CSVReadOptions(), sink: kept, progress: { _, _ in })
-            }
+        if path.hasSuffix(".xml") {
+            let fields: [CanonicalField: String] = [.companyName: "raison_sociale", .address1: "adresse", .postalCode: "cp",
+                                                    .city: "ville", .mobile: "mobile"]
+            _ = try XMLRecordReader.read(path: path, displayName: path, sourceIndex: 0, fileIndex: index,
+                                         options: XMLReadOptions(recordElement: "contact", idPath: "@id", fields: fields),
+                                         sink: kept, progress: { _, _ in })
+        } else {
+            _ = try CSVSourceReader.read(path: path, displayName: path, sourceIndex: 0, fileIndex: index,
+                                         options: CSVReadOptions(), sink: kept, progress: { _, _ in })
+        }
         return kept.records
     }
 
@@ -33,16 +33,12 @@ enum NormaliseDump {
         let normalizer = try normalizer(refdata: refdata)
         var records: [ProspectRecord] = []
         for (index, path) in files.enumerated() { records += try read(path, index: index) }
-        var best = Double.infinity
-        for _ in 0..<5 {
-            let start = ContinuousClock.now
+        let result = measure("normalise, whole record, one core", rows: records.count, bytes: 0, repeat: 5) {
             var n = 0
             for record in records where normalizer.normalize(record.raw).0.count > 0 { n += 1 }
-            let (s, atto) = (ContinuousClock.now - start).components
-            best = min(best, Double(s) + Double(atto) / 1e18)
-            precondition(n == records.count)
+            return n
         }
-        print("normalise, whole record, one core: \(records.count) records in \(best) s: \(Int(Double(records.count) / best)) records/s")
+        print("\(result.name): \(records.count) records in \(result.seconds) s: \(Int(result.recordsPerSecond)) records/s")
     }
 
     static func run(files: [String], refdata: String) throws {

@@ -167,10 +167,7 @@ enum SireneBench {
                                 siretisationRecords: siretisation.records.count, siretisationSeconds: siretisationSeconds,
                                 closedPrecision: closed.0, closedRecall: closed.1, unknownPrecision: unknown.0, unknownRecall: unknown.1,
                                 siretisationPrecision: precision, siretisationRecall: recall, peakMB: peakMemoryMB())
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(result).write(to: URL(fileURLWithPath: json))
-            print("saved \(json)")
+            try saveJSON(result, to: json)
         }
         if keep == nil { try? FileManager.default.removeItem(atPath: dir) }
     }

@@ -55,6 +55,15 @@ func peakMemoryMB() -> Double {
     return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
 }
 
+/// Writes a benchmark's results as JSON (two commits' files can then be compared).
+func saveJSON(_ value: some Encodable, to path: String?) throws {
+    guard let path else { return }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(value).write(to: URL(fileURLWithPath: path))
+    print("saved \(path)")
+}
+
 func measure(_ name: String, rows: Int, bytes: Int, repeat times: Int = 3, _ body: () throws -> Int) rethrows -> Measurement {
     var best = Double.infinity
     var count = 0
@@ -77,11 +86,15 @@ if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl"
     func option(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
     let refdata = option("--refdata") ?? "data/refdata"
     switch CommandLine.arguments[1] {
-    case "normalise-dump":
-        // tamis-bench normalise-dump FILE... [--refdata DIR] > dump.txt (compare two commits)
-        try NormaliseDump.run(files: args.filter { !$0.hasPrefix("--") && $0 != option("--refdata") }, refdata: refdata)
-    case "normalise-loop":
-        try NormaliseDump.loop(files: args.filter { !$0.hasPrefix("--") && $0 != option("--refdata") }, refdata: refdata)
+    case "normalise-dump", "normalise-loop":
+        // tamis-bench normalise-dump FILE... [--refdata DIR] > dump.txt (compare two commits);
+        // normalise-loop FILE...: the whole-record loop alone, for perf record
+        let files = args.filter { !$0.hasPrefix("--") && $0 != option("--refdata") }
+        if CommandLine.arguments[1] == "normalise-dump" {
+            try NormaliseDump.run(files: files, refdata: refdata)
+        } else {
+            try NormaliseDump.loop(files: files, refdata: refdata)
+        }
     case "comparators":
         try ComparatorBench.run(refdata: refdata)
     case "sirene":
@@ -115,7 +128,7 @@ if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl"
         let (summary, wall) = try MatchingBench.runTimed(pipeline: dir + "/pipeline.yml", out: dir + "/out")
         let quality = try MatchingBench.evaluate(truth: dir + "/truth.csv", lineage: dir + "/out/lineage.csv")
         MatchingBench.report(quality, label: "person clusters")
-        try MatchingBench.save(MatchingBench.result("matching-\(people)-people", summary, wall: wall, quality: quality), to: option("--json"))
+        try saveJSON(MatchingBench.result("matching-\(people)-people", summary, wall: wall, quality: quality), to: option("--json"))
         if option("--keep") == nil { try? FileManager.default.removeItem(atPath: dir) }
     default:
         // tamis-bench febrl --pipeline pipelines/febrl.yml --data FILE
@@ -135,7 +148,7 @@ if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl"
         let quality = try MatchingBench.evaluate(truth: data, lineage: out + "/run/lineage.csv", idColumn: "rec_id",
                                                  entityColumn: "cluster", sourceColumn: nil)
         MatchingBench.report(quality, label: "febrl")
-        try MatchingBench.save(MatchingBench.result("febrl-" + URL(fileURLWithPath: data).lastPathComponent, summary, wall: wall,
+        try saveJSON(MatchingBench.result("febrl-" + URL(fileURLWithPath: data).lastPathComponent, summary, wall: wall,
                                                     quality: quality), to: option("--json"))
         try? FileManager.default.removeItem(atPath: out)
     }
@@ -320,8 +333,5 @@ for r in results {
 }
 print("(best of 3 runs, except the last; peak memory is the process's maximum resident size so far)")
 if let jsonPath {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(results).write(to: URL(fileURLWithPath: jsonPath))
-    print("saved \(jsonPath)")
+    try saveJSON(results, to: jsonPath)
 }

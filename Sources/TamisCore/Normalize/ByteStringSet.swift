@@ -22,6 +22,7 @@ public struct ByteStringSet: Sendable {
     }
 
     public var count: Int { spans.count }
+    public var isEmpty: Bool { spans.isEmpty }
 
     @inline(__always)
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
@@ -113,8 +114,59 @@ func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int)
     return true
 }
 
+/// The words of a value: the ranges of bytes between separators (runs of separators, and
+/// separators at either end, give no empty word). Separators are ASCII bytes below 0x40
+/// given as a bit mask (`Bytes.spaces`, `Bytes.mask(" (),")`).
+public struct ByteWords: Sequence, IteratorProtocol {
+    @usableFromInline let bytes: UnsafeBufferPointer<UInt8>
+    @usableFromInline let separators: UInt64
+    @usableFromInline var position = 0
+
+    @inlinable
+    public init(_ bytes: UnsafeBufferPointer<UInt8>, separators: UInt64) {
+        self.bytes = bytes
+        self.separators = separators
+    }
+
+    @inlinable @inline(__always)
+    func isSeparator(_ b: UInt8) -> Bool { b < 0x40 && separators & (1 << UInt64(b)) != 0 }
+
+    @inlinable
+    public mutating func next() -> Range<Int>? {
+        while position < bytes.count && isSeparator(bytes[position]) { position &+= 1 }
+        guard position < bytes.count else { return nil }
+        let start = position
+        while position < bytes.count && !isSeparator(bytes[position]) { position &+= 1 }
+        return start..<position
+    }
+}
+
 /// Small byte helpers shared by the normalisers.
 public enum Bytes {
+    /// The words of `bytes` separated by spaces.
+    @inlinable
+    public static func words(_ bytes: UnsafeBufferPointer<UInt8>, separators: UInt64 = spaces) -> ByteWords {
+        ByteWords(bytes, separators: separators)
+    }
+
+    /// The separator mask of a single space.
+    @inlinable public static var spaces: UInt64 { 1 << 0x20 }
+
+    /// The separator mask of ASCII characters below `@` (space and punctuation).
+    public static func mask(_ separators: String) -> UInt64 {
+        separators.utf8.reduce(0) { $1 < 0x40 ? $0 | 1 << UInt64($1) : $0 }
+    }
+
+    /// Appends what `write` puts in a buffer of `capacity` bytes (on the stack when small) and
+    /// says it wrote: for writers that work on a pointer rather than byte by byte on an array.
+    @inlinable
+    public static func append(to output: inout [UInt8], capacity: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Swift.max(capacity, 1)) { buffer in
+            let count = write(buffer.baseAddress!)
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<count]))
+        }
+    }
+
     @inline(__always) public static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
     @inline(__always) public static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
     @inline(__always) public static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
@@ -162,7 +214,7 @@ public enum Bytes {
             if b >= 0x61 && b <= 0x7A { return false }
             if i + 1 < n {
                 let c = text[i + 1]
-                if b == 0xC3 && ((c >= 0x9F && c <= 0xBF && c != 0xB7)) { return false }
+                if b == 0xC3 && c >= 0x9F && c <= 0xBF && c != 0xB7 { return false }
                 if b == 0xC5 && c == 0x93 { return false }
             }
             i += 1

@@ -45,12 +45,14 @@ public enum EmailAddress {
         return EmailResult(address: address, domain: domain, quality: assessed.quality, suggestion: assessed.suggestion)
     }
 
+    static let mailto = Array("mailto:".utf8)
+
     /// Appends the cleaned address to `out`: trimmed, white space removed, ASCII lower-cased,
     /// `mailto:` and `<…>` taken off.
     public static func clean(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         var text = Bytes.trimmed(raw)
         // "mailto:" (any case) and <…> around the address
-        let mailto: [UInt8] = [0x6D, 0x61, 0x69, 0x6C, 0x74, 0x6F, 0x3A]
+        let mailto = EmailAddress.mailto
         var skipped = 0, start = 0
         while start < text.count && skipped < 7 {
             let b = text[start]
@@ -125,7 +127,7 @@ public enum EmailAddress {
         var best: (distance: Int, domain: [UInt8])?
         var histogram = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))  // 27 counts (+ 5 unused), a byte each
         withUnsafeMutableBytes(of: &histogram) { counts in
-            for b in domain { counts[b >= 0x61 && b <= 0x7A ? Int(b - 0x61) : 26] &+= 1 }
+            countLetters(domain, into: counts)
             for (k, known) in lists.wellKnown.enumerated() where abs(known.count - domain.count) <= 2 {
                 let limit = known.count >= 10 ? 2 : 1
                 // Each edit changes the letter counts by at most 2: a cheap bound before the DP.
@@ -150,8 +152,13 @@ public enum EmailAddress {
 
     static func letterHistogram(_ text: [UInt8]) -> [UInt8] {
         var counts = [UInt8](repeating: 0, count: 27)
-        for b in text { counts[b >= 0x61 && b <= 0x7A ? Int(b - 0x61) : 26] &+= 1 }
+        counts.withUnsafeMutableBytes { countLetters(text, into: $0) }
         return counts
+    }
+
+    /// Adds the count of each letter a–z (and of every other byte, in the 27th) to `counts`.
+    static func countLetters(_ text: some Sequence<UInt8>, into counts: UnsafeMutableRawBufferPointer) {
+        for b in text { counts[b >= 0x61 && b <= 0x7A ? Int(b - 0x61) : 26] &+= 1 }
     }
 
     /// Optimal-string-alignment distance, stopping early above `limit`.

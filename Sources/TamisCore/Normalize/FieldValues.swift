@@ -3,7 +3,7 @@
 /// order at the end. One allocation for the arena instead of one array per field: the
 /// normalisers append their output straight into it (`write`).
 struct FieldValues {
-    private(set) var arena: [UInt8]
+    private var arena: [UInt8]
     /// Start and end of each field's value in `arena`.
     private var spans: [(start: Int32, end: Int32)]
     var quality: [FieldQuality]
@@ -12,18 +12,14 @@ struct FieldValues {
     init(_ initial: PackedFields, quality initialQuality: [FieldQuality]? = nil, extraCapacity: Int = 512) {
         let count = CanonicalField.count
         var arena: [UInt8] = []
-        arena.reserveCapacity(initial.storageByteCount + extraCapacity)
+        arena.reserveCapacity(initial.valueByteCount + extraCapacity)
+        // The values are contiguous: one copy, and each field's place in it.
+        initial.withValueBytes { arena.append(contentsOf: $0) }
         var spans: [(start: Int32, end: Int32)] = []
         spans.reserveCapacity(count)
-        // The values are contiguous after the header: one copy, offsets shifted.
-        let header = initial.headerSize
-        initial.storage.withUnsafeBufferPointer { arena.append(contentsOf: $0[header...]) }
         for i in 0..<count {
-            if i < initial.count {
-                spans.append((Int32(initial.offset(i) - header), Int32(initial.offset(i + 1) - header)))
-            } else {
-                spans.append((0, 0))
-            }
+            let range = initial.valueRange(i)
+            spans.append((Int32(range.lowerBound), Int32(range.upperBound)))
         }
         var q = initialQuality ?? []
         if q.count < count { q += [FieldQuality](repeating: .missing, count: count - q.count) }
@@ -36,15 +32,15 @@ struct FieldValues {
     /// (keeping the reason).
     @inline(__always)
     mutating func write(_ field: CanonicalField, _ q: FieldQuality, _ body: (inout [UInt8]) -> Void) {
-        let start = arena.count
-        body(&arena)
-        spans[field.rawValue] = (Int32(start), Int32(arena.count))
-        quality[field.rawValue] = arena.count == start && q.status != .invalid ? FieldQuality(.missing, q.reason) : q
+        write(field) { arena in
+            body(&arena)
+            return q
+        }
     }
 
     /// Appends the value `body` writes for `field`; `body` returns its quality. Returns where
     /// the value is in the arena.
-    @discardableResult
+    @discardableResult @inline(__always)
     mutating func write(_ field: CanonicalField, _ body: (inout [UInt8]) -> FieldQuality) -> Range<Int> {
         let start = arena.count
         let q = body(&arena)
@@ -84,17 +80,6 @@ struct FieldValues {
     mutating func clear(_ field: CanonicalField) {
         spans[field.rawValue] = (0, 0)
         quality[field.rawValue] = .missing
-    }
-
-    func isEmpty(_ field: CanonicalField) -> Bool {
-        let span = spans[field.rawValue]
-        return span.start == span.end
-    }
-
-    /// A copy of the value (for the few places that need one while writing others).
-    func bytes(_ field: CanonicalField) -> [UInt8] {
-        let span = spans[field.rawValue]
-        return Array(arena[Int(span.start)..<Int(span.end)])
     }
 
     func packed() -> PackedFields {

@@ -93,7 +93,7 @@ public enum PersonName {
                 // Lower case: ASCII and the Latin-1/Latin Extended-A capitals.
                 if b >= 0x41 && b <= 0x5A {
                     out.append(b | 0x20)
-                } else if b == 0xC3, i + 1 < text.count, isWordByte(text[i + 1]), text[i + 1] >= 0x80, text[i + 1] <= 0x9E, text[i + 1] != 0x97 {
+                } else if b == 0xC3, i + 1 < text.count, text[i + 1] >= 0x80, text[i + 1] <= 0x9E, text[i + 1] != 0x97 {
                     out.append(b); out.append(text[i + 1] + 0x20)
                     i += 1
                 } else if b == 0xC5, i + 1 < text.count, text[i + 1] == 0x92 || text[i + 1] == 0xB8 {
@@ -108,9 +108,6 @@ public enum PersonName {
         }
         flush(separator: nil)
     }
-
-    /// Whether `b` can continue a word (not a separator the loop splits on).
-    @inline(__always) static func isWordByte(_ b: UInt8) -> Bool { b != 0x20 && b != 0x2D && b != 0x27 }
 
     /// Upper-cases the letter at `index` (ASCII or Latin-1).
     static func capitalize(_ word: inout [UInt8], at index: Int) {
@@ -178,6 +175,7 @@ public struct LegalForms: Sendable {
 }
 
 public enum CompanyName {
+    static let separators = Bytes.mask(" (),")
     static let stopWords: Set<String> = ["societe", "ste", "ets", "etablissements", "etablissement", "entreprise", "groupe", "cie", "compagnie", "et", "the"]
 
     /// Splits `Boulangerie Lefèvre SARL au capital de 10 000 €` into the display name
@@ -194,15 +192,9 @@ public enum CompanyName {
         return withUnsafeTemporaryAllocation(of: (start: Int, end: Int, id: Int32).self, capacity: text.count / 2 + 1) { pieces in
             // Tokens split on spaces, parentheses and commas.
             var count = 0
-            var i = 0
-            while i < text.count {
-                let b = text[i]
-                if b == 0x20 || b == 0x28 || b == 0x29 || b == 0x2C { i += 1; continue }
-                var end = i
-                while end < text.count, text[end] != 0x20, text[end] != 0x28, text[end] != 0x29, text[end] != 0x2C { end += 1 }
-                pieces[count] = (i, end, -1)
+            for word in Bytes.words(text, separators: CompanyName.separators) {
+                pieces[count] = (word.lowerBound, word.upperBound, -1)
                 count += 1
-                i = end
             }
             // "S.A.R.L." folds to "s a r l": compare it as "sarl".
             var key: [UInt8] = []

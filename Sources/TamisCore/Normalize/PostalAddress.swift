@@ -7,8 +7,6 @@ public struct GeographyTable: Sendable {
         var placeKeys: [[UInt8]]
         public var deliveryLabel: String
         var deliveryKey: [UInt8]
-
-        public var places: [String] { placeKeys.map { String(decoding: $0, as: UTF8.self) } }
     }
 
     /// Postal code (as an integer) → entry.
@@ -66,22 +64,15 @@ public struct GeographyTable: Sendable {
     /// Appends the place key of `text` to `out` (`scratch` is working space).
     static func placeKey(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], scratch: inout [UInt8]) {
         scratch.removeAll(keepingCapacity: true)
-        AccentFolding.fold(text, into: &scratch)  // words separated by single spaces, trimmed
-        var start = 0
-        let n = scratch.count
-        while start < n {
-            var end = start
-            while end < n && scratch[end] != 0x20 { end += 1 }
-            if !out.isEmpty && start > 0 { out.append(0x20) }
-            let length = end - start
-            if length == 2 && scratch[start] == 0x73 && scratch[start + 1] == 0x74 {
-                out.append(contentsOf: [0x73, 0x61, 0x69, 0x6E, 0x74])  // st → saint
-            } else if length == 3 && scratch[start] == 0x73 && scratch[start + 1] == 0x74 && scratch[start + 2] == 0x65 {
-                out.append(contentsOf: [0x73, 0x61, 0x69, 0x6E, 0x74, 0x65])  // ste → sainte
-            } else {
-                out.append(contentsOf: scratch[start..<end])
+        AccentFolding.fold(text, into: &scratch)
+        scratch.withUnsafeBufferPointer { folded in
+            for (n, word) in Bytes.words(folded).enumerated() {
+                if n > 0 { out.append(0x20) }
+                let word = folded[word]
+                if word.elementsEqual("st".utf8) { out.append(contentsOf: "saint".utf8) }
+                else if word.elementsEqual("ste".utf8) { out.append(contentsOf: "sainte".utf8) }
+                else { out.append(contentsOf: word) }
             }
-            start = end + 1
         }
     }
 }
@@ -104,22 +95,16 @@ extension GeographyTable {
         var result = AddressResult(postalCode: nil, postalQuality: .missing, city: nil, cityQuality: .missing)
         var city = Bytes.trimmed(rawCity)
         // "PARIS CEDEX 07", "Lyon Cedex": CEDEX is kept apart (the words before it are the city).
-        var wordStart = 0
-        while wordStart < city.count {
-            var wordEnd = wordStart
-            while wordEnd < city.count && city[wordEnd] != 0x20 { wordEnd += 1 }
-            if GeographyTable.isCedex(UnsafeBufferPointer(rebasing: city[wordStart..<wordEnd])) {
-                var numberEnd = wordEnd + 1
-                while numberEnd < city.count && city[numberEnd] != 0x20 { numberEnd += 1 }
-                let number = wordEnd + 1 < city.count ? city[(wordEnd + 1)..<numberEnd] : city[0..<0]
-                result.cedex = number.allSatisfy(Bytes.isDigit) && !number.isEmpty
-                    ? "CEDEX " + String(decoding: number, as: UTF8.self) : "CEDEX"
-                var end = wordStart
-                while end > 0 && city[end - 1] == 0x20 { end -= 1 }
-                city = UnsafeBufferPointer(rebasing: city[0..<end])
-                break
+        var words = Bytes.words(city)
+        while let word = words.next() {
+            guard GeographyTable.isCedex(UnsafeBufferPointer(rebasing: city[word])) else { continue }
+            if let number = words.next().map({ city[$0] }), number.allSatisfy(Bytes.isDigit) {
+                result.cedex = "CEDEX " + String(decoding: number, as: UTF8.self)
+            } else {
+                result.cedex = "CEDEX"
             }
-            wordStart = wordEnd + 1
+            city = Bytes.trimmed(UnsafeBufferPointer(rebasing: city[..<word.lowerBound]))
+            break
         }
         var code: (digits: Int32, count: Int, allDigits: Bool) = (0, 0, true)
         for b in Bytes.trimmed(rawCode) where b != 0x20 {
@@ -231,14 +216,8 @@ extension GeographyTable {
         let text = Bytes.trimmed(raw)
         let lineStart = out.count
         var key: [UInt8] = []
-        var start = 0
-        let n = text.count
-        while start < n {
-            if text[start] == 0x20 { start += 1; continue }
-            var end = start
-            while end < n && text[end] != 0x20 { end += 1 }
-            defer { start = end }
-            let token = UnsafeBufferPointer(rebasing: text[start..<end])
+        for word in Bytes.words(text) {
+            let token = UnsafeBufferPointer(rebasing: text[word])
             if out.count > lineStart { out.append(0x20) }
             var bareEnd = token.count
             while bareEnd > 0 && token[bareEnd - 1] == 0x2C { bareEnd -= 1 }

@@ -29,31 +29,12 @@ public struct RecordNormalizer: Sendable {
 
     /// The source fields with white space trimmed and collapsed; derived fields empty.
     static func cleaned(_ raw: PackedFields) -> PackedFields {
-        let count = CanonicalField.count, sources = CanonicalField.sourceFields.count
-        let header = (count + 1) * 4
+        let sources = CanonicalField.sourceFields.count
         // A cleaned value is never longer than the raw one: one allocation of the raw size.
-        return raw.storage.withUnsafeBufferPointer { input in
-            let storage = [UInt8](unsafeUninitializedCapacity: header + input.count) { buffer, initialized in
-                let base = buffer.baseAddress!
-                var end = header
-                func put(_ offset: Int, at field: Int) {
-                    let v = UInt32(truncatingIfNeeded: offset)
-                    base[field * 4] = UInt8(truncatingIfNeeded: v)
-                    base[field * 4 + 1] = UInt8(truncatingIfNeeded: v >> 8)
-                    base[field * 4 + 2] = UInt8(truncatingIfNeeded: v >> 16)
-                    base[field * 4 + 3] = UInt8(truncatingIfNeeded: v >> 24)
-                }
-                put(end, at: 0)
-                for field in 0..<count {
-                    if field < sources && field < raw.count {
-                        let start = raw.offset(field), stop = raw.offset(field + 1)
-                        end += NormalizeStage.collapseWhitespace(UnsafeBufferPointer(rebasing: input[start..<stop]), to: base + end)
-                    }
-                    put(end, at: field + 1)
-                }
-                initialized = end
+        return raw.withValueBytes { input in
+            PackedFields(count: CanonicalField.count, capacity: input.count) { field, destination in
+                field < sources ? NormalizeStage.collapseWhitespace(UnsafeBufferPointer(rebasing: input[raw.valueRange(field)]), to: destination) : 0
             }
-            return PackedFields(storage: storage, count: count)
         }
     }
 
@@ -206,15 +187,10 @@ public struct RecordNormalizer: Sendable {
         return folded.withUnsafeBufferPointer { folded in
             // A compound of first names ("Jean-Pierre") is unambiguous even if a part is also a surname.
             let strict = unambiguous && !folded.contains(0x20)
-            var start = 0
-            while start < folded.count {
-                var end = start
-                while end < folded.count && folded[end] != 0x20 { end += 1 }
-                let part = UnsafeBufferPointer(rebasing: folded[start..<end])
-                if !reference.firstNames.contains(part) || (strict && reference.surnameLikeFirstNames.contains(part)) { return false }
-                start = end + 1
+            return Bytes.words(folded).allSatisfy { word in
+                let part = UnsafeBufferPointer(rebasing: folded[word])
+                return reference.firstNames.contains(part) && !(strict && reference.surnameLikeFirstNames.contains(part))
             }
-            return true
         }
     }
 
@@ -234,8 +210,12 @@ public struct RecordNormalizer: Sendable {
         }
     }
 
+    static let addressLines: [CanonicalField] = [.address1, .address2, .address3]
+    /// Folded ways of writing France in the country column.
+    static let france = ByteStringSet(["france", "fr", "fra", "france metropolitaine"])
+
     func normalizeAddress(_ clean: PackedFields, _ out: inout FieldValues) {
-        for field in [CanonicalField.address1, .address2, .address3] where !clean.isEmpty(field.rawValue) {
+        for field in RecordNormalizer.addressLines where !clean.isEmpty(field.rawValue) {
             clean.withBytes(field.rawValue) { line in
                 out.write(field, out.quality[field.rawValue]) { reference.geography.normalizeStreet(line, into: &$0) }
             }
@@ -245,26 +225,27 @@ public struct RecordNormalizer: Sendable {
         }
         out.put(.postalCode, result.postalCode, result.postalQuality)
         out.put(.city, result.city, result.cityQuality)
-        for (field, value) in [(CanonicalField.cedex, result.cedex), (.department, result.department), (.region, result.region)] {
-            out.put(field, value, value == nil ? .missing : .valid)
-        }
+        out.put(.cedex, result.cedex, result.cedex == nil ? .missing : .valid)
+        out.put(.department, result.department, result.department == nil ? .missing : .valid)
+        out.put(.region, result.region, result.region == nil ? .missing : .valid)
         let country = CanonicalField.country.rawValue
         if !clean.isEmpty(country) {
-            let key = AccentFolding.key(clean.string(country)!)
-            if ["france", "fr", "fra", "france metropolitaine"].contains(key) { out.set(.country, "FR", out.quality[country]) }
+            var key: [UInt8] = []
+            clean.withBytes(country) { AccentFolding.fold($0, into: &key) }
+            if key.withUnsafeBufferPointer({ RecordNormalizer.france.contains($0) }) { out.set(.country, "FR", out.quality[country]) }
         }
     }
 
     func normalizeHeadcount(_ clean: PackedFields, _ out: inout FieldValues) {
         let index = CanonicalField.headcountBand.rawValue
         guard !clean.isEmpty(index), !reference.headcountBands.isEmpty else { return }
-        var code = clean.string(index)!.uppercased()
+        var code = clean.bytes(index).map(Bytes.upper)
         var repaired = false
-        if code.count == 1, code.allSatisfy(\.isNumber) {
-            code = "0" + code  // Excel turned "01" into 1
+        if code.count == 1, Bytes.isDigit(code[0]) {
+            code.insert(0x30, at: 0)  // Excel turned "01" into 1
             repaired = true
         }
-        if reference.headcountBands.contains(code) {
+        if code.withUnsafeBufferPointer({ reference.headcountBands.contains($0) }) {
             out.set(.headcountBand, code, repaired ? FieldQuality(.repaired, .leadingZerosRestored) : .valid)
         } else {
             out.setQuality(.headcountBand, FieldQuality(.invalid, .unknownCode))

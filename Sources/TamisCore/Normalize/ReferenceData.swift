@@ -10,7 +10,7 @@ public struct ReferenceData: Sendable {
     /// First names that are also frequent surnames (Martin, Thomas…).
     public var surnameLikeFirstNames = ByteStringSet()
     /// INSEE headcount band codes (`01`, `11`, `NN`…).
-    public var headcountBands: Set<String> = []
+    public var headcountBands = ByteStringSet()
 
     public init() {}
 }

@@ -25,9 +25,6 @@ public struct PackedFields: Sendable, Hashable {
         }
     }
 
-    /// Bytes used by the header and the values.
-    public var storageByteCount: Int { storage.count }
-
     /// Whether value `i` is missing (empty).
     @inlinable
     public func isEmpty(_ i: Int) -> Bool {
@@ -128,31 +125,58 @@ public struct PackedFields: Sendable, Hashable {
     ///   - write: called once per non-empty value with its index and its destination.
     @inlinable
     public init(lengths: UnsafeBufferPointer<Int>, write: (Int, UnsafeMutableBufferPointer<UInt8>) -> Void) {
-        let count = lengths.count
-        let header = (count &+ 1) &* 4
-        var total = header
+        var total = 0
         for length in lengths { total &+= length }
+        self.init(count: lengths.count, capacity: total) { i, destination in
+            let length = lengths[i]
+            if length > 0 { write(i, UnsafeMutableBufferPointer(start: destination, count: length)) }
+            return length
+        }
+    }
+
+    /// Builds `count` values in one allocation of at most `capacity` value bytes: `write` is
+    /// called for each index in order, writes the value at the destination and returns its
+    /// length (0 = missing); the values written so far must leave room for the rest.
+    @inlinable
+    public init(count: Int, capacity: Int, write: (Int, UnsafeMutablePointer<UInt8>) -> Int) {
+        let header = (count &+ 1) &* 4
         self.count = count
-        storage = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-            var offset = header
+        storage = [UInt8](unsafeUninitializedCapacity: header &+ capacity) { buffer, initialized in
+            let base = buffer.baseAddress!
             func put(_ value: Int, at index: Int) {
                 let v = UInt32(truncatingIfNeeded: value)
-                buffer[index] = UInt8(truncatingIfNeeded: v)
-                buffer[index &+ 1] = UInt8(truncatingIfNeeded: v >> 8)
-                buffer[index &+ 2] = UInt8(truncatingIfNeeded: v >> 16)
-                buffer[index &+ 3] = UInt8(truncatingIfNeeded: v >> 24)
+                base[index] = UInt8(truncatingIfNeeded: v)
+                base[index &+ 1] = UInt8(truncatingIfNeeded: v >> 8)
+                base[index &+ 2] = UInt8(truncatingIfNeeded: v >> 16)
+                base[index &+ 3] = UInt8(truncatingIfNeeded: v >> 24)
             }
+            var offset = header
             put(offset, at: 0)
             for i in 0..<count {
-                let length = lengths[i]
-                if length > 0 {
-                    write(i, UnsafeMutableBufferPointer(rebasing: buffer[offset..<(offset &+ length)]))
-                    offset &+= length
-                }
+                offset &+= write(i, base + offset)
+                precondition(offset <= header &+ capacity, "PackedFields: values longer than their capacity")
                 put(offset, at: (i &+ 1) &* 4)
             }
-            initialized = total
+            initialized = offset
         }
+    }
+
+    /// Bytes of all the values, concatenated in index order.
+    public var valueByteCount: Int { storage.count - headerSize }
+
+    /// Calls `body` with all the values' bytes, concatenated in index order.
+    @inlinable
+    public func withValueBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let header = headerSize
+        return try storage.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[header...])) }
+    }
+
+    /// Where value `i` is in `withValueBytes`' buffer (empty past the last value).
+    @inlinable
+    public func valueRange(_ i: Int) -> Range<Int> {
+        guard i < count else { return 0..<0 }
+        let header = headerSize
+        return (offset(i) - header)..<(offset(i &+ 1) - header)
     }
 
     @usableFromInline

@@ -27,12 +27,7 @@ public enum CompanyNameKey {
         var folded: [UInt8] = []
         folded.reserveCapacity(bytes.count)
         AccentFolding.fold(bytes, into: &folded)
-        var raw: [[UInt8]] = []
-        var start = 0
-        for i in 0...folded.count where i == folded.count || folded[i] == 0x20 {
-            if i > start { raw.append(Array(folded[start..<i])) }
-            start = i + 1
-        }
+        let raw = folded.withUnsafeBufferPointer { folded in Bytes.words(folded).map { Array(folded[$0]) } }
         // Join runs of single letters: "s a r l" → "sarl", "i b m" → "ibm".
         var joined: [[UInt8]] = []
         var run: [UInt8] = []

@@ -77,10 +77,7 @@ public struct NormalizeStage: PipelineStage {
     /// Trims and collapses ASCII white space, U+00A0 and U+202F into single spaces; appends
     /// the result to `output`.
     static func collapseWhitespace(_ input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: input.count) { buffer in
-            let count = collapseWhitespace(input, to: buffer.baseAddress!)
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<count]))
-        }
+        Bytes.append(to: &output, capacity: input.count) { collapseWhitespace(input, to: $0) }
     }
 
     /// The same into `out` (room for `input.count` bytes); returns the bytes written.

@@ -13,12 +13,8 @@ public enum AccentFolding {
         into output: inout [UInt8],
         keepPunctuation: Bool = false
     ) {
-        // Written into a buffer on the stack (the result is at most twice the input: ligatures),
-        // then appended in one go.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: input.count &* 2 &+ 1) { buffer in
-            let count = foldBytes(input, to: buffer.baseAddress!, keepPunctuation: keepPunctuation)
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<count]))
-        }
+        // The result is at most twice the input (ligatures).
+        Bytes.append(to: &output, capacity: input.count &* 2 &+ 1) { foldBytes(input, to: $0, keepPunctuation: keepPunctuation) }
     }
 
     /// Folds `input` into `out` (room for twice the input), returns the bytes written.
