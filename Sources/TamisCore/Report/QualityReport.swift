@@ -75,21 +75,20 @@ public struct QualityReport: Codable, Sendable, Equatable {
                             goldenRecords: state.golden.count)
 
         var fields: [FieldRate] = []
-        var problemCounts: [String: (field: CanonicalField, reason: QualityReason, count: Int, examples: [String])] = [:]
+        // Problems by field and reason (a number: no string made per record), counted in place.
+        var problemCounts: [Int: (field: CanonicalField, reason: QualityReason, count: Int, examples: [String])] = [:]
         for field in reportedFields {
             var counts = [0, 0, 0, 0]  // missing, valid, repaired, invalid
-            for record in state.records {
-                let quality = record.quality(field)
+            for i in state.records.indices {
+                let quality = state.records[i].quality(field)
                 counts[Int(quality.status.rawValue)] += 1
                 if quality.status == .invalid || quality.status == .repaired {
-                    let key = "\(field.name)/\(quality.reason.code)"
-                    var entry = problemCounts[key] ?? (field, quality.reason, 0, [])
-                    entry.count += 1
-                    if entry.examples.count < 3, let raw = record.rawValue(field) {
+                    let key = field.rawValue << 8 | Int(quality.reason.rawValue)
+                    problemCounts[key, default: (field, quality.reason, 0, [])].count += 1
+                    if problemCounts[key]!.examples.count < 3, let raw = state.records[i].rawValue(field) {
                         let masked = mask(raw, field)
-                        if !entry.examples.contains(masked) { entry.examples.append(masked) }
+                        if !problemCounts[key]!.examples.contains(masked) { problemCounts[key]!.examples.append(masked) }
                     }
-                    problemCounts[key] = entry
                 }
             }
             let total = max(state.records.count, 1)
@@ -116,10 +115,10 @@ public struct QualityReport: Codable, Sendable, Equatable {
 
         var rows = state.sources.map { SourceRow(source: $0.name, records: 0, rejected: 0, withInvalidFields: 0, duplicates: 0, offTarget: 0) }
         for reject in state.rejected { rows[reject.origin.sourceIndex].rejected += 1 }
-        for (i, record) in state.records.enumerated() {
-            let source = record.origin.sourceIndex
+        for i in state.records.indices {
+            let source = state.records[i].origin.sourceIndex
             rows[source].records += 1
-            if keyFields.contains(where: { record.quality($0).status == .invalid }) { rows[source].withInvalidFields += 1 }
+            if keyFields.contains(where: { state.records[i].quality($0).status == .invalid }) { rows[source].withInvalidFields += 1 }
             switch state.outcomes[i].disposition {
             case .merged: rows[source].duplicates += 1
             case .excluded: rows[source].offTarget += 1
