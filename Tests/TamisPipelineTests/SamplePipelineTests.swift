@@ -87,6 +87,8 @@ final class SamplePipelineTests: XCTestCase {
         XCTAssertEqual(marc["company_name"], "OLIVIER BTP")
         XCTAssertEqual(marc["sources"], "crm|webinar-hubspot")
         XCTAssertEqual(marc["website"], "olivier-btp.fr", "a field empty in the CRM is filled from the webinar")
+        let stored = try XCTUnwrap(try ProspectBase(path: basePath).goldenRows().first { $0["golden_id"] == marc["golden_id"] })
+        XCTAssertEqual(stored["sources"], "crm|webinar-hubspot", "the base lists the sources as the clean file does")
     }
 
     func test_exclusions_have_a_reason_and_rule_and_are_counted() throws {
@@ -147,6 +149,9 @@ final class SamplePipelineTests: XCTestCase {
         XCTAssertEqual(runs.map(\.runID), [summary.runID])
         XCTAssertEqual(runs[0].balance, summary.lineage)
         XCTAssertEqual(try base.lineageCounts(run: summary.runID)["rejected"], 1)
+        // Each source record keeps its notable field qualities.
+        let sourceRows = try base.dump("source_records")
+        XCTAssertTrue(sourceRows.contains { $0.contains("siren=valid:siren_from_siret") }, sourceRows.first ?? "")
         let mode = try FileManager.default.attributesOfItem(atPath: basePath)[.posixPermissions] as? Int
         XCTAssertEqual(mode, 0o600, "the base holds personal data")
     }

@@ -20,3 +20,30 @@ public struct GoldenRecord: Sendable {
 
     public subscript(field: CanonicalField) -> String? { fields.string(field.rawValue) }
 }
+
+/// Which sources a golden record's members came from, as the outputs write it: each source
+/// name once, in name order, joined by `|` (`crm|webinar-hubspot`). Made once per output and
+/// used for every record (no set or string per record).
+public struct GoldenSourceList {
+    let names: [String]
+    let byName: [Int]
+    var present: [Bool]
+
+    public init(sources: [SourceInfo]) {
+        let names = sources.map(\.name)
+        self.names = names
+        byName = names.indices.sorted { names[$0] < names[$1] }
+        present = [Bool](repeating: false, count: names.count)
+    }
+
+    /// Appends the list of `golden`'s sources to `out`.
+    public mutating func append(_ golden: GoldenRecord, records: [ProspectRecord], to out: inout [UInt8]) {
+        for member in golden.members { present[records[member].origin.sourceIndex] = true }
+        let start = out.count
+        for source in byName where present[source] {
+            if out.count > start { out.append(0x7C) }  // |
+            out.append(contentsOf: names[source].utf8)
+            present[source] = false
+        }
+    }
+}

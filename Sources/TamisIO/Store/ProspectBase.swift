@@ -175,7 +175,8 @@ public final class ProspectBase {
                 VALUES (?\(String(repeating: ", ?", count: columns.count + 4)))
                 """)
             var row = RowBinder(golden)
-            let sourceNames = state.sources.map(\.name)
+            var sourceList = GoldenSourceList(sources: state.sources)
+            var sources: [UInt8] = []
             let goldenOrder = state.golden.indices.sorted { state.golden[$0].id < state.golden[$1].id }
             for (n, g) in goldenOrder.enumerated() {
                 let record = state.golden[g]
@@ -183,9 +184,9 @@ public final class ProspectBase {
                 for field in 0..<CanonicalField.count { record.fields.withBytes(field) { row.bind($0) } }
                 row.bind(record.segments.joined(separator: "|"))
                 row.bind(record.members.count)
-                var names = Set<Int>()
-                for member in record.members { names.insert(state.records[member].origin.sourceIndex) }
-                row.bind(names.map { sourceNames[$0] }.sorted().joined(separator: "|"))
+                sources.removeAll(keepingCapacity: true)
+                sourceList.append(record, records: state.records, to: &sources)
+                sources.withUnsafeBufferPointer { row.bindNotNull($0) }
                 row.bind(record.since ?? run.runID)
                 try row.step(db)
                 if n == state.golden.count / 2 { checkpoint("db-write") }
@@ -220,7 +221,9 @@ public final class ProspectBase {
                     : (0..<record.extras.count).map { $0 < info.extraNames.count ? info.extraNames[$0] : "extra_\($0)" }
                 JSONText.appendObject(names: names, fields: record.extras, to: &json)
                 row.bind(json)
-                row.bind(ProspectBase.qualityText(record))
+                json.removeAll(keepingCapacity: true)
+                ProspectBase.appendQualityText(record, to: &json)
+                json.withUnsafeBufferPointer { row.bindNotNull($0) }  // NOT NULL: "" when none
                 row.bind(history?.since ?? run.runID)
                 row.bind(keys[i])
                 row.bind(record.origin.hasOwnID ? 1 : 0)
@@ -366,13 +369,20 @@ public final class ProspectBase {
 
     /// `siret=repaired:leading_zeros_restored;phone=invalid:placeholder`: the fields that are
     /// not plainly valid or missing, for SQL queries by stewards.
-    static func qualityText(_ record: ProspectRecord) -> String {
-        var parts: [String] = []
+    /// Appends the record's notable field qualities (`siret=invalid:bad_checksum;siren=valid:siren_from_siret`)
+    /// to `out`: the fields repaired, invalid or carrying a reason.
+    static func appendQualityText(_ record: ProspectRecord, to out: inout [UInt8]) {
         for (index, quality) in record.quality.enumerated() where quality.status == .repaired || quality.status == .invalid || quality.reason != .none {
             guard let field = CanonicalField(rawValue: index) else { continue }
-            parts.append("\(field.name)=\(quality.status.name)" + (quality.reason == .none ? "" : ":\(quality.reason.code)"))
+            if !out.isEmpty { out.append(0x3B) }  // ;
+            out.append(contentsOf: field.name.utf8)
+            out.append(0x3D)  // =
+            out.append(contentsOf: quality.status.name.utf8)
+            if quality.reason != .none {
+                out.append(0x3A)  // :
+                out.append(contentsOf: quality.reason.code.utf8)
+            }
         }
-        return parts.joined(separator: ";")
     }
 
     public func runs() throws -> [RunRow] {

@@ -41,17 +41,17 @@ struct RowBinder {
             index += 1
             return
         }
-        text.withUTF8 { bytes in
-            if bytes.isEmpty {
-                // "" stays an empty text (not NULL): columns declared NOT NULL hold it.
-                _ = sqlite3_bind_text(statement, index, "", 0, RowBinder.transient)
-            } else {
-                bytes.withMemoryRebound(to: CChar.self) {
-                    _ = sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), RowBinder.transient)
-                }
-            }
+        text.withUTF8 { bindNotNull($0) }
+    }
+
+    /// Binds bytes as text, an empty one as "" (not NULL): columns declared NOT NULL hold it.
+    mutating func bindNotNull(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if bytes.isEmpty {
+            _ = sqlite3_bind_text(statement, index, "", 0, RowBinder.transient)
+            index += 1
+        } else {
+            bind(bytes)
         }
-        index += 1
     }
 
     mutating func bind(_ number: Int) {

@@ -103,6 +103,8 @@ public enum OutputWriter {
         let file = try directory.createFile(name)
         let csv = CSVWriter(file: file)
         try csv.writeRow(["golden_id"] + CanonicalField.allCases.map(\.name) + ["segments", "member_count", "sources"])
+        var sourceList = GoldenSourceList(sources: state.sources)
+        var sources: [UInt8] = []
         for record in state.golden {
             if let filter, !record.segments.contains(filter) { continue }
             csv.writeCell(record.id)
@@ -111,8 +113,9 @@ public enum OutputWriter {
             }
             csv.writeCell(record.segments.joined(separator: "|"))
             csv.writeCell(String(record.members.count))
-            let sources = Set(record.members.map { state.sources[state.records[$0].origin.sourceIndex].name })
-            csv.writeCell(sources.sorted().joined(separator: "|"))
+            sources.removeAll(keepingCapacity: true)
+            sourceList.append(record, records: state.records, to: &sources)
+            sources.withUnsafeBufferPointer { csv.writeCell(bytes: $0) }
             try csv.endRow()
         }
         try csv.flush()
