@@ -156,6 +156,21 @@ final class SamplePipelineTests: XCTestCase {
         XCTAssertEqual(mode, 0o600, "the base holds personal data")
     }
 
+    /// The files are written while the base is; the base commits only once they are staged.
+    /// When that last step fails, the whole new run is rolled back.
+    func test_a_failure_before_the_commit_leaves_the_previous_base_as_it_was() throws {
+        let (summary, _) = try runPipeline()
+        let base = try ProspectBase(path: basePath)
+        let before = try ["golden_records", "source_records", "lineage", "runs"].map { try base.dump($0) }
+        struct FilesNotStaged: Error {}
+        let run = RunRow(runID: "later", pipeline: "pre-campaign", startedAt: "2026-12-01T00:00:00Z", finishedAt: "2026-12-01T00:00:01Z",
+                         balance: LineageBalance(), summaryJSON: "{}")
+        XCTAssertThrowsError(try base.write(run: run, state: RunState(sources: [SourceInfo(name: "crm", trust: 5)]), lineage: [],
+                                            beforeCommit: { throw FilesNotStaged() }))
+        XCTAssertEqual(try ["golden_records", "source_records", "lineage", "runs"].map { try base.dump($0) }, before)
+        XCTAssertEqual(try base.runs().map(\.runID), [summary.runID])
+    }
+
     func test_same_inputs_give_the_same_golden_ids_on_a_second_run() throws {
         let (first, _) = try runPipeline()
         let ids1 = try readCSVRecords(out + "/clean_base.csv").map { $0["golden_id"]! }

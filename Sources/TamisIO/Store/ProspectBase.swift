@@ -159,9 +159,10 @@ public final class ProspectBase {
     /// ones into `state`), updates the golden-ID registry, and appends the run's changes,
     /// lineage and run row, in one transaction. Purged records (retention) are not stored:
     /// lineage alone says where they came from and why they went. `checkpoint` is called at a
-    /// few points (fault-injection tests).
+    /// few points (fault-injection tests); `beforeCommit` last, inside the transaction (what
+    /// must succeed before the run is committed: the output files being staged).
     public func write(run: RunRow, state: RunState, lineage: [LineageEntry], changes: [BaseChange] = [],
-                      checkpoint: (String) -> Void = { _ in }) throws {
+                      checkpoint: (String) -> Void = { _ in }, beforeCommit: () throws -> Void = {}) throws {
         try queue.write { db in
             try db.execute(sql: "DELETE FROM golden_records")
             try db.execute(sql: "DELETE FROM source_records")
@@ -256,6 +257,7 @@ public final class ProspectBase {
                 """, arguments: [run.runID, run.pipeline, run.startedAt, run.finishedAt, run.balance.inputs,
                                  run.balance.kept, run.balance.merged, run.balance.excluded, run.balance.rejected,
                                  run.summaryJSON])
+            try beforeCommit()  // an error here rolls the whole run back
             checkpoint("db-commit")
         }
     }

@@ -367,21 +367,47 @@ public final class PipelineRunner {
         do {
             let directory = try OutputDirectory(path: outputDirectory, fileMode: mode_t(definition.outputs.fileMode))
             do {
-                var clock = Stopwatch()
-                try OutputWriter.writeAll(state: state, lineage: lineage, changes: changes, segments: definition.segments,
-                                          summary: summary, into: directory)
-                let filesSeconds = clock.lap()
-                // The report's trend: the runs already in the base, then this one.
+                // The report's trend: the runs already in the base (read before this run writes it), then this one.
                 let previous = (try? ProspectBase(path: definition.outputs.base).runs()) ?? []
-                try OutputWriter.writeReport(summary: summary, previousRuns: previous, balance: balance, into: directory)
-                let reportSeconds = clock.lap()
-                FaultInjection.reach("outputs-staged")
-                let base = try ProspectBase(path: definition.outputs.base, fileMode: mode_t(definition.outputs.fileMode))
                 let run = RunRow(runID: summary.runID, pipeline: definition.name, startedAt: summary.startedAt,
                                  finishedAt: summary.finishedAt, balance: balance,
                                  summaryJSON: try OutputWriter.summaryJSON(summary))
-                try base.write(run: run, state: state, lineage: lineage, changes: changes, checkpoint: FaultInjection.reach)
-                console.say("write        files " + String(format: "%.2f s, report %.2f s, SQLite base %.2f s", filesSeconds, reportSeconds, clock.lap()))
+                // The files and the SQLite base are written at the same time, on two threads; the
+                // base commits only once the files are staged, so a failure on either side leaves
+                // the previous base and outputs as they were.
+                let state = self.state, definition = self.definition
+                let staged = DispatchSemaphore(value: 0)
+                var files: Result<(files: Double, report: Double), Error> = .success((0, 0))
+                var written: Result<Double, Error> = .success(0)
+                ParallelLoop.run(2) { part in
+                    if part == 0 {
+                        files = Result {
+                            var clock = Stopwatch()
+                            try OutputWriter.writeAll(state: state, lineage: lineage, changes: changes, segments: definition.segments,
+                                                      summary: summary, into: directory)
+                            let filesSeconds = clock.lap()
+                            try OutputWriter.writeReport(summary: summary, previousRuns: previous, balance: balance, into: directory)
+                            FaultInjection.reach("outputs-staged")
+                            return (filesSeconds, clock.lap())
+                        }
+                        staged.signal()
+                    } else {
+                        written = Result {
+                            var clock = Stopwatch()
+                            let base = try ProspectBase(path: definition.outputs.base, fileMode: mode_t(definition.outputs.fileMode))
+                            try base.write(run: run, state: state, lineage: lineage, changes: changes, checkpoint: FaultInjection.reach,
+                                           beforeCommit: {
+                                               staged.wait()
+                                               _ = try files.get()
+                                           })
+                            return clock.lap()
+                        }
+                    }
+                }
+                let seconds = try files.get()
+                let baseSeconds = try written.get()
+                console.say("write        files " + String(format: "%.2f s, report %.2f s, SQLite base %.2f s (at the same time)",
+                                                           seconds.files, seconds.report, baseSeconds))
                 FaultInjection.reach("before-output-swap")
                 try directory.commit()
             } catch {
