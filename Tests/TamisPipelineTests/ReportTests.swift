@@ -19,6 +19,13 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(report.clusterSizes.values.reduce(0, +), report.funnel.goldenRecords)
         XCTAssertEqual(report.clusterSizes.reduce(0) { $0 + Int($1.key)! * $1.value }, balance.kept + balance.merged,
                        "every kept or merged record is in exactly one cluster")
+        // The largest clusters: every golden record with more than one member, biggest first,
+        // ties by ID, at most five — what sorting all of them would give.
+        let expected = runner.state.golden.filter { $0.members.count > 1 }
+            .sorted { $0.members.count != $1.members.count ? $0.members.count > $1.members.count : $0.id < $1.id }
+            .prefix(5).map { "\($0.id):\($0.members.count)" }
+        XCTAssertFalse(expected.isEmpty)
+        XCTAssertEqual(report.largestClusters.map { "\($0.goldenID):\($0.size)" }, Array(expected))
         XCTAssertEqual(report.sources.reduce(0) { $0 + $1.records + $1.rejected }, balance.inputs)
         XCTAssertEqual(report.sources.reduce(0) { $0 + $1.duplicates }, balance.merged)
         XCTAssertEqual(report.sources.reduce(0) { $0 + $1.offTarget }, balance.excluded)

@@ -103,11 +103,20 @@ public struct QualityReport: Codable, Sendable, Equatable {
             .prefix(12)
             .map { Problem(field: $0.field.name, reason: $0.reason.code.isEmpty ? "repaired" : $0.reason.code, count: $0.count, examples: $0.examples) }
 
-        var clusterSizes: [String: Int] = [:]
-        for golden in state.golden { clusterSizes[String(golden.members.count), default: 0] += 1 }
-        let largest = state.golden.sorted { $0.members.count != $1.members.count ? $0.members.count > $1.members.count : $0.id < $1.id }
-            .prefix(5)
-            .filter { $0.members.count > 1 }
+        var sizes: [Int: Int] = [:]
+        for golden in state.golden { sizes[golden.members.count, default: 0] += 1 }
+        let clusterSizes = Dictionary(uniqueKeysWithValues: sizes.map { (String($0.key), $0.value) })
+        // The five largest clusters (ties by ID), picked in one pass rather than sorting them all.
+        func larger(_ a: Int, _ b: Int) -> Bool {
+            let (x, y) = (state.golden[a], state.golden[b])
+            return x.members.count != y.members.count ? x.members.count > y.members.count : x.id < y.id
+        }
+        var top: [Int] = []
+        for g in state.golden.indices where state.golden[g].members.count > 1 && (top.count < 5 || larger(g, top[top.count - 1])) {
+            top.insert(g, at: top.firstIndex { larger(g, $0) } ?? top.count)
+            if top.count > 5 { top.removeLast() }
+        }
+        let largest = top.map { state.golden[$0] }
             .map { golden in
                 Cluster(goldenID: golden.id, size: golden.members.count,
                         sources: Array(Set(golden.members.map { state.sources[state.records[$0].origin.sourceIndex].name })).sorted())
