@@ -51,4 +51,30 @@ final class GoldenIDAssignmentTests: XCTestCase {
         XCTAssertEqual(RecordIdentity.keys(for: [moved], sources: [SourceInfo(name: "crm", trust: 1)])[0], keys[2],
                        "the same values in another file or line are the same record")
     }
+
+    func test_changes_are_listed_by_kind_then_golden_id_then_field_order() {
+        func golden(_ id: String, _ values: [CanonicalField: String]) -> GoldenRecord {
+            var fields = PackedFields(count: CanonicalField.count)
+            for (field, value) in values { fields = fields.replacing(field.rawValue, with: Array(value.utf8)) }
+            return GoldenRecord(id: id, members: [], fields: fields)
+        }
+        var previous = PreviousBase()
+        for record in [golden("G2", [.email: "old@b.fr", .firstName: "Ann"]), golden("G1", [.email: "x@b.fr"]),
+                       golden("G5", [:]), golden("G4", [:])] {
+            previous.golden[record.id] = BaseDiff.snapshot(record)
+            previous.goldenSince[record.id] = "run-1"
+        }
+        var state = RunState(sources: [])
+        // Read in an order that is none of the expected ones.
+        state.golden = [golden("G9", [:]), golden("G2", [.email: "new@b.fr", .firstName: "Anne"]), golden("G3", [:]),
+                        golden("G1", [.email: "x@b.fr"])]
+        state.goldenMerges = [GoldenMerge(from: "G5", into: "G1")]
+        let changes = BaseDiff.compute(previous: previous, state: &state)
+        XCTAssertEqual(changes.map { "\($0.kind.rawValue) \($0.goldenID) \($0.field ?? "")" },
+                       ["new G3 ", "new G9 ", "updated G2 first_name", "updated G2 email", "merged G5 ", "removed G4 "])
+        XCTAssertEqual(changes[3].oldValue, "old@b.fr")
+        XCTAssertEqual(changes[3].newValue, "new@b.fr")
+        XCTAssertEqual(state.golden[3].since, "run-1", "an unchanged golden record keeps the run that last changed it")
+        XCTAssertNil(state.golden[1].since)
+    }
 }

@@ -147,6 +147,7 @@ final class PipelineLoaderTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tamis-defaults-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try! Data("a;b\n".utf8).write(to: dir.appendingPathComponent("in.csv"))
+        defer { try? FileManager.default.removeItem(at: dir) }
         return try! PipelineLoader.load(yaml: referenceDataLine + "sources: [{ path: in.csv }]\n", file: dir.appendingPathComponent("p.yml").path)
     }
 

@@ -213,7 +213,7 @@ public enum TokenSet {
             tokensA += 1
             var found = false
             forEachToken(b) { other in
-                if !found && other.elementsEqual(token) { found = true }
+                if !found && Bytes.equal(other, token) { found = true }
             }
             if found { common += 1 }
         }

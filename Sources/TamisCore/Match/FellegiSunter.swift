@@ -87,13 +87,13 @@ public struct MatchModel: Sendable {
         return column.withValue(a) { x in
             column.withValue(b) { y in
                 if x.isEmpty || y.isEmpty { return 0 }
-                if x.elementsEqual(y) { return 1 }
+                if Bytes.equal(x, y) { return 1 }
                 var base = 2
                 switch spec.method {
                 case .exact:
                     return 2
                 case .phonetic:
-                    let same = phonetics[k]!.withValue(a) { p in phonetics[k]!.withValue(b) { q in !p.isEmpty && p.elementsEqual(q) } }
+                    let same = phonetics[k]!.withValue(a) { p in phonetics[k]!.withValue(b) { q in !p.isEmpty && Bytes.equal(p, q) } }
                     if same { return 2 }
                     base = 3
                     fallthrough
@@ -130,7 +130,7 @@ public struct MatchModel: Sendable {
     func clearlyDifferent(_ column: ByteColumn, _ a: Int, _ b: Int) -> Bool {
         column.withValue(a) { x in
             column.withValue(b) { y in
-                if x.isEmpty || y.isEmpty || x.elementsEqual(y) { return false }
+                if x.isEmpty || y.isEmpty || Bytes.equal(x, y) { return false }
                 if (x.count == 1 || y.count == 1) && x[0] == y[0] { return false }  // "J" / "jean"
                 if JaroWinkler.similarity(x, y) >= 0.8 { return false }
                 let px = FrenchPhonetic.key(x), py = FrenchPhonetic.key(y)
@@ -156,11 +156,11 @@ public struct MatchModel: Sendable {
     /// that differ; clearly different names), or nil.
     public func rule(_ table: MatchTable, _ a: Int, _ b: Int) -> Double? {
         if settings.differentSiretIsNonMatch && table.validSiret[a] && table.validSiret[b] {
-            let same = siret.withValue(a) { x in siret.withValue(b) { x.elementsEqual($0) } }
+            let same = siret.withValue(a) { x in siret.withValue(b) { Bytes.equal(x, $0) } }
             if !same { return -MatchModel.certain }
         }
         if settings.sameEmailIsMatch && table.personalEmail[a] && table.personalEmail[b] {
-            let same = email.withValue(a) { x in email.withValue(b) { x.elementsEqual($0) } }
+            let same = email.withValue(a) { x in email.withValue(b) { Bytes.equal(x, $0) } }
             if same { return MatchModel.certain }
         }
         if settings.differentNamesIsNonMatch
@@ -407,7 +407,7 @@ public struct MatchModel: Sendable {
             if rule > 0 {
                 ruleName = "same personal e-mail: same person"
             } else if settings.differentSiretIsNonMatch && table.validSiret[a] && table.validSiret[b]
-                        && !siret.withValue(a, { x in siret.withValue(b) { x.elementsEqual($0) } }) {
+                        && !siret.withValue(a, { x in siret.withValue(b) { Bytes.equal(x, $0) } }) {
                 ruleName = "two different valid SIRETs: different establishments"
             } else {
                 ruleName = "clearly different names: two people"

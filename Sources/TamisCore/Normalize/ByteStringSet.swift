@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A set of byte strings (domains, first names, codes) looked up without allocating:
 /// open addressing over FNV-1a hashes, keys stored in one arena.
 public struct ByteStringSet: Sendable {
@@ -165,6 +169,13 @@ public enum Bytes {
             let count = write(buffer.baseAddress!)
             output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<count]))
         }
+    }
+
+    /// Same length and same bytes (`elementsEqual` on buffers is a generic byte-by-byte loop:
+    /// 4 % of a million-record run went there before this).
+    @inlinable @inline(__always)
+    public static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
     }
 
     @inline(__always) public static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }

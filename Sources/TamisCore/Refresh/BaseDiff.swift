@@ -59,7 +59,7 @@ public enum BaseDiff {
             let now = snapshot(record)
             var changed = false
             for (k, key) in GoldenSnapshot.keys.enumerated() {
-                let same = before.values.withBytes(k) { old in now.values.withBytes(k) { old.elementsEqual($0) } }
+                let same = before.values.withBytes(k) { old in now.values.withBytes(k) { Bytes.equal(old, $0) } }
                 if same { continue }
                 changed = true
                 changes.append(BaseChange(kind: .updated, goldenID: record.id, field: key,
@@ -98,12 +98,15 @@ public enum BaseDiff {
         }
         let kindOrder = Dictionary(uniqueKeysWithValues: BaseChange.Kind.allCases.enumerated().map { ($0.element, $0.offset) })
         let fieldOrder = Dictionary(uniqueKeysWithValues: GoldenSnapshot.keys.enumerated().map { ($0.element, $0.offset) })
-        changes.sort { a, b in
-            if a.kind != b.kind { return kindOrder[a.kind]! < kindOrder[b.kind]! }
-            if a.goldenID != b.goldenID { return a.goldenID < b.goldenID }
-            return fieldOrder[a.field ?? "", default: -1] < fieldOrder[b.field ?? "", default: -1]
+        // Sorted through indices and precomputed ranks: moving the changes themselves and
+        // looking the ranks up in every comparison took 2 s for a new base of 600,000 records.
+        let ranks = changes.map { (kind: kindOrder[$0.kind]!, field: fieldOrder[$0.field ?? "", default: -1]) }
+        let order = changes.indices.sorted { i, j in
+            if ranks[i].kind != ranks[j].kind { return ranks[i].kind < ranks[j].kind }
+            if changes[i].goldenID != changes[j].goldenID { return changes[i].goldenID < changes[j].goldenID }
+            return ranks[i].field != ranks[j].field ? ranks[i].field < ranks[j].field : i < j
         }
-        return changes
+        return order.map { changes[$0] }
     }
 
     /// Changes per kind (every kind present, zeros included), for the summary.
