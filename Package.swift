@@ -45,8 +45,9 @@ let package = Package(
             linkerSettings: [.linkedLibrary("phonenumber"), .linkedLibrary("stdc++")]
         ),
         // A few POSIX calls Swift's Glibc overlay does not expose (renameat2 for an
-        // atomic swap of the output directory).
-        .target(name: "CTamisSys"),
+        // atomic swap of the output directory), and SQLite's process-wide options (its
+        // variadic sqlite3_config is not callable from Swift).
+        .target(name: "CTamisSys", linkerSettings: [.linkedLibrary("sqlite3")]),
         // Pure core: record model, folding, header mapping, lineage, stages. No I/O.
         .target(name: "TamisCore"),
         // Format adapters: CSV, encodings, XML (libxml2), SQLite (GRDB), atomic files.

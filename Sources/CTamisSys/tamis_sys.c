@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #if defined(__linux__)
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -17,3 +18,9 @@ int tamis_exchange_paths(const char *a, const char *b) {
     (void)a; (void)b; errno = ENOSYS; return -1;
 }
 #endif
+
+int tamis_sqlite_configure(void) {
+    int threading = sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    int memstatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return threading != SQLITE_OK ? threading : memstatus;
+}

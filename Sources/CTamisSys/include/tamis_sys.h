@@ -4,4 +4,10 @@
 /// Returns 0 on success, -1 with errno set otherwise (e.g. EINVAL when the filesystem
 /// does not support it; callers fall back to two renames).
 int tamis_exchange_paths(const char *a, const char *b);
+/// Sets SQLite's process-wide options before its first use: multi-thread mode (no mutex on
+/// each connection and statement call: GRDB and the SIRENE register already use a connection
+/// from one thread at a time) and no memory statistics (a global mutex on every allocation).
+/// Returns 0 when both were taken; non-zero when SQLite was already initialised (harmless:
+/// SQLite keeps its defaults, only slower).
+int tamis_sqlite_configure(void);
 #endif

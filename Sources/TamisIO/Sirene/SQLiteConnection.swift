@@ -10,6 +10,7 @@ final class SQLiteConnection {
 
     init(path: String, readOnly: Bool) throws {
         self.path = path
+        _ = SQLiteSetup.configured
         let flags = readOnly ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let code = sqlite3_open_v2(path, &handle, flags, nil)
         guard code == SQLITE_OK else {

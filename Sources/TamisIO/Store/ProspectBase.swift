@@ -36,6 +36,7 @@ public final class ProspectBase {
     public init(path: String, fileMode: mode_t = 0o600) throws {
         self.path = path
         try OutputDirectory.makeDirectories(OutputDirectory.parent(of: path))
+        _ = SQLiteSetup.configured
         do {
             var config = Configuration()
             config.busyMode = .timeout(5)
@@ -161,8 +162,13 @@ public final class ProspectBase {
     /// lineage alone says where they came from and why they went. `checkpoint` is called at a
     /// few points (fault-injection tests); `beforeCommit` last, inside the transaction (what
     /// must succeed before the run is committed: the output files being staged).
+    /// Returns the seconds each part took, in order (golden records, source records, indexes,
+    /// registry and changes, lineage, waiting for `beforeCommit`, commit).
+    @discardableResult
     public func write(run: RunRow, state: RunState, lineage: [LineageEntry], changes: [BaseChange] = [],
-                      checkpoint: (String) -> Void = { _ in }, beforeCommit: () throws -> Void = {}) throws {
+                      checkpoint: (String) -> Void = { _ in }, beforeCommit: () throws -> Void = {}) throws -> [(part: String, seconds: Double)] {
+        var times: [(part: String, seconds: Double)] = []
+        var clock = Stopwatch()
         try queue.write { db in
             try db.execute(sql: "DELETE FROM golden_records")
             try db.execute(sql: "DELETE FROM source_records")
@@ -192,6 +198,7 @@ public final class ProspectBase {
                 try row.step(db)
                 if n == state.golden.count / 2 { checkpoint("db-write") }
             }
+            times.append(("golden records", clock.lap()))
             let source = try db.makeStatement(sql: """
                 INSERT INTO source_records (source, source_id, file, line, status, golden_id, \(columns.joined(separator: ", ")), raw_json, extras_json, quality, run_id, record_key, has_own_id, last_golden_id)
                 VALUES (?, ?, ?, ?, ?, ?\(String(repeating: ", ?", count: columns.count + 7)))
@@ -231,9 +238,12 @@ public final class ProspectBase {
                 row.bind(goldenID ?? history?.previousGoldenID)
                 try row.step(db)
             }
+            times.append(("source records", clock.lap()))
             try db.create(index: "source_records_golden", on: "source_records", columns: ["golden_id"])
             try db.create(index: "golden_records_establishment", on: "golden_records", columns: ["establishment_id"])
+            times.append(("indexes", clock.lap()))
             try ProspectBase.writeRegistry(db, run: run.runID, state: state, changes: changes, goldenOrder: goldenOrder)
+            times.append(("registry and changes", clock.lap()))
             let lineageInsert = try db.makeStatement(sql: """
                 INSERT INTO lineage (run_id, source, source_id, file, line, status, golden_id, reason, rule)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -257,9 +267,13 @@ public final class ProspectBase {
                 """, arguments: [run.runID, run.pipeline, run.startedAt, run.finishedAt, run.balance.inputs,
                                  run.balance.kept, run.balance.merged, run.balance.excluded, run.balance.rejected,
                                  run.summaryJSON])
+            times.append(("lineage", clock.lap()))
             try beforeCommit()  // an error here rolls the whole run back
+            times.append(("waiting for the files", clock.lap()))
             checkpoint("db-commit")
         }
+        times.append(("commit", clock.lap()))
+        return times
     }
 
     /// Golden-ID registry, source trust, and the run's changes.

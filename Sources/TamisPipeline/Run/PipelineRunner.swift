@@ -378,7 +378,7 @@ public final class PipelineRunner {
                 let state = self.state, definition = self.definition
                 let staged = DispatchSemaphore(value: 0)
                 var files: Result<(files: Double, report: Double), Error> = .success((0, 0))
-                var written: Result<Double, Error> = .success(0)
+                var written: Result<(total: Double, parts: [(part: String, seconds: Double)]), Error> = .success((0, []))
                 ParallelLoop.run(2) { part in
                     if part == 0 {
                         files = Result {
@@ -395,19 +395,20 @@ public final class PipelineRunner {
                         written = Result {
                             var clock = Stopwatch()
                             let base = try ProspectBase(path: definition.outputs.base, fileMode: mode_t(definition.outputs.fileMode))
-                            try base.write(run: run, state: state, lineage: lineage, changes: changes, checkpoint: FaultInjection.reach,
+                            let parts = try base.write(run: run, state: state, lineage: lineage, changes: changes, checkpoint: FaultInjection.reach,
                                            beforeCommit: {
                                                staged.wait()
                                                _ = try files.get()
                                            })
-                            return clock.lap()
+                            return (clock.lap(), parts)
                         }
                     }
                 }
                 let seconds = try files.get()
-                let baseSeconds = try written.get()
-                console.say("write        files " + String(format: "%.2f s, report %.2f s, SQLite base %.2f s (at the same time)",
-                                                           seconds.files, seconds.report, baseSeconds))
+                let base = try written.get()
+                console.say("write        files " + String(format: "%.2f s, report %.2f s, SQLite base %.2f s (at the same time: ",
+                                                           seconds.files, seconds.report, base.total)
+                            + base.parts.map { $0.part + String(format: " %.2f", $0.seconds) }.joined(separator: ", ") + ")")
                 FaultInjection.reach("before-output-swap")
                 try directory.commit()
             } catch {
