@@ -239,6 +239,14 @@ final class JSONTextTests: XCTestCase {
             let back = JSONText.parseObject(text.utf8)
             XCTAssertEqual(back?.map(\.0), pairs.map(\.0), text)
             XCTAssertEqual(back?.map(\.1), pairs.map(\.1), text)
+            // The base's writer: keys encoded once, values straight from a packed record (an
+            // empty value is left out, as a missing field).
+            var builder = PackedFields.Builder(count: pairs.count + 1)
+            builder.append([UInt8]())
+            for (_, value) in pairs { builder.append(value) }
+            var packed: [UInt8] = []
+            JSONText.appendObject(keys: JSONText.Keys(["gone"] + pairs.map(\.0)), fields: builder.finish(), to: &packed)
+            XCTAssertEqual(String(decoding: packed, as: UTF8.self), text)
         }
         XCTAssertEqual(JSONText.parseObject(#"{"a":"\u00e9\ud83d\ude00"}"#.utf8)?.first?.1, Array("é😀".utf8))
         for broken in ["", "{", #"{"a":}"#, #"{"a":"b""#, #"{"a":"b",}"#, #"["a"]"#, #"{"a":"\x"}"#] {

@@ -6,32 +6,75 @@ public enum JSONText {
     public static func appendString(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
         out.append(0x22)
         for b in bytes {
-            switch b {
-            case 0x22: out.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
-            case 0x0D: out.append(contentsOf: [0x5C, 0x72])
-            case 0x09: out.append(contentsOf: [0x5C, 0x74])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-            default: out.append(b)
-            }
+            if needsEscape(b) { appendEscaped(b, to: &out) } else { out.append(b) }
         }
         out.append(0x22)
+    }
+
+    /// The same for bytes in memory: runs without escapes are copied in one go (the base
+    /// writes a million of these).
+    public static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(0x22)
+        var start = 0
+        for i in 0..<bytes.count where needsEscape(bytes[i]) {
+            if i > start { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
+            appendEscaped(bytes[i], to: &out)
+            start = i + 1
+        }
+        if start < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
+        out.append(0x22)
+    }
+
+    @inline(__always)
+    static func needsEscape(_ b: UInt8) -> Bool { b < 0x20 || b == 0x22 || b == 0x5C }
+
+    static func appendEscaped(_ b: UInt8, to out: inout [UInt8]) {
+        switch b {
+        case 0x22: out.append(contentsOf: [0x5C, 0x22])
+        case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+        case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
+        case 0x0D: out.append(contentsOf: [0x5C, 0x72])
+        case 0x09: out.append(contentsOf: [0x5C, 0x74])
+        default:
+            let hex = Array("0123456789abcdef".utf8)
+            out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+        }
+    }
+
+    /// Object keys written once as `"name":` bytes, for objects written many times.
+    public struct Keys: Sendable {
+        let encoded: [[UInt8]]
+
+        public init(_ names: [String]) {
+            encoded = names.map { name in
+                var out: [UInt8] = []
+                JSONText.appendString(name.utf8, to: &out)
+                out.append(0x3A)  // :
+                return out
+            }
+        }
+
+        public var count: Int { encoded.count }
     }
 
     /// `{"name":"value",…}` of the non-empty values of `fields`, named by `names`, appended to
     /// `out` (no intermediate arrays: a million records are written with it).
     public static func appendObject(names: [String], fields: PackedFields, to out: inout [UInt8]) {
+        appendObject(keys: Keys(names), fields: fields, to: &out)
+    }
+
+    public static func appendObject(keys: Keys, fields: PackedFields, to out: inout [UInt8]) {
         out.append(0x7B)
         var first = true
-        for (i, name) in names.enumerated() where !fields.isEmpty(i) {
-            if !first { out.append(0x2C) }
-            first = false
-            appendString(name.utf8, to: &out)
-            out.append(0x3A)
-            fields.withBytes(i) { appendString($0, to: &out) }
+        fields.withValueBytes { values in
+            for i in 0..<min(keys.count, fields.count) {
+                let range = fields.valueRange(i)
+                if range.isEmpty { continue }
+                if !first { out.append(0x2C) }
+                first = false
+                out.append(contentsOf: keys.encoded[i])
+                appendString(UnsafeBufferPointer(rebasing: values[range]), to: &out)
+            }
         }
         out.append(0x7D)
     }

@@ -40,6 +40,7 @@ public final class ProspectBase {
         do {
             var config = Configuration()
             config.busyMode = .timeout(5)
+            config.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = 16384") }
             queue = try DatabaseQueue(path: path, configuration: config)
             try ProspectBase.migrator.migrate(queue)
             chmod(path, fileMode)
@@ -187,15 +188,21 @@ public final class ProspectBase {
             let goldenOrder = state.golden.indices.sorted { state.golden[$0].id < state.golden[$1].id }
             for (n, g) in goldenOrder.enumerated() {
                 let record = state.golden[g]
-                row.bind(record.id)
-                for field in 0..<CanonicalField.count { record.fields.withBytes(field) { row.bind($0) } }
-                row.bind(record.segments.joined(separator: "|"))
-                row.bind(record.members.count)
                 sources.removeAll(keepingCapacity: true)
                 sourceList.append(record, records: state.records, to: &sources)
-                sources.withUnsafeBufferPointer { row.bindNotNull($0) }
-                row.bind(record.since ?? run.runID)
-                try row.step(db)
+                try record.fields.withValueBytes { values in
+                    try sources.withUnsafeBufferPointer { sources in
+                        row.bind(record.id)
+                        for field in 0..<CanonicalField.count {
+                            row.bindInPlace(UnsafeBufferPointer(rebasing: values[record.fields.valueRange(field)]))
+                        }
+                        row.bind(record.segments.joined(separator: "|"))
+                        row.bind(record.members.count)
+                        row.bindInPlace(sources, notNull: true)
+                        row.bind(record.since ?? run.runID)
+                        try row.step(db)
+                    }
+                }
                 if n == state.golden.count / 2 { checkpoint("db-write") }
             }
             times.append(("golden records", clock.lap()))
@@ -205,38 +212,53 @@ public final class ProspectBase {
                 """)
             let keys = state.history.isEmpty ? RecordIdentity.keys(for: state.records, sources: state.sources) : state.history.map(\.key)
             row = RowBinder(source)
-            var json: [UInt8] = []
-            json.reserveCapacity(1024)
-            let extraNames = state.sources.map { info in (0..<64).map { $0 < info.extraNames.count ? info.extraNames[$0] : "extra_\($0)" } }
+            var raw: [UInt8] = [], extras: [UInt8] = [], quality: [UInt8] = []
+            raw.reserveCapacity(1024)
+            let rawKeys = JSONText.Keys(ProspectBase.canonicalColumns)
+            func extraKeys(_ info: SourceInfo, _ count: Int) -> JSONText.Keys {
+                JSONText.Keys((0..<count).map { $0 < info.extraNames.count ? info.extraNames[$0] : "extra_\($0)" })
+            }
+            let extraKeysBySource = state.sources.map { extraKeys($0, 64) }
             for (i, record) in state.records.enumerated() {
                 let outcome = state.outcomes[i]
                 if outcome.purged { continue }
                 let info = state.sources[record.origin.sourceIndex]
                 let history = state.history.isEmpty ? nil : state.history[i]
                 let goldenID = outcome.disposition == .excluded ? nil : outcome.goldenIndex.map { state.golden[$0].id }
-                row.bind(info.name)
-                row.bind(record.origin.sourceID)
-                row.bind(record.origin.fileIndex < state.files.count ? state.files[record.origin.fileIndex] : "")
-                row.bind(record.origin.line)
-                row.bind(outcome.disposition.rawValue)
-                row.bind(goldenID)
-                for field in 0..<CanonicalField.count { record.value.withBytes(field) { row.bind($0) } }
-                json.removeAll(keepingCapacity: true)
-                JSONText.appendObject(names: ProspectBase.canonicalColumns, fields: record.raw, to: &json)
-                row.bind(json)
-                json.removeAll(keepingCapacity: true)
-                let names = record.extras.count <= 64 ? extraNames[record.origin.sourceIndex]
-                    : (0..<record.extras.count).map { $0 < info.extraNames.count ? info.extraNames[$0] : "extra_\($0)" }
-                JSONText.appendObject(names: names, fields: record.extras, to: &json)
-                row.bind(json)
-                json.removeAll(keepingCapacity: true)
-                ProspectBase.appendQualityText(record, to: &json)
-                json.withUnsafeBufferPointer { row.bindNotNull($0) }  // NOT NULL: "" when none
-                row.bind(history?.since ?? run.runID)
-                row.bind(keys[i])
-                row.bind(record.origin.hasOwnID ? 1 : 0)
-                row.bind(goldenID ?? history?.previousGoldenID)
-                try row.step(db)
+                raw.removeAll(keepingCapacity: true)
+                JSONText.appendObject(keys: rawKeys, fields: record.raw, to: &raw)
+                extras.removeAll(keepingCapacity: true)
+                JSONText.appendObject(keys: record.extras.count <= 64 ? extraKeysBySource[record.origin.sourceIndex]
+                                                                      : extraKeys(info, record.extras.count),
+                                      fields: record.extras, to: &extras)
+                quality.removeAll(keepingCapacity: true)
+                ProspectBase.appendQualityText(record, to: &quality)
+                // Values bound in place (no copy by SQLite): they stay put until the step below.
+                try record.value.withValueBytes { values in
+                    try raw.withUnsafeBufferPointer { raw in
+                        try extras.withUnsafeBufferPointer { extras in
+                            try quality.withUnsafeBufferPointer { quality in
+                                row.bind(info.name)
+                                row.bind(record.origin.sourceID)
+                                row.bind(record.origin.fileIndex < state.files.count ? state.files[record.origin.fileIndex] : "")
+                                row.bind(record.origin.line)
+                                row.bind(outcome.disposition.rawValue)
+                                row.bind(goldenID)
+                                for field in 0..<CanonicalField.count {
+                                    row.bindInPlace(UnsafeBufferPointer(rebasing: values[record.value.valueRange(field)]))
+                                }
+                                row.bindInPlace(raw)
+                                row.bindInPlace(extras)
+                                row.bindInPlace(quality, notNull: true)  // NOT NULL: "" when none
+                                row.bind(history?.since ?? run.runID)
+                                row.bind(keys[i])
+                                row.bind(record.origin.hasOwnID ? 1 : 0)
+                                row.bind(goldenID ?? history?.previousGoldenID)
+                                try row.step(db)
+                            }
+                        }
+                    }
+                }
             }
             times.append(("source records", clock.lap()))
             try db.create(index: "source_records_golden", on: "source_records", columns: ["golden_id"])

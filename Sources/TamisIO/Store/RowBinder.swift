@@ -31,6 +31,24 @@ struct RowBinder {
         }
     }
 
+    /// Binds bytes as text without SQLite copying them, or NULL when empty: the bytes must stay
+    /// where they are until `step` (bind and step inside the same `withUnsafe…` closure).
+    /// A million-row write saves a malloc, a copy and a free per value.
+    mutating func bindInPlace(_ bytes: UnsafeBufferPointer<UInt8>, notNull: Bool = false) {
+        if bytes.isEmpty {
+            if notNull { _ = sqlite3_bind_text(statement, index, "", 0, RowBinder.transient) }
+            else { sqlite3_bind_null(statement, index) }
+        } else {
+            bytes.withMemoryRebound(to: CChar.self) {
+                _ = sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), RowBinder.inPlace)
+            }
+        }
+        index += 1
+    }
+
+    /// SQLITE_STATIC: SQLite reads the bytes where they are, up to the next step.
+    static let inPlace = unsafeBitCast(0, to: sqlite3_destructor_type.self)
+
     mutating func bind(_ bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { bind($0) }
     }
