@@ -103,5 +103,13 @@ final class PackedFieldsTests: XCTestCase {
         XCTAssertEqual(replaced.string(1), "Martin")
         XCTAssertEqual(replaced.string(0), "Hélène")
         XCTAssertEqual(fields.string(1), nil, "replacing makes a copy")
+        XCTAssertEqual(replaced.string(2), "x")
+        XCTAssertEqual(replaced.count, 4)
+        XCTAssertEqual(fields.replacing(0, with: []).string(0), nil, "an empty value is missing")
+        XCTAssertEqual(fields.replacing(0, with: []).string(2), "x")
+        XCTAssertEqual(fields.replacing(3, with: Array("fin".utf8)).string(3), "fin", "the last value")
+        XCTAssertEqual(fields.replacing(2, with: Array("y".utf8)).string(0), "Hélène")
+        XCTAssertEqual(fields.replacing(9, with: Array("z".utf8)), fields, "out of range: unchanged")
+        XCTAssertEqual(fields.replacing(1, with: Array("Martin".utf8)), replaced, "same values, same storage")
     }
 }

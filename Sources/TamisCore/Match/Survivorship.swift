@@ -27,43 +27,61 @@ public struct SurvivorshipSettings: Sendable, Equatable {
         .mobileType: .mobile, .phoneExtension: .phone,
     ]
 
+    /// `parent` by field number (-1: not derived).
+    static let parentIndex: [Int] = CanonicalField.allCases.map { parent[$0]?.rawValue ?? -1 }
+
+    /// The rule of each field, by field number.
+    public var rulesByField: [SurvivorshipRule] { CanonicalField.allCases.map { fields[$0] ?? defaultRule } }
+
     /// The surviving values of a cluster whose members are ordered by trust then reading order.
     public func fields(of ordered: [Int], in state: RunState) -> PackedFields {
+        fields(of: ordered, in: state, rules: rulesByField)
+    }
+
+    /// The same with the rules by field worked out once (`rulesByField`): a million-record
+    /// deduplication calls this for every cluster.
+    public func fields(of ordered: [Int], in state: RunState, rules: [SurvivorshipRule]) -> PackedFields {
         if ordered.count == 1 { return state.records[ordered[0]].value }
-        var winners = [Int?](repeating: nil, count: CanonicalField.count)
+        // Each member's values and qualities taken once, not per field.
+        let values = ordered.map { state.records[$0].value }
+        let qualities = ordered.map { state.records[$0].quality }
         // Dates are read only when a rule needs them.
-        let needsDates = defaultRule == .mostRecent || fields.values.contains(.mostRecent)
-        let dates: [Int] = needsDates ? ordered.map { i in
+        let dates: [Int] = rules.contains(.mostRecent) ? ordered.map { i in
             state.records[i][.capturedAt].flatMap { SimpleDate(parsing: $0)?.dayNumber } ?? Int.min
         } : []
-        for field in CanonicalField.allCases where SurvivorshipSettings.parent[field] == nil {
-            let f = field.rawValue
-            var best: (index: Int, valid: Bool, key: Int)?
-            for (position, member) in ordered.enumerated() {
-                let record = state.records[member]
-                if record.value.isEmpty(f) { continue }
-                let valid = record.quality(field).status != .invalid
+        let parents = SurvivorshipSettings.parentIndex
+        var winners = [Int](repeating: -1, count: CanonicalField.count)  // position in `ordered`
+        for f in 0..<CanonicalField.count where parents[f] < 0 {
+            var best = -1, bestValid = false, bestKey = 0
+            for position in 0..<ordered.count {
+                let range = values[position].valueRange(f)
+                if range.isEmpty { continue }
+                let quality = qualities[position]
+                let valid = f < quality.count ? quality[f].status != .invalid : true
                 let key: Int
-                switch fields[field] ?? defaultRule {
+                switch rules[f] {
                 case .trust: key = 0
                 case .mostRecent: key = dates[position]
-                case .mostComplete: key = record.value.withBytes(f) { $0.count }
+                case .mostComplete: key = range.count
                 }
                 // Valid first, then the rule's key, then the earlier position (trust, reading order).
-                if let current = best {
-                    if valid != current.valid { if valid { best = (member, valid, key) } ; continue }
-                    if key > current.key { best = (member, valid, key) }
-                } else {
-                    best = (member, valid, key)
+                if best < 0 || (valid && !bestValid) || (valid == bestValid && key > bestKey) {
+                    best = position
+                    bestValid = valid
+                    bestKey = key
                 }
             }
-            winners[f] = best?.index
+            winners[f] = best
         }
-        for (child, parent) in SurvivorshipSettings.parent { winners[child.rawValue] = winners[parent.rawValue] }
-        var builder = PackedFields.Builder(count: CanonicalField.count)
-        for f in 0..<CanonicalField.count {
-            if let winner = winners[f] { state.records[winner].value.withBytes(f) { builder.append($0) } } else { builder.appendEmpty() }
+        for f in 0..<CanonicalField.count where parents[f] >= 0 { winners[f] = winners[parents[f]] }
+        var capacity = 0
+        for f in 0..<CanonicalField.count where winners[f] >= 0 { capacity += values[winners[f]].valueRange(f).count }
+        return PackedFields(count: CanonicalField.count, capacity: capacity) { f, destination in
+            guard winners[f] >= 0 else { return 0 }
+            return values[winners[f]].withBytes(f) { value in
+                if !value.isEmpty { destination.update(from: value.baseAddress!, count: value.count) }
+                return value.count
+            }
         }
-        return builder.finish()
     }
 }

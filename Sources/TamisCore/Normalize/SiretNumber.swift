@@ -56,7 +56,7 @@ public enum SiretNumber {
 
     /// A valid SIRET: 14 digits, Luhn (or La Poste's rule: digit sum a multiple of 5), and a
     /// valid SIREN in its first 9 digits.
-    public static func isValidSiret(_ digits: [UInt8]) -> Bool {
+    public static func isValidSiret(_ digits: some Collection<UInt8>) -> Bool {
         guard digits.count == 14, digits.allSatisfy(Bytes.isDigit), !isPlaceholder(digits) else { return false }
         if digits.starts(with: laPosteSiren) {
             return luhn(digits) || digits.reduce(0) { $0 + Int($1 - 0x30) } % 5 == 0

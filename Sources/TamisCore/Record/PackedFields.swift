@@ -53,12 +53,22 @@ public struct PackedFields: Sendable, Hashable {
     }
 
     /// A copy with value `i` replaced.
+    /// The other values are copied as runs of memory into one allocation of the right size.
     public func replacing(_ i: Int, with value: some Collection<UInt8>) -> PackedFields {
-        var builder = Builder(count: count)
-        for j in 0..<count {
-            if j == i { builder.append(value) } else { withBytes(j) { builder.append($0) } }
+        guard i >= 0 && i < count else { return self }
+        let old = valueRange(i)
+        return withValueBytes { values in
+            PackedFields(count: count, capacity: values.count - old.count + value.count) { j, destination in
+                if j == i {
+                    var n = 0
+                    for b in value { destination[n] = b; n &+= 1 }
+                    return n
+                }
+                let range = valueRange(j)
+                if !range.isEmpty { destination.update(from: values.baseAddress! + range.lowerBound, count: range.count) }
+                return range.count
+            }
         }
-        return builder.finish()
     }
 
     /// A copy with several values replaced (index, new bytes; the last wins), in one allocation.

@@ -186,18 +186,23 @@ public struct DeduplicateStage: PipelineStage {
         }
         stats.refusedByChainingGuard = result.refusedLinks
         stats.seconds["cluster"] = clock.lap()
-        var clusterOf: [Int: Int] = [:]
+        // Clusters in order of their first row; a root's cluster number by row (not a dictionary).
+        var clusterOf = [Int32](repeating: -1, count: table.count)
         var clusters: [[Int]] = []
         for row in 0..<table.count {
             let root = result.root[row]
-            if let c = clusterOf[root] { clusters[c].append(table.recordIndex[row]) } else {
-                clusterOf[root] = clusters.count
+            if clusterOf[root] >= 0 { clusters[Int(clusterOf[root])].append(table.recordIndex[row]) } else {
+                clusterOf[root] = Int32(clusters.count)
                 clusters.append([table.recordIndex[row]])
             }
         }
-        for cluster in clusters { stats.clusterSizes[String(cluster.count), default: 0] += 1 }
+        var sizes: [Int: Int] = [:]
+        for cluster in clusters { sizes[cluster.count, default: 0] += 1 }
+        for (size, count) in sizes { stats.clusterSizes[String(size)] = count }
         let active = table.recordIndex
-        let ordered = clusters.map { survivorshipOrder($0, in: state) }
+        let trust = state.records.map { state.sources[$0.origin.sourceIndex].trust }
+        let ordered = clusters.map { DeduplicateStage.survivorshipOrder($0, trust: trust) }
+        stats.seconds["clusters_ordered"] = clock.lap()
         let sources = state.sources
         let records = state.records
         let history = state.history
@@ -207,13 +212,15 @@ public struct DeduplicateStage: PipelineStage {
             newID: { DeduplicateStage.hashID(for: records[$0], sources: sources) },
             issued: state.issuedGoldenIDs, merged: state.mergedGoldenIDs)
         state.goldenMerges = assignment.merges
+        stats.seconds["golden_ids"] = clock.lap()
         state.golden = []
         state.golden.reserveCapacity(clusters.count)
         var merged = 0
+        let rules = survivorship.rulesByField
         for (c, members) in ordered.enumerated() {
             let id = assignment.ids[c]
             let goldenIndex = state.golden.count
-            state.golden.append(GoldenRecord(id: id, members: members, fields: survivingFields(members, in: state)))
+            state.golden.append(GoldenRecord(id: id, members: members, fields: survivorship.fields(of: members, in: state, rules: rules)))
             for (rank, member) in members.enumerated() {
                 state.outcomes[member].goldenIndex = goldenIndex
                 state.outcomes[member].disposition = rank == 0 ? .kept : .merged
@@ -224,7 +231,9 @@ public struct DeduplicateStage: PipelineStage {
                 }
             }
         }
+        stats.seconds["survivorship"] = clock.lap()
         stats.establishments = Establishments.assign(&state)
+        stats.seconds["establishments"] = clock.lap()
         state.matchStats = stats
         if keepModel { state.matchContext = MatchContext(table: table, model: model) }
         progress.end()
@@ -235,18 +244,13 @@ public struct DeduplicateStage: PipelineStage {
                                      "establishments": stats.establishments])
     }
 
-    /// Members ordered most trusted source first, then in reading order.
-    func survivorshipOrder(_ members: [Int], in state: RunState) -> [Int] {
-        members.sorted { a, b in
-            let ta = state.sources[state.records[a].origin.sourceIndex].trust
-            let tb = state.sources[state.records[b].origin.sourceIndex].trust
-            return ta != tb ? ta > tb : a < b
-        }
+    /// Members ordered most trusted source first, then in reading order (`trust` by record).
+    static func survivorshipOrder(_ members: [Int], trust: [Int]) -> [Int] {
+        if members.count == 1 { return members }
+        return members.sorted { a, b in trust[a] != trust[b] ? trust[a] > trust[b] : a < b }
     }
 
-    func survivingFields(_ ordered: [Int], in state: RunState) -> PackedFields {
-        survivorship.fields(of: ordered, in: state)
-    }
+
 
     /// `G` + 16 hex digits of a stable hash of the founding record's source and id. Uniqueness
     /// (a repeated id in a source, an ID issued before) is `GoldenIDAssignment`'s job.

@@ -3,7 +3,7 @@
 /// Swift's `Hasher` is seeded per process, so it cannot make IDs that must be identical
 /// across runs (golden record IDs, lineage keys).
 public struct StableHash: Sendable {
-    public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    public internal(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
 
     public init() {}
 
