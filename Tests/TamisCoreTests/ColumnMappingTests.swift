@@ -1,4 +1,4 @@
-import TamisCore
+@testable import TamisCore
 import XCTest
 
 final class ColumnMappingTests: XCTestCase {
@@ -109,7 +109,45 @@ final class PackedFieldsTests: XCTestCase {
         XCTAssertEqual(fields.replacing(0, with: []).string(2), "x")
         XCTAssertEqual(fields.replacing(3, with: Array("fin".utf8)).string(3), "fin", "the last value")
         XCTAssertEqual(fields.replacing(2, with: Array("y".utf8)).string(0), "Hélène")
-        XCTAssertEqual(fields.replacing(9, with: Array("z".utf8)), fields, "out of range: unchanged")
+        XCTAssertTrue(fields.replacing(9, with: Array("z".utf8)) == fields, "out of range: unchanged")
         XCTAssertEqual(fields.replacing(1, with: Array("Martin".utf8)), replaced, "same values, same storage")
+    }
+
+    /// Offsets are 16-bit up to 64 KiB and 32-bit beyond, whichever way the values were built.
+    func test_values_over_64_kib_widen_the_offsets_and_read_back() {
+        let big = [UInt8](repeating: 0x61, count: 40_000), bigger = [UInt8](repeating: 0x62, count: 30_000)
+        let values: [[UInt8]] = [Array("Jean".utf8), big, [], bigger, Array("fin".utf8)]
+        func built(_ values: [[UInt8]]) -> PackedFields {
+            var builder = PackedFields.Builder(count: values.count)
+            for value in values { builder.append(value) }
+            return builder.finish()
+        }
+        func written(_ values: [[UInt8]], spare: Int) -> PackedFields {
+            PackedFields(count: values.count, capacity: values.reduce(spare) { $0 + $1.count }) { i, destination in
+                for (k, b) in values[i].enumerated() { destination[k] = b }
+                return values[i].count
+            }
+        }
+        let wide = built(values)  // crosses 64 KiB at the fourth value
+        XCTAssertTrue(wide.wide)
+        XCTAssertTrue((0..<5).map { wide.bytes($0) } == values, "values read back")
+        XCTAssertTrue(wide.isEmpty(2))
+        XCTAssertTrue(wide == written(values, spare: 0), "the same values, the same storage")
+        XCTAssertEqual(wide.withValueBytes { $0.count }, 70_007)
+        XCTAssertEqual(wide.valueRange(3), 40_004..<70_004)
+        // Small values with a generous capacity: 16-bit offsets, equal to the built ones.
+        let small: [[UInt8]] = [Array("Jean".utf8), [], Array("Martin".utf8)]
+        let roomy = written(small, spare: 100_000)
+        XCTAssertFalse(roomy.wide)
+        XCTAssertEqual(roomy, built(small))
+        XCTAssertEqual(roomy.string(2), "Martin")
+        // Replacing the big values makes it narrow again; replacing a small one keeps it wide.
+        let shrunk = wide.replacing(1, with: []).replacing(3, with: Array("x".utf8))
+        XCTAssertFalse(shrunk.wide)
+        XCTAssertEqual(shrunk, built([Array("Jean".utf8), [], [], Array("x".utf8), Array("fin".utf8)]))
+        let still = wide.replacing(0, with: Array("Paul".utf8))
+        XCTAssertTrue(still.wide)
+        XCTAssertTrue(still.bytes(3) == bigger)
+        XCTAssertEqual(still.string(0), "Paul")
     }
 }

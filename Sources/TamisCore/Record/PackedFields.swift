@@ -1,25 +1,36 @@
 /// A fixed number of byte strings packed into one buffer: one allocation per record
 /// instead of one per field.
 ///
-/// Layout: `count + 1` little-endian `UInt32` end offsets, then the concatenated values.
+/// Layout: `count + 1` little-endian end offsets, then the concatenated values. The offsets
+/// are `UInt16` when the whole buffer fits in 64 KiB (almost every record: half the header,
+/// 200 MB less for a million records), `UInt32` otherwise (`wide`); the width follows from the
+/// size alone, so equal values have equal storage.
 /// An empty value means "missing": a CSV cell or XML element with no text carries nothing.
 public struct PackedFields: Sendable, Hashable {
     @usableFromInline var storage: [UInt8]
-    public let count: Int
+    @usableFromInline let storedCount: Int32
+    /// 32-bit offsets (a buffer over 64 KiB).
+    @usableFromInline let wide: Bool
 
-    @inlinable var headerSize: Int { (count + 1) &* 4 }
+    public var count: Int { Int(storedCount) }
+
+    @inlinable var headerSize: Int { (Int(storedCount) &+ 1) &* (wide ? 4 : 2) }
+
+    /// The largest buffer with 16-bit offsets.
+    @usableFromInline static let narrowLimit = 0xFFFF
 
     /// `count` empty values.
     public init(count: Int) {
-        self.count = count
-        storage = [UInt8](repeating: 0, count: (count + 1) * 4)
-        let base = UInt32((count + 1) * 4)
-        for i in 0...count { storage.writeUInt32(base, at: i * 4) }
+        self.init(count: count, capacity: 0) { _, _ in 0 }
     }
 
     @inlinable
     func offset(_ i: Int) -> Int {
         storage.withUnsafeBufferPointer { buf in
+            if !wide {
+                let p = i &* 2
+                return Int(UInt16(buf[p]) | UInt16(buf[p &+ 1]) << 8)
+            }
             let p = i &* 4
             return Int(UInt32(buf[p]) | UInt32(buf[p &+ 1]) << 8 | UInt32(buf[p &+ 2]) << 16 | UInt32(buf[p &+ 3]) << 24)
         }
@@ -83,18 +94,20 @@ public struct PackedFields: Sendable, Hashable {
         return builder.finish()
     }
 
-    /// Builds a `PackedFields` by appending values in index order.
+    /// Builds a `PackedFields` by appending values in index order (16-bit offsets, widened
+    /// to 32 bits if the values outgrow 64 KiB).
     public struct Builder {
         @usableFromInline var storage: [UInt8]
         @usableFromInline let count: Int
         @usableFromInline var next = 0
+        @usableFromInline var wide = false
 
         public init(count: Int, reservingBytes: Int = 64) {
             self.count = count
             storage = [UInt8]()
-            storage.reserveCapacity((count + 1) * 4 + reservingBytes)
-            storage.append(contentsOf: repeatElement(0, count: (count + 1) * 4))
-            storage.writeUInt32(UInt32((count + 1) * 4), at: 0)
+            storage.reserveCapacity((count + 1) * 2 + reservingBytes)
+            storage.append(contentsOf: repeatElement(0, count: (count + 1) * 2))
+            storage.writeUInt16(UInt16((count + 1) * 2), at: 0)
         }
 
         /// Appends the next value (empty for missing).
@@ -102,8 +115,7 @@ public struct PackedFields: Sendable, Hashable {
         public mutating func append(_ value: some Collection<UInt8>) {
             precondition(next < count, "PackedFields.Builder: too many values")
             storage.append(contentsOf: value)
-            next &+= 1
-            storage.writeUInt32(UInt32(storage.count), at: next &* 4)
+            endValue()
         }
 
         /// Appends the next value, written by `body` at the end of the storage.
@@ -111,20 +123,43 @@ public struct PackedFields: Sendable, Hashable {
         public mutating func appendWith(_ body: (inout [UInt8]) -> Void) {
             precondition(next < count, "PackedFields.Builder: too many values")
             body(&storage)
-            next &+= 1
-            storage.writeUInt32(UInt32(storage.count), at: next &* 4)
+            endValue()
         }
 
         @inlinable
         public mutating func appendEmpty() {
             precondition(next < count, "PackedFields.Builder: too many values")
+            endValue()
+        }
+
+        /// Records the end of value `next` (the end of the storage).
+        @inlinable
+        mutating func endValue() {
+            if !wide && storage.count > PackedFields.narrowLimit { widen() }
             next &+= 1
-            storage.writeUInt32(UInt32(storage.count), at: next &* 4)
+            if wide { storage.writeUInt32(UInt32(storage.count), at: next &* 4) }
+            else { storage.writeUInt16(UInt16(storage.count), at: next &* 2) }
+        }
+
+        /// From 16-bit to 32-bit offsets: the header doubles and every offset moves with it.
+        @usableFromInline
+        mutating func widen() {
+            let narrowHeader = (count + 1) * 2
+            var wider = [UInt8]()
+            wider.reserveCapacity(storage.count + narrowHeader)
+            wider.append(contentsOf: repeatElement(0, count: (count + 1) * 4))
+            for i in 0...next {
+                let offset = Int(storage[i * 2]) | Int(storage[i * 2 + 1]) << 8
+                wider.writeUInt32(UInt32(offset + narrowHeader), at: i * 4)
+            }
+            wider.append(contentsOf: storage[narrowHeader...])
+            storage = wider
+            wide = true
         }
 
         public mutating func finish() -> PackedFields {
             while next < count { appendEmpty() }
-            return PackedFields(storage: storage, count: count)
+            return PackedFields(storage: storage, count: count, wide: wide)
         }
     }
 
@@ -149,26 +184,49 @@ public struct PackedFields: Sendable, Hashable {
     /// length (0 = missing); the values written so far must leave room for the rest.
     @inlinable
     public init(count: Int, capacity: Int, write: (Int, UnsafeMutablePointer<UInt8>) -> Int) {
-        let header = (count &+ 1) &* 4
-        self.count = count
-        storage = [UInt8](unsafeUninitializedCapacity: header &+ capacity) { buffer, initialized in
+        let wide = (count &+ 1) &* 2 &+ capacity > PackedFields.narrowLimit
+        let width = wide ? 4 : 2
+        let header = (count &+ 1) &* width
+        var storage = [UInt8](unsafeUninitializedCapacity: header &+ capacity) { buffer, initialized in
             let base = buffer.baseAddress!
             func put(_ value: Int, at index: Int) {
                 let v = UInt32(truncatingIfNeeded: value)
                 base[index] = UInt8(truncatingIfNeeded: v)
                 base[index &+ 1] = UInt8(truncatingIfNeeded: v >> 8)
-                base[index &+ 2] = UInt8(truncatingIfNeeded: v >> 16)
-                base[index &+ 3] = UInt8(truncatingIfNeeded: v >> 24)
+                if wide {
+                    base[index &+ 2] = UInt8(truncatingIfNeeded: v >> 16)
+                    base[index &+ 3] = UInt8(truncatingIfNeeded: v >> 24)
+                }
             }
             var offset = header
             put(offset, at: 0)
             for i in 0..<count {
                 offset &+= write(i, base + offset)
                 precondition(offset <= header &+ capacity, "PackedFields: values longer than their capacity")
-                put(offset, at: (i &+ 1) &* 4)
+                put(offset, at: (i &+ 1) &* width)
             }
             initialized = offset
         }
+        if wide && storage.count - (count &+ 1) &* 2 <= PackedFields.narrowLimit {
+            // The capacity was generous: the values fit 16-bit offsets after all (one width per size).
+            storage = PackedFields.narrowed(storage, count: count)
+            self.init(storage: storage, count: count, wide: false)
+        } else {
+            self.init(storage: storage, count: count, wide: wide)
+        }
+    }
+
+    @usableFromInline
+    static func narrowed(_ wideStorage: [UInt8], count: Int) -> [UInt8] {
+        let shift = (count + 1) * 2
+        var out = [UInt8](repeating: 0, count: shift)
+        for i in 0...count {
+            let p = i * 4
+            let offset = Int(wideStorage[p]) | Int(wideStorage[p + 1]) << 8 | Int(wideStorage[p + 2]) << 16 | Int(wideStorage[p + 3]) << 24
+            out.writeUInt16(UInt16(offset - shift), at: i * 2)
+        }
+        out.append(contentsOf: wideStorage[((count + 1) * 4)...])
+        return out
     }
 
     /// Bytes of all the values, concatenated in index order.
@@ -190,13 +248,20 @@ public struct PackedFields: Sendable, Hashable {
     }
 
     @usableFromInline
-    init(storage: [UInt8], count: Int) {
+    init(storage: [UInt8], count: Int, wide: Bool) {
         self.storage = storage
-        self.count = count
+        self.storedCount = Int32(count)
+        self.wide = wide
     }
 }
 
 extension Array where Element == UInt8 {
+    @inlinable
+    mutating func writeUInt16(_ value: UInt16, at index: Int) {
+        self[index] = UInt8(truncatingIfNeeded: value)
+        self[index &+ 1] = UInt8(truncatingIfNeeded: value >> 8)
+    }
+
     @inlinable
     mutating func writeUInt32(_ value: UInt32, at index: Int) {
         self[index] = UInt8(truncatingIfNeeded: value)
