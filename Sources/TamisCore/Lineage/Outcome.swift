@@ -87,7 +87,7 @@ public struct LineageBalance: Sendable, Equatable, Codable {
 
     public init() {}
 
-    public init(entries: [LineageEntry], inputs: Int) {
+    public init(entries: some Sequence<LineageEntry>, inputs: Int) {
         self.inputs = inputs
         for entry in entries {
             switch entry.disposition {

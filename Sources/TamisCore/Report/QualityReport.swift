@@ -66,10 +66,11 @@ public struct QualityReport: Codable, Sendable, Equatable {
     static let keyFields: [CanonicalField] = [.siret, .naf, .phone, .mobile, .email, .postalCode]
 
     public static func build(from state: RunState, segments: [String]) -> QualityReport {
-        let lineage = state.lineage()
         var excludedByReason: [String: Int] = [:]
-        for entry in lineage where entry.disposition == .excluded { excludedByReason[entry.reasonCode ?? "unknown", default: 0] += 1 }
-        let balance = LineageBalance(entries: lineage, inputs: state.inputCount)
+        for outcome in state.outcomes where outcome.disposition == .excluded {
+            excludedByReason[outcome.reason?.code ?? "unknown", default: 0] += 1
+        }
+        let balance = state.lineage().balance
         let funnel = Funnel(inputs: balance.inputs, rejected: balance.rejected, read: state.records.count,
                             excluded: balance.excluded, excludedByReason: excludedByReason, merged: balance.merged,
                             goldenRecords: state.golden.count)

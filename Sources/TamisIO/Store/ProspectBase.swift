@@ -166,7 +166,7 @@ public final class ProspectBase {
     /// Returns the seconds each part took, in order (golden records, source records, indexes,
     /// registry and changes, lineage, waiting for `beforeCommit`, commit).
     @discardableResult
-    public func write(run: RunRow, state: RunState, lineage: [LineageEntry], changes: [BaseChange] = [],
+    public func write(run: RunRow, state: RunState, lineage: some Collection<LineageEntry>, changes: [BaseChange] = [],
                       checkpoint: (String) -> Void = { _ in }, beforeCommit: () throws -> Void = {}) throws -> [(part: String, seconds: Double)] {
         var times: [(part: String, seconds: Double)] = []
         var clock = Stopwatch()

@@ -10,7 +10,7 @@ public enum OutputWriter {
     static let lineage = "lineage.csv"
     static let summary = "summary.json"
 
-    static func writeAll(state: RunState, lineage: [LineageEntry], changes: [BaseChange], segments: [SegmentDefinition],
+    static func writeAll(state: RunState, lineage: LineageEntries, changes: [BaseChange], segments: [SegmentDefinition],
                          summary: RunSummary, into directory: OutputDirectory) throws {
         try writeGolden(state: state, filter: nil, into: directory, name: cleanBase)
         for segment in segments {
@@ -176,7 +176,7 @@ public enum OutputWriter {
         try file.close()
     }
 
-    static func writeLineage(_ lineage: [LineageEntry], into directory: OutputDirectory) throws {
+    static func writeLineage(_ lineage: some Collection<LineageEntry>, into directory: OutputDirectory) throws {
         let file = try directory.createFile(OutputWriter.lineage)
         let csv = CSVWriter(file: file)
         try csv.writeRow(["source", "source_id", "file", "line", "status", "golden_id", "reason", "rule"])

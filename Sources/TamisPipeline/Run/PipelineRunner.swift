@@ -363,7 +363,7 @@ public final class PipelineRunner {
         }
     }
 
-    private func write(summary: RunSummary, lineage: [LineageEntry], balance: LineageBalance, changes: [BaseChange]) throws {
+    private func write(summary: RunSummary, lineage: LineageEntries, balance: LineageBalance, changes: [BaseChange]) throws {
         do {
             let directory = try OutputDirectory(path: outputDirectory, fileMode: mode_t(definition.outputs.fileMode))
             do {
