@@ -23,67 +23,74 @@ public struct Blocking: Sendable {
     @inline(__always)
     public static func rows(_ pair: UInt64) -> (Int, Int) { (Int(pair >> 32), Int(pair & 0xFFFF_FFFF)) }
 
+    /// Each rule's blocks are built on its own core (the rules are independent); the union is
+    /// the same whatever the number of cores.
     public init(table: MatchTable, rules: [BlockingRule], maxBlockSize: Int) {
-        var all: [UInt64] = []
-        perRule = []
-        rulePairs = []
-        for rule in rules {
-            let ruleStart = all.count
-            var keyed: [(hash: UInt64, row: Int32)] = []
-            keyed.reserveCapacity(table.count)
-            let columns = rule.parts.map { $0.transform == .phonetic ? table.phonetic($0.field) : table.column($0.field) }
-            var key: [UInt8] = []
-            for row in 0..<table.count {
-                key.removeAll(keepingCapacity: true)
-                var complete = true
-                for (p, part) in rule.parts.enumerated() {
-                    let added: Bool = columns[p].withValue(row) { value in
-                        if value.isEmpty { return false }
-                        switch part.transform {
-                        case .value: key.append(contentsOf: value)
-                        case .prefix(let n): key.append(contentsOf: value.prefix(n))
-                        case .initial: key.append(value[0])
-                        case .phonetic: key.append(contentsOf: value)  // the column holds the keys
-                        }
-                        return true
-                    }
-                    if !added { complete = false; break }
-                    key.append(0x1F)
-                }
-                if !complete { continue }
-                var hash = StableHash()
-                hash.combine(key)
-                keyed.append((hash.value, Int32(row)))
-            }
-            keyed.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.row < $1.row }
-            var count = RuleCount(rule: rule.description, pairs: 0, oversizedBlocks: 0, oversizedRecords: 0)
-            var start = 0
-            while start < keyed.count {
-                var end = start + 1
-                while end < keyed.count && keyed[end].hash == keyed[start].hash { end += 1 }
-                let size = end - start
-                if size > maxBlockSize {
-                    count.oversizedBlocks += 1
-                    count.oversizedRecords += size
-                } else if size > 1 {
-                    for i in start..<end {
-                        for j in (i + 1)..<end {
-                            all.append(Blocking.pair(Int(keyed[i].row), Int(keyed[j].row)))
-                        }
-                    }
-                    count.pairs += size * (size - 1) / 2
-                }
-                start = end
-            }
-            perRule.append(count)
-            var own = Array(all[ruleStart...])
-            own.sort()
-            rulePairs.append(own)
+        let perRuleResults = ParallelLoop.map(rules.count, chunk: 1, filling: (pairs: [UInt64](), count: RuleCount(rule: "", pairs: 0, oversizedBlocks: 0, oversizedRecords: 0))) { r in
+            Blocking.pairs(of: rules[r], in: table, maxBlockSize: maxBlockSize)
         }
+        perRule = perRuleResults.map(\.count)
+        rulePairs = perRuleResults.map(\.pairs)
+        var all: [UInt64] = []
+        all.reserveCapacity(rulePairs.reduce(0) { $0 + $1.count })
+        for own in rulePairs { all.append(contentsOf: own) }
         all.sort()
         var unique: [UInt64] = []
         unique.reserveCapacity(all.count)
         for p in all where unique.last != p { unique.append(p) }
         pairs = unique
+    }
+
+    /// One rule's pairs (sorted; a pair twice in the rule's blocks is there twice) and counts.
+    static func pairs(of rule: BlockingRule, in table: MatchTable, maxBlockSize: Int) -> (pairs: [UInt64], count: RuleCount) {
+        var keyed: [(hash: UInt64, row: Int32)] = []
+        keyed.reserveCapacity(table.count)
+        let columns = rule.parts.map { $0.transform == .phonetic ? table.phonetic($0.field) : table.column($0.field) }
+        var key: [UInt8] = []
+        for row in 0..<table.count {
+            key.removeAll(keepingCapacity: true)
+            var complete = true
+            for (p, part) in rule.parts.enumerated() {
+                let added: Bool = columns[p].withValue(row) { value in
+                    if value.isEmpty { return false }
+                    switch part.transform {
+                    case .value: key.append(contentsOf: value)
+                    case .prefix(let n): key.append(contentsOf: value.prefix(n))
+                    case .initial: key.append(value[0])
+                    case .phonetic: key.append(contentsOf: value)  // the column holds the keys
+                    }
+                    return true
+                }
+                if !added { complete = false; break }
+                key.append(0x1F)
+            }
+            if !complete { continue }
+            var hash = StableHash()
+            hash.combine(key)
+            keyed.append((hash.value, Int32(row)))
+        }
+        keyed.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.row < $1.row }
+        var count = RuleCount(rule: rule.description, pairs: 0, oversizedBlocks: 0, oversizedRecords: 0)
+        var own: [UInt64] = []
+        var start = 0
+        while start < keyed.count {
+            var end = start + 1
+            while end < keyed.count && keyed[end].hash == keyed[start].hash { end += 1 }
+            let size = end - start
+            if size > maxBlockSize {
+                count.oversizedBlocks += 1
+                count.oversizedRecords += size
+            } else if size > 1 {
+                for i in start..<end {
+                    for j in (i + 1)..<end {
+                        own.append(Blocking.pair(Int(keyed[i].row), Int(keyed[j].row)))
+                    }
+                }
+                count.pairs += size * (size - 1) / 2
+            }
+            start = end
+        }
+        own.sort()
+        return (own, count)
     }
 }

@@ -59,33 +59,45 @@ public struct MatchTable: Sendable {
             let q = state.records[i].quality(.siret)
             return q.status == .valid || q.status == .repaired
         }
-        for field in fields {
-            var column = ByteColumn()
-            column.bytes.reserveCapacity(rows.count * 8)
-            column.ends.reserveCapacity(rows.count)
-            switch field {
-            case .canonical(let canonical):
-                let verbatim = MatchTable.verbatim.contains(canonical)
-                for i in rows {
-                    state.records[i].value.withBytes(canonical.rawValue) {
-                        if verbatim { column.append($0) } else { column.appendFolded($0) }
-                    }
-                }
-            case .extra(let name):
-                // An unmapped column: each source's slot for the name.
-                let slots = state.sources.map { $0.extraNames.firstIndex(of: name) }
-                for i in rows {
-                    let record = state.records[i]
-                    if let slot = slots[record.origin.sourceIndex] {
-                        record.extras.withBytes(slot) { column.appendFolded($0) }
-                    } else {
-                        column.ends.append(Int32(column.bytes.count))
-                    }
+        // One column per core at a time: the fields are independent.
+        let fieldList = Array(fields)
+        let built = ParallelLoop.map(fieldList.count, chunk: 1, filling: ByteColumn()) { k in
+            MatchTable.column(fieldList[k], of: rows, in: state)
+        }
+        for (k, field) in fieldList.enumerated() { columns[field] = built[k] }
+        let phoneticList = Array(phoneticFields)
+        let sources = columns
+        let keys = ParallelLoop.map(phoneticList.count, chunk: 1, filling: ByteColumn()) { k in
+            MatchTable.phoneticKeys(sources[phoneticList[k]] ?? ByteColumn())
+        }
+        for (k, field) in phoneticList.enumerated() { phonetics[field] = keys[k] }
+    }
+
+    static func column(_ field: MatchField, of rows: [Int], in state: RunState) -> ByteColumn {
+        var column = ByteColumn()
+        column.bytes.reserveCapacity(rows.count * 8)
+        column.ends.reserveCapacity(rows.count)
+        switch field {
+        case .canonical(let canonical):
+            let verbatim = MatchTable.verbatim.contains(canonical)
+            for i in rows {
+                state.records[i].value.withBytes(canonical.rawValue) {
+                    if verbatim { column.append($0) } else { column.appendFolded($0) }
                 }
             }
-            columns[field] = column
+        case .extra(let name):
+            // An unmapped column: each source's slot for the name.
+            let slots = state.sources.map { $0.extraNames.firstIndex(of: name) }
+            for i in rows {
+                let record = state.records[i]
+                if let slot = slots[record.origin.sourceIndex] {
+                    record.extras.withBytes(slot) { column.appendFolded($0) }
+                } else {
+                    column.ends.append(Int32(column.bytes.count))
+                }
+            }
         }
-        for field in phoneticFields { phonetics[field] = MatchTable.phoneticKeys(column(field)) }
+        return column
     }
 
     /// Identifiers are compared as normalised; names and other text folded.

@@ -83,9 +83,12 @@ public enum RefreshMerge {
     public static func merge(_ state: inout RunState, previous: PreviousBase, carry: Bool) -> Counts {
         var counts = Counts()
         let keys = RecordIdentity.keys(for: state.records, sources: state.sources)
+        // This run's records by key: needed only to carry stored records (none in a first build).
         var newIndex: [String: Int] = [:]
-        newIndex.reserveCapacity(keys.count)
-        for (i, key) in keys.enumerated() { newIndex[key] = i }
+        if carry && !previous.records.isEmpty {
+            newIndex.reserveCapacity(keys.count)
+            for (i, key) in keys.enumerated() { newIndex[key] = i }
+        }
         state.issuedGoldenIDs = previous.issuedIDs
         state.mergedGoldenIDs = previous.mergedIDs
 
