@@ -206,52 +206,22 @@ public final class PipelineRunner {
 
     private func ingest() throws -> ([(source: Int, report: FileReadReport)], [FileProblem], StageCounts) {
         let clock = ContinuousClock.now
+        let sink = IngestSink(state: state)
+        var reports: [(source: Int, report: FileReadReport)] = []
+        var problems: [FileProblem] = []
         let totalBytes = definition.sources.flatMap(\.files).reduce(0) { $0 + PipelineRunner.fileSize($1) }
-        console.begin(stage: "ingest (bytes)", total: totalBytes)
-        // Files are numbered in the definition's order; each source is read by its own task
-        // (sources do not share extra-column slots), on both cores; the results are put
-        // together in the definition's order, so records, lineage and warnings come out the
-        // same as when read one after the other.
-        var firstFile: [Int] = []
-        for source in definition.sources {
-            firstFile.append(state.files.count)
-            for path in source.files { state.files.append(PipelineRunner.displayPath(path)) }
-        }
-        struct SourceRead {
-            var state: RunState
-            var reports: [(source: Int, report: FileReadReport)] = []
-            var problems: [FileProblem] = []
-            var warnings: [String] = []
-            /// An error other than a file's own problem: the run stops on it, as before.
-            var failure: Error?
-        }
-        let definition = self.definition, initial = self.state, console = self.console
-        let progressLock = NSLock()
         var doneBytes = 0
-        var reads = [SourceRead?](repeating: nil, count: definition.sources.count)
-        let readsLock = NSLock()
-        ParallelLoop.run(definition.sources.count) { sourceIndex in
-            let source = definition.sources[sourceIndex]
-            var emptyState = initial
-            emptyState.records = []
-            emptyState.outcomes = []
-            emptyState.rejected = []
-            let sink = IngestSink(state: emptyState)
-            var read = SourceRead(state: emptyState)
+        console.begin(stage: "ingest (bytes)", total: totalBytes)
+        for (sourceIndex, source) in definition.sources.enumerated() {
             if source.files.isEmpty {
-                read.warnings.append("source \(source.name): no file matches \(source.pathPattern) this time (optional)")
+                console.say("source \(source.name): no file matches \(source.pathPattern) this time (optional)")
             }
-            for (n, path) in source.files.enumerated() {
-                let fileIndex = firstFile[sourceIndex] + n
-                let display = initial.files[fileIndex]
-                var reported = 0
-                let progress: (Int, Int) -> Void = { done, _ in
-                    progressLock.lock()
-                    doneBytes += done - reported
-                    reported = done
-                    console.advance(to: doneBytes)
-                    progressLock.unlock()
-                }
+            for path in source.files {
+                let fileIndex = sink.state.files.count
+                let display = PipelineRunner.displayPath(path)
+                sink.state.files.append(display)
+                let before = doneBytes
+                let progress: (Int, Int) -> Void = { done, _ in self.console.advance(to: before + done) }
                 do {
                     let report: FileReadReport
                     switch source.format {
@@ -263,49 +233,23 @@ public final class PipelineRunner {
                                                           fileIndex: fileIndex, options: source.xml!, sink: sink, progress: progress)
                     }
                     if let problem = report.problem {
-                        read.problems.append(problem)
-                        read.warnings.append("warning: \(PipelineRunner.describe(problem)) — the \(report.records) record(s) read before it are kept")
+                        problems.append(problem)
+                        console.warn("warning: \(PipelineRunner.describe(problem)) — the \(report.records) record(s) read before it are kept")
                     }
-                    read.reports.append((sourceIndex, report))
+                    reports.append((sourceIndex, report))
                 } catch let error as InputError {
                     let problem = FileProblem(error)
-                    read.problems.append(problem)
+                    problems.append(problem)
                     var report = FileReadReport(file: display, format: source.format.rawValue)
                     report.problem = problem
-                    read.reports.append((sourceIndex, report))
-                    read.warnings.append("warning: \(error.description)\n  this file was skipped; the run goes on (use --strict to stop instead)")
-                } catch {
-                    read.failure = error
-                    break
+                    reports.append((sourceIndex, report))
+                    console.warn("warning: \(error.description)\n  this file was skipped; the run goes on (use --strict to stop instead)")
                 }
-                progressLock.lock()
-                doneBytes += PipelineRunner.fileSize(path) - reported
-                progressLock.unlock()
-            }
-            read.state = sink.state
-            readsLock.lock()
-            reads[sourceIndex] = read
-            readsLock.unlock()
-        }
-        var reports: [(source: Int, report: FileReadReport)] = []
-        var problems: [FileProblem] = []
-        if let failure = reads.lazy.compactMap({ $0?.failure }).first {
-            console.end()
-            throw failure
-        }
-        for (sourceIndex, read) in reads.enumerated() {
-            guard let read else { continue }
-            state.records.append(contentsOf: read.state.records)
-            state.outcomes.append(contentsOf: read.state.outcomes)
-            state.rejected.append(contentsOf: read.state.rejected)
-            state.sources[sourceIndex].extraNames = read.state.sources[sourceIndex].extraNames
-            reports.append(contentsOf: read.reports)
-            problems.append(contentsOf: read.problems)
-            for warning in read.warnings {
-                if warning.hasPrefix("source ") { console.say(warning) } else { console.warn(warning) }
+                doneBytes = before + PipelineRunner.fileSize(path)
             }
         }
         console.end()
+        state = sink.state
         let records = state.records.count
         var counts = StageCounts(stage: "ingest", recordsIn: state.inputCount, recordsOut: records,
                                  details: ["rejected": state.rejected.count, "files": state.files.count,
