@@ -33,9 +33,15 @@ public struct ExcludeStage: PipelineStage {
         progress.begin(stage: name, total: state.records.count)
         var before = 0, excluded = 0
         var perReason: [String: Int] = [:]
+        // The checks read one record each: they run on all cores, then apply in order.
+        let records = state.records, outcomes = state.outcomes, checks = self.checks
+        let firstMatch = ParallelLoop.map(records.count, filling: Int32(-1)) { i in
+            outcomes[i].disposition == .excluded ? -1 : Int32(checks.firstIndex { $0.matches(records[i]) } ?? -1)
+        }
         for i in state.records.indices where state.outcomes[i].disposition != .excluded {
             before += 1
-            guard let check = checks.first(where: { $0.matches(state.records[i]) }) else { continue }
+            guard firstMatch[i] >= 0 else { continue }
+            let check = checks[Int(firstMatch[i])]
             state.outcomes[i].disposition = .excluded
             state.outcomes[i].reason = Reason(code: check.reasonCode, rule: check.name, message: "excluded by \(check.name)")
             state.outcomes[i].purged = check.purges

@@ -80,11 +80,12 @@ public struct TestEntryCheck: ExclusionCheck {
     static let fakePeopleSet = ByteStringSet(fakePeople)
     static let fakeDomainSet = ByteStringSet(fakeDomains)
     static let testSuffixes = [Array(".test".utf8), Array(".example".utf8)]
+    static let nameFields: [CanonicalField] = [.firstName, .lastName, .companyName]
 
     public func matches(_ record: ProspectRecord) -> Bool {
         // Folded first name, last name and company, on bytes (this runs on every record).
         var person: [UInt8] = []
-        for field in [CanonicalField.firstName, .lastName, .companyName] {
+        for field in TestEntryCheck.nameFields {
             let fake = withFolded(record, field) { value -> Bool in
                 if field != .companyName {
                     if field == .lastName { person.append(0x20) }
