@@ -140,6 +140,8 @@ if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl"
         let absolute = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.path }
         text = text.replacingOccurrences(of: "../data/bench/febrl/febrl3.csv", with: absolute(data))
             .replacingOccurrences(of: "reference_data: ../data/refdata", with: "reference_data: " + absolute(refdata))
+            // A new base per run: a base left by an earlier run would be carried into this one.
+            .replacingOccurrences(of: "base: ../out/febrl.sqlite", with: "base: " + out + "/febrl.sqlite")
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let pipeline = out + "/febrl.yml"
         try text.write(toFile: pipeline, atomically: true, encoding: .utf8)

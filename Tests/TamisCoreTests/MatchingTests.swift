@@ -221,4 +221,40 @@ final class MatchingTests: XCTestCase {
         XCTAssertEqual(establishment(0), "E" + siret.hex)
         XCTAssertEqual(establishment(4), "E" + name.hex)
     }
+
+    /// The pattern keys of the comparison loop (columns read by address) are the levels of
+    /// each comparison one pair at a time, and the levels mean what they say.
+    func test_pattern_keys_are_the_levels_of_each_comparison() {
+        var rows = Array(population().prefix(40))
+        rows.append([.firstName: "Martin", .lastName: "Jean", .postalCode: "69001", .companyName: "Société 0"])  // row 0, names swapped
+        // An e-mail one typo away, a company name sharing two of three words: each comparison's own thresholds.
+        rows.append([.firstName: "Alice", .lastName: "Noir", .email: "alice.noir@alpha.fr", .companyName: "Société Alpha Conseil"])
+        rows.append([.firstName: "Alice", .lastName: "Noir", .email: "alice.nior@alpha.fr", .companyName: "Alpha Conseil"])
+        let s = state(rows)
+        let (table, model, _) = DeduplicateStage().model(for: s)
+        var pairs: [UInt64] = []
+        for a in 0..<table.count { for b in (a + 1)..<table.count { pairs.append(Blocking.pair(a, b)) } }
+        let keys = model.patternKeys(pairs)
+        var levelsSeen = Set<Int>()
+        for (i, pair) in pairs.enumerated() {
+            let (a, b) = Blocking.rows(pair)
+            for k in model.specs.indices {
+                let level = model.level(k, a, b)
+                levelsSeen.insert(level)
+                XCTAssertEqual(MatchModel.level(keys[i], k), level, "pair \(a)-\(b), comparison \(model.specs[k].field)")
+            }
+        }
+        XCTAssertTrue(levelsSeen.isSuperset(of: [0, 1, 2]), "null, exact and lower levels all occur: \(levelsSeen)")
+        // Row 0 is Jean Martin; the swapped row has the names the other way round.
+        let first = model.specs.firstIndex { $0.field == .canonical(.firstName) }!
+        let email = model.specs.firstIndex { $0.field == .canonical(.email) }!
+        let company = model.specs.firstIndex { $0.field == .canonical(.companyName) }!
+        let last = table.count - 3
+        let alice = table.count - 2
+        let key = keys[pairs.firstIndex(of: Blocking.pair(alice, alice + 1))!]
+        XCTAssertEqual(MatchModel.level(key, email), 2, "distance 1 ≤ the e-mail's threshold 1")
+        XCTAssertEqual(MatchModel.level(key, company), 2, "2 words of 3 shared: Dice 0.8 ≥ the company's threshold 0.6")
+        XCTAssertEqual(model.level(first, 0, 0), 1, "same value: exact")
+        XCTAssertEqual(model.level(first, 0, last), model.specs[first].levelCount - 2, "first and last names swapped")
+    }
 }
