@@ -29,6 +29,25 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(report.bytes, try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
     }
 
+    /// Values between 64 KiB and the 1 MiB limit are kept whole (the record's offsets widen),
+    /// beside ordinary rows, and written to the base's JSON intact.
+    func test_a_200_kib_comment_and_a_70_kib_job_title_are_kept_whole() throws {
+        let dir = try makeTemporaryDirectory(self)
+        let comment = String(repeating: "Très long commentaire; ", count: 9_000)  // about 210 KB
+        let title = String(repeating: "Directeur ", count: 7_000)
+        let text = "Nom;Prénom;Fonction;Commentaire\nDupont;Jean;\"\(title)\";\"\(comment)\"\nMartin;Anne;DAF;court\n"
+        let path = try writeFile(Array(text.utf8), "long.csv", in: dir)
+        let (sink, _) = try read(path)
+        XCTAssertEqual(sink.rejects.count, 0)
+        XCTAssertEqual(sink.records.map { $0[.lastName] }, ["Dupont", "Martin"])
+        XCTAssertTrue(sink.records[0].rawValue(.jobTitle) == title, "the job title read back whole")
+        XCTAssertTrue(sink.extra(sink.records[0], "Commentaire") == comment, "the comment read back whole")
+        XCTAssertEqual(sink.extra(sink.records[1], "Commentaire"), "court")
+        var json: [UInt8] = []
+        JSONText.appendObject(names: ["Commentaire"], fields: sink.records[0].extras, to: &json)
+        XCTAssertTrue(JSONText.parseObject(json)?.first?.1 == Array(comment.utf8), "and through the base's JSON")
+    }
+
     func test_nul_bytes_are_removed_and_counted() throws {
         let dir = try makeTemporaryDirectory(self)
         let path = try writeFile(Array("Nom;Ville\nDu".utf8) + [0] + Array("pont;Lyon\nMartin;Paris\n".utf8), "nul.csv", in: dir)
