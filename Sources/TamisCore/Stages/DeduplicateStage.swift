@@ -216,11 +216,18 @@ public struct DeduplicateStage: PipelineStage {
         state.golden = []
         state.golden.reserveCapacity(clusters.count)
         var merged = 0
-        let rules = survivorship.rulesByField
+        // Surviving values, cluster by cluster on all cores (each reads only its members); the
+        // read-only copy of the state is gone before the outcomes are written (no copy-on-write).
+        let survivors: [PackedFields] = {
+            let snapshot = state, survivorship = self.survivorship, rules = survivorship.rulesByField
+            return ParallelLoop.map(ordered.count, chunk: 1024, filling: PackedFields(count: 0)) { c in
+                survivorship.fields(of: ordered[c], in: snapshot, rules: rules)
+            }
+        }()
         for (c, members) in ordered.enumerated() {
             let id = assignment.ids[c]
             let goldenIndex = state.golden.count
-            state.golden.append(GoldenRecord(id: id, members: members, fields: survivorship.fields(of: members, in: state, rules: rules)))
+            state.golden.append(GoldenRecord(id: id, members: members, fields: survivors[c]))
             for (rank, member) in members.enumerated() {
                 state.outcomes[member].goldenIndex = goldenIndex
                 state.outcomes[member].disposition = rank == 0 ? .kept : .merged
