@@ -77,4 +77,19 @@ final class GoldenIDAssignmentTests: XCTestCase {
         XCTAssertEqual(state.golden[3].since, "run-1", "an unchanged golden record keeps the run that last changed it")
         XCTAssertNil(state.golden[1].since)
     }
+
+    /// Golden IDs sorted through their first 16 bytes come out in `String` order, including
+    /// IDs that share those 16 bytes (suffixes), prefixes of each other, and short ones.
+    func test_ids_sorted_by_prefix_keys_are_in_string_order() {
+        var rng = SplitMix64(seed: 5)
+        var ids = ["G", "", "G0", "Gffffffffffffffff", "Gffffffffffffffff-2", "Gffffffffffffffff-10", "G0123456789abcdef",
+                   "G0123456789abcde", "G0123456789abcdef-2", "Ezz", "H"]
+        let hex = Array("0123456789abcdef")
+        for _ in 0..<2_000 {
+            var id = "G" + String((0..<Int(rng.next() % 17)).map { _ in hex[Int(rng.next() % 16)] })
+            if rng.next() % 5 == 0 { id += "-\(rng.next() % 12)" }
+            ids.append(id)
+        }
+        XCTAssertEqual(StringPrefixKey.sortedIndices(ids).map { ids[$0] }, ids.sorted())
+    }
 }

@@ -31,3 +31,37 @@ public struct StableHash: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+/// The first 16 bytes of a string as two big-endian words (zero-padded): comparing them
+/// orders strings as their UTF-8 bytes do — as `String` orders the ASCII IDs Tamis issues —
+/// without touching the strings; compare the strings themselves only when both words are
+/// equal. Sorting 600,000 golden IDs through `String` comparisons took about a second.
+public struct StringPrefixKey: Sendable, Equatable {
+    public let high: UInt64
+    public let low: UInt64
+
+    public init(_ text: String) {
+        var high: UInt64 = 0, low: UInt64 = 0
+        var n = 0
+        for b in text.utf8 {
+            if n < 8 { high |= UInt64(b) << (56 - 8 * UInt64(n)) } else if n < 16 { low |= UInt64(b) << (56 - 8 * UInt64(n - 8)) } else { break }
+            n += 1
+        }
+        self.high = high
+        self.low = low
+    }
+
+    /// Whether `a` comes before `b`, `nil` when their first 16 bytes are the same.
+    @inline(__always)
+    public static func precedes(_ a: StringPrefixKey, _ b: StringPrefixKey) -> Bool? {
+        if a.high != b.high { return a.high < b.high }
+        if a.low != b.low { return a.low < b.low }
+        return nil
+    }
+
+    /// Indices of `strings` in ascending `String` order (for ASCII strings).
+    public static func sortedIndices(_ strings: [String]) -> [Int] {
+        let keys = strings.map(StringPrefixKey.init)
+        return strings.indices.sorted { i, j in precedes(keys[i], keys[j]) ?? (strings[i] < strings[j]) }
+    }
+}

@@ -185,7 +185,7 @@ public final class ProspectBase {
             var row = RowBinder(golden)
             var sourceList = GoldenSourceList(sources: state.sources)
             var sources: [UInt8] = []
-            let goldenOrder = state.golden.indices.sorted { state.golden[$0].id < state.golden[$1].id }
+            let goldenOrder = StringPrefixKey.sortedIndices(state.golden.map(\.id))
             for (n, g) in goldenOrder.enumerated() {
                 let record = state.golden[g]
                 sources.removeAll(keepingCapacity: true)

@@ -149,10 +149,12 @@ public final class PipelineRunner {
             report(counts)
         }
 
+        let diffClock = ContinuousClock.now
         let changes = BaseDiff.compute(previous: previous, state: &state)
         let changeCounts = BaseDiff.counts(changes)
         console.say("changes      " + BaseChange.Kind.allCases.map { "\($0.rawValue) \(changeCounts[$0.rawValue] ?? 0)" }
-            .joined(separator: ", ") + (previous.isEmpty ? "  (new base)" : ""))
+            .joined(separator: ", ") + (previous.isEmpty ? "  (new base)" : "")
+            + String(format: "  (%.2f s)", (ContinuousClock.now - diffClock).seconds))
 
         let lineage = state.lineage()
         let balance = LineageBalance(entries: lineage, inputs: state.inputCount)
