@@ -88,9 +88,13 @@ public struct LineageBalance: Sendable, Equatable, Codable {
     public init() {}
 
     public init(entries: some Sequence<LineageEntry>, inputs: Int) {
+        self.init(dispositions: entries.lazy.map(\.disposition), inputs: inputs)
+    }
+
+    public init(dispositions: some Sequence<Disposition>, inputs: Int) {
         self.inputs = inputs
-        for entry in entries {
-            switch entry.disposition {
+        for disposition in dispositions {
+            switch disposition {
             case .kept: kept += 1
             case .merged: merged += 1
             case .excluded: excluded += 1

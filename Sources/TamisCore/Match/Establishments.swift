@@ -33,7 +33,7 @@ public enum Establishments {
             var hash = StableHash()
             hash.combine(prefix.utf8)
             hash.combine(bytes)
-            hash.combine(CollectionOfOne(0xFF))  // as StableHash.combine(String)
+            hash.endText()  // the hash of the text prefix + bytes
             return hash.value
         }
         // First the contacts with a valid SIRET: they name the establishment.
@@ -66,10 +66,8 @@ public enum Establishments {
         var distinct = Set<UInt64>()
         for (g, value) in ids.enumerated() where value != none {
             distinct.insert(value)
-            var hash = StableHash()
-            hash.value = value
             state.golden[g].fields = state.golden[g].fields.replacing(CanonicalField.establishmentID.rawValue,
-                                                                      with: Array(("E" + hash.hex).utf8))
+                                                                      with: Array(("E" + StableHash.hex(value)).utf8))
         }
         return distinct.count
     }

@@ -228,17 +228,8 @@ public struct LineageEntries: RandomAccessCollection, Sendable {
 
     /// Dispositions counted without making the entries.
     public var balance: LineageBalance {
-        var balance = LineageBalance()
-        balance.inputs = state.inputCount
-        for outcome in state.outcomes {
-            switch outcome.disposition {
-            case .kept: balance.kept += 1
-            case .merged: balance.merged += 1
-            case .excluded: balance.excluded += 1
-            case .rejected: balance.rejected += 1
-            }
-        }
-        balance.rejected += state.rejected.count
-        return balance
+        LineageBalance(dispositions: state.outcomes.lazy.map(\.disposition)
+                           + repeatElement(Disposition.rejected, count: state.rejected.count),
+                       inputs: state.inputCount)
     }
 }

@@ -3,7 +3,7 @@
 /// Swift's `Hasher` is seeded per process, so it cannot make IDs that must be identical
 /// across runs (golden record IDs, lineage keys).
 public struct StableHash: Sendable {
-    public internal(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
 
     public init() {}
 
@@ -16,11 +16,20 @@ public struct StableHash: Sendable {
 
     public mutating func combine(_ text: String) {
         combine(text.utf8)
+        endText()
+    }
+
+    /// Ends a text given in parts (`combine` of its bytes): the same hash as
+    /// `combine(String)` of the whole text.
+    public mutating func endText() {
         combine(CollectionOfOne(0xFF))  // separator: "ab"+"c" differs from "a"+"bc"
     }
 
     /// 16 lower-case hexadecimal digits.
-    public var hex: String {
+    public var hex: String { StableHash.hex(value) }
+
+    /// The 16 lower-case hexadecimal digits of a hash value.
+    public static func hex(_ value: UInt64) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8](repeating: 0, count: 16)
         var v = value

@@ -405,8 +405,6 @@ public final class ProspectBase {
         }
     }
 
-    /// `siret=repaired:leading_zeros_restored;phone=invalid:placeholder`: the fields that are
-    /// not plainly valid or missing, for SQL queries by stewards.
     /// Appends the record's notable field qualities (`siret=invalid:bad_checksum;siren=valid:siren_from_siret`)
     /// to `out`: the fields repaired, invalid or carrying a reason.
     static func appendQualityText(_ record: ProspectRecord, to out: inout [UInt8]) {
