@@ -12,10 +12,11 @@ enum SireneBench {
         var establishments: Int
         var units: Int
         var prospects: Int
-        var importSeconds: Double
-        var importRowsPerSecond: Double
+        /// Nil when the run reused a register imported before (`--reuse-register`).
+        var importSeconds: Double?
+        var importRowsPerSecond: Double?
         var registerMB: Double
-        var importPeakMB: Double
+        var importPeakMB: Double?
         var checkRecords: Int
         var checkSeconds: Double
         var siretisationRecords: Int
@@ -37,7 +38,7 @@ enum SireneBench {
     }
 
     static func run(establishments: Int, prospects: Int, seed: UInt64, keep: String?, refdata: String, json: String?,
-                    checksOnly: Bool = false) throws {
+                    checksOnly: Bool = false, reuseRegister: Bool = false) throws {
         let dir = keep ?? NSTemporaryDirectory() + "tamis-sirene-\(getpid())"
         let register = dir + "/register.sqlite"
         var clock = ContinuousClock.now
@@ -49,18 +50,24 @@ enum SireneBench {
                          counts.prospects, (ContinuousClock.now - clock).seconds, dir))
         }
         print("sirene: release build, \(ParallelLoop.threadCount) cores")
-        clock = ContinuousClock.now
-        let report = try SireneImport.run(files: [dir + "/StockUniteLegale_utf8.csv", dir + "/StockEtablissement_utf8.csv"],
-                                          registerPath: register, importedAt: PipelineRunner.timestamp()) { file, rows, _, _ in
-            print("  \((file as NSString).lastPathComponent): \(rows) rows")
+        // The import of a 10M register takes minutes: the stages can be measured again on it.
+        var imported: (seconds: Double, rows: Int, peakMB: Double)?
+        if reuseRegister && FileManager.default.fileExists(atPath: register) {
+            print("import: skipped, \(register) reused (--reuse-register)")
+        } else {
+            clock = ContinuousClock.now
+            let report = try SireneImport.run(files: [dir + "/StockUniteLegale_utf8.csv", dir + "/StockEtablissement_utf8.csv"],
+                                              registerPath: register, importedAt: PipelineRunner.timestamp()) { file, rows, _, _ in
+                print("  \((file as NSString).lastPathComponent): \(rows) rows")
+            }
+            let seconds = (ContinuousClock.now - clock).seconds
+            let rows = report.files.reduce(0) { $0 + $1.rows }
+            imported = (seconds, rows, peakMemoryMB())
+            print(String(format: "import: %d rows (%d establishments, %d units, %d name keys) in %.1f s = %.0f rows/s; peak memory %.0f MB",
+                         rows, report.info.establishments, report.info.units, report.nameKeys, seconds, Double(rows) / seconds, peakMemoryMB()))
         }
-        let importSeconds = (ContinuousClock.now - clock).seconds
-        let rows = report.files.reduce(0) { $0 + $1.rows }
         let registerMB = Double((try FileManager.default.attributesOfItem(atPath: register)[.size] as? Int) ?? 0) / 1_048_576
-        let importPeak = peakMemoryMB()
-        print(String(format: "import: %d rows (%d establishments, %d units, %d name keys) in %.1f s = %.0f rows/s; register %.0f MB; peak memory %.0f MB",
-                     rows, report.info.establishments, report.info.units, report.nameKeys, importSeconds, Double(rows) / importSeconds,
-                     registerMB, importPeak))
+        print(String(format: "register: %.0f MB", registerMB))
 
         // Prospects, normalised as in a run.
         let sink = KeepingSink()
@@ -161,9 +168,9 @@ enum SireneBench {
         print(String(format: "SIREN only: %d of %d given the truth's establishment (%.4f)", sirenRight, sirenTotal, Double(sirenRight) / Double(max(1, sirenTotal))))
         print(String(format: "peak memory %.0f MB", peakMemoryMB()))
         if let json {
-            let result = Result(establishments: report.info.establishments, units: report.info.units, prospects: all.records.count,
-                                importSeconds: importSeconds, importRowsPerSecond: Double(rows) / importSeconds, registerMB: registerMB,
-                                importPeakMB: importPeak, checkRecords: onlySirets.records.count, checkSeconds: checkSeconds,
+            let result = Result(establishments: file.info.establishments, units: file.info.units, prospects: all.records.count,
+                                importSeconds: imported?.seconds, importRowsPerSecond: imported.map { Double($0.rows) / $0.seconds },
+                                registerMB: registerMB, importPeakMB: imported?.peakMB, checkRecords: onlySirets.records.count, checkSeconds: checkSeconds,
                                 siretisationRecords: siretisation.records.count, siretisationSeconds: siretisationSeconds,
                                 closedPrecision: closed.0, closedRecall: closed.1, unknownPrecision: unknown.0, unknownRecall: unknown.1,
                                 siretisationPrecision: precision, siretisationRecall: recall, peakMB: peakMemoryMB())

@@ -98,10 +98,11 @@ if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl"
     case "comparators":
         try ComparatorBench.run(refdata: refdata)
     case "sirene":
-        // tamis-bench sirene --establishments N --prospects M [--seed S] [--keep DIR] [--json FILE]
+        // tamis-bench sirene --establishments N --prospects M [--seed S] [--keep DIR [--reuse-register]] [--json FILE]
         try SireneBench.run(establishments: Int(option("--establishments") ?? "") ?? 1_000_000,
                             prospects: Int(option("--prospects") ?? "") ?? 100_000, seed: UInt64(option("--seed") ?? "") ?? 77,
-                            keep: option("--keep"), refdata: refdata, json: option("--json"), checksOnly: args.contains("--checks-only"))
+                            keep: option("--keep"), refdata: refdata, json: option("--json"), checksOnly: args.contains("--checks-only"),
+                            reuseRegister: args.contains("--reuse-register"))
     case "febrl-style":
         // tamis-bench febrl-style --records N --out FILE: Febrl-shaped person records with truth
         var generator = FebrlStyleGenerator(records: Int(option("--records") ?? "") ?? 1_000_000)

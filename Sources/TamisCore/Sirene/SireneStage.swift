@@ -36,23 +36,25 @@ public struct SireneStage: PipelineStage {
     }
 
     /// A record's new values and quality, worked out in parallel, applied in order.
+    /// Qualities are edits over the record's own (usually one: `sirene_status`), over the
+    /// whole re-derived array when register values were filled in.
     struct Change {
         var status: SireneStatus = .noIdentifier
         var value: PackedFields?
-        var quality: [FieldQuality]?
+        var renormalisedQuality: [FieldQuality]?
+        var qualityEdits: [(field: Int, quality: FieldQuality)] = []
         var conflicts: [EnrichmentConflict] = []
         var filled: [CanonicalField] = []
         var candidates: [SiretisationReview.Candidate] = []
         var closedOn = ""
     }
 
-    /// Per-worker caches of legal units (a SIREN's establishments are often next to each other).
+    /// Per-worker cache of legal units read from the register (a SIREN's establishments are
+    /// often next to each other). Unit states need none: they are an in-memory search.
     struct UnitCache {
-        var states: [UInt64: RegisterState?] = [:]
         var units: [UInt64: RegisteredUnit?] = [:]
 
         mutating func trim() {
-            if states.count > 200_000 { states.removeAll(keepingCapacity: true) }
             if units.count > 50_000 { units.removeAll(keepingCapacity: true) }
         }
     }
@@ -91,20 +93,27 @@ public struct SireneStage: PipelineStage {
 
         var outcome = SireneOutcome(info: register.info)
         var excluded: [String: Int] = [:]
+        var statuses: [SireneStatus: Int] = [:]
         for (n, index) in indices.enumerated() {
             let change = changes[n]
-            outcome.statuses[change.status.rawValue, default: 0] += 1
+            statuses[change.status, default: 0] += 1
             if change.status == .review {
                 outcome.review.append(SiretisationReview(record: index, candidates: change.candidates))
             }
             outcome.conflicts += change.conflicts
             for field in change.filled where field != .siret { outcome.enriched[field.name, default: 0] += 1 }
-            if let quality = change.quality {
-                let source = state.records[index].origin.sourceIndex
-                if source < state.fieldQuality.count {
-                    state.fieldQuality[source].replace(state.records[index].quality, with: quality)
-                }
+            let source = state.records[index].origin.sourceIndex
+            let counted = source < state.fieldQuality.count
+            if let quality = change.renormalisedQuality {
+                if counted { state.fieldQuality[source].replace(state.records[index].quality, with: quality) }
                 state.records[index].quality = quality
+            }
+            if state.records[index].quality.count < CanonicalField.count {
+                state.records[index].quality += repeatElement(.missing, count: CanonicalField.count - state.records[index].quality.count)
+            }
+            for (field, quality) in change.qualityEdits {
+                if counted { state.fieldQuality[source].move(field, from: state.records[index].quality[field], to: quality) }
+                state.records[index].quality[field] = quality
             }
             if let value = change.value { state.records[index].value = value }
             if let reason = exclusion(change) {
@@ -113,6 +122,7 @@ public struct SireneStage: PipelineStage {
                 excluded[reason.code, default: 0] += 1
             }
         }
+        for (status, count) in statuses { outcome.statuses[status.rawValue] = count }
         progress.end()
         state.sirene = outcome
         var details = outcome.statuses
@@ -131,13 +141,6 @@ public struct SireneStage: PipelineStage {
         let unit = try reader.unit(siren)
         cache.units[siren] = unit
         return unit
-    }
-
-    private func unitState(_ siren: UInt64, reader: SireneReader, cache: inout UnitCache) throws -> RegisterState? {
-        if let cached = cache.states[siren] { return cached }
-        let state = try reader.unitState(siren)
-        cache.states[siren] = state
-        return state
     }
 
     /// The record's SIRET (14) or SIREN (9) when normalisation found it usable.
@@ -159,7 +162,7 @@ public struct SireneStage: PipelineStage {
                 return finding
             }
             let siren = siret / 100_000
-            let unitState = try unitState(siren, reader: reader, cache: &cache)
+            let unitState = try reader.unitState(siren)
             if state.isPartial || unitState?.isPartial == true {
                 finding.status = .partial
             } else if !state.isActive {
@@ -349,23 +352,26 @@ public struct SireneStage: PipelineStage {
         if let score = finding.score { derived.append((.sireneScore, String(SireneStage.rounded(score)))) }
 
         var value = record.value
-        var quality = record.quality
         if !filled.isEmpty, let normalizer {
             let raw = record.raw.replacing(filled.map { ($0.0.rawValue, Array($0.1.utf8)) })
+            let quality: [FieldQuality]
             (value, quality) = normalizer.renormalize(raw, value: record.value, quality: record.quality, changed: filled.map(\.0))
+            change.renormalisedQuality = quality
         } else if !filled.isEmpty {
             value = value.replacing(filled.map { ($0.0.rawValue, Array($0.1.utf8)) })
         }
-        if quality.count < CanonicalField.count {
-            quality += [FieldQuality](repeating: .missing, count: CanonicalField.count - quality.count)
-        }
         for (field, _) in filled where !value.isEmpty(field.rawValue) {
             let conflicted = change.conflicts.contains { $0.registerKept && $0.field == field }
-            quality[field.rawValue] = FieldQuality(.valid, field == .siret ? .siretised : conflicted ? .sireneConflict : .fromSirene)
+            change.qualityEdits.append((field.rawValue, FieldQuality(.valid, field == .siret ? .siretised : conflicted ? .sireneConflict : .fromSirene)))
             change.filled.append(field)
         }
-        value = value.replacing(derived.map { ($0.0.rawValue, Array($0.1.utf8)) })
-        for (field, text) in derived { quality[field.rawValue] = text.isEmpty ? .missing : .valid }
+        // Usually the status alone (a checked SIRET): one copy of the record, no temporaries.
+        if derived.count == 1 {
+            value = value.replacing(derived[0].0.rawValue, with: derived[0].1.utf8)
+        } else {
+            value = value.replacing(derived.map { ($0.0.rawValue, Array($0.1.utf8)) })
+        }
+        for (field, text) in derived { change.qualityEdits.append((field.rawValue, text.isEmpty ? .missing : .valid)) }
         let flag: QualityReason? = switch finding.status {
         case .unknown: .sireneUnknown
         case .closed: .sireneClosed
@@ -376,11 +382,10 @@ public struct SireneStage: PipelineStage {
         if let flag {
             let field: CanonicalField = value.isEmpty(CanonicalField.siret.rawValue) ? .siren : .siret
             if !value.isEmpty(field.rawValue) {
-                quality[field.rawValue] = FieldQuality(flag == .sireneUnknown ? .invalid : .valid, flag)
+                change.qualityEdits.append((field.rawValue, FieldQuality(flag == .sireneUnknown ? .invalid : .valid, flag)))
             }
         }
         change.value = value
-        change.quality = quality
         return change
     }
 

@@ -166,13 +166,17 @@ public struct FieldQualityCounts: Sendable, Equatable {
     /// Moves one record's counts from `old` to `new`, touching only the fields that changed.
     public mutating func replace(_ old: [FieldQuality], with new: [FieldQuality]) {
         for field in 0..<max(old.count, new.count) {
-            let a = field < old.count ? old[field] : .missing, b = field < new.count ? new[field] : .missing
-            if a == b { continue }
-            counts[field][Int(a.status.rawValue)] -= 1
-            counts[field][Int(b.status.rawValue)] += 1
-            if a.reason != .none { reasons[field][Int(a.reason.rawValue)] -= 1 }
-            if b.reason != .none { reasons[field][Int(b.reason.rawValue)] += 1 }
+            move(field, from: field < old.count ? old[field] : .missing, to: field < new.count ? new[field] : .missing)
         }
+    }
+
+    /// Moves one record's count for `field` from quality `a` to `b`.
+    public mutating func move(_ field: Int, from a: FieldQuality, to b: FieldQuality) {
+        if a == b { return }
+        counts[field][Int(a.status.rawValue)] -= 1
+        counts[field][Int(b.status.rawValue)] += 1
+        if a.reason != .none { reasons[field][Int(a.reason.rawValue)] -= 1 }
+        if b.reason != .none { reasons[field][Int(b.reason.rawValue)] += 1 }
     }
 
     public func count(_ field: CanonicalField, _ status: FieldStatus) -> Int { counts[field.rawValue][Int(status.rawValue)] }
