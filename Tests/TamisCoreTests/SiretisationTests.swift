@@ -59,4 +59,33 @@ final class SiretisationTests: XCTestCase {
         let otherTown = SiretisationScorer.Prospect(companyName: "Boulangerie Martin", postalCode: "69007", street: "")
         XCTAssertEqual(scorer.score(otherTown, establishment: e, unit: unit), 0.775, accuracy: 1e-9, "same département")
     }
+
+    /// The bucketed table answers exactly as a search over the whole array: every key
+    /// present, keys absent between and around them, the first and last keys, beyond the
+    /// last, and tables of zero, one and a few keys (buckets left empty).
+    func test_register_state_table_finds_exactly_the_keys_it_holds() {
+        var generator = SystemRandomNumberGenerator()
+        for size in [0, 1, 1, 3, 17, 5_000] {
+            var keys = Set<UInt64>()
+            while keys.count < size { keys.insert(UInt64.random(in: 0..<100_000_000_000_000, using: &generator)) }
+            if size == 5_000 { keys.insert(0); keys.insert(99_999_999_999_999) }
+            if size == 1 && keys.contains(0) == false && Bool.random(using: &generator) { keys = [0] }
+            let sorted = keys.sorted()
+            let entries = sorted.map { $0 << 2 | UInt64.random(in: 0...3, using: &generator) }
+            let table = RegisterStateTable(entries: entries)
+            func expected(_ key: UInt64) -> RegisterState? {
+                guard let i = sorted.firstIndex(of: key) else { return nil }
+                return RegisterState(isActive: entries[i] & 2 != 0, isPartial: entries[i] & 1 != 0)
+            }
+            var probes: [UInt64] = sorted.flatMap { key -> [UInt64] in [key, key &+ 1, key &- 1] }
+            probes += [0, 1, 99_999_999_999_999, 100_000_000_000_000, UInt64.max >> 2, UInt64.max]
+            for _ in 0..<1_000 { probes.append(UInt64.random(in: 0..<100_000_000_000_000, using: &generator)) }
+            for key in probes.prefix(3_000) {
+                XCTAssertEqual(table.state(key), expected(key), "key \(key) in a table of \(entries.count)")
+            }
+            for (i, key) in sorted.enumerated() {
+                XCTAssertEqual(table.state(key), RegisterState(isActive: entries[i] & 2 != 0, isPartial: entries[i] & 1 != 0))
+            }
+        }
+    }
 }

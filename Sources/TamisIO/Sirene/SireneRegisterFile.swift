@@ -14,8 +14,8 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
     public let path: String
     public let info: RegisterInfo
     /// Sorted `siret·4 + flags` and `siren·4 + flags` (see `SireneImport.buildStates`).
-    let establishmentStates: [UInt64]
-    let unitStates: [UInt64]
+    let establishmentStates: RegisterStateTable
+    let unitStates: RegisterStateTable
 
     public init(path: String) throws {
         self.path = path
@@ -53,8 +53,8 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
                 count = entries
             }
         }
-        establishmentStates = try states("establishments")
-        unitStates = try states("units")
+        establishmentStates = RegisterStateTable(entries: try states("establishments"))
+        unitStates = RegisterStateTable(entries: try states("units"))
     }
 
     /// Names stored joined by `|` (signs, usual names), split again.
@@ -64,18 +64,6 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
 
     public func makeReader() throws -> SireneReader {
         try Reader(path: path, register: self)
-    }
-
-    /// Binary search of `key` in a sorted `key·4 + flags` array.
-    static func state(_ key: UInt64, in states: [UInt64]) -> RegisterState? {
-        var low = 0, high = states.count
-        let target = key << 2
-        while low < high {
-            let mid = (low + high) >> 1
-            if states[mid] >> 2 < key { low = mid + 1 } else { high = mid }
-        }
-        guard low < states.count, states[low] & ~3 == target else { return nil }
-        return RegisterState(isActive: states[low] & 2 != 0, isPartial: states[low] & 1 != 0)
     }
 
     final class Reader: SireneReader {
@@ -119,11 +107,11 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
         }
 
         func establishmentState(_ siret: UInt64) throws -> RegisterState? {
-            SireneRegisterFile.state(siret, in: register.establishmentStates)
+            register.establishmentStates.state(siret)
         }
 
         func unitState(_ siren: UInt64) throws -> RegisterState? {
-            SireneRegisterFile.state(siren, in: register.unitStates)
+            register.unitStates.state(siren)
         }
 
         /// The one row `statement` finds for `key`, read by `row`.
