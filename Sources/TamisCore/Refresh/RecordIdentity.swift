@@ -53,8 +53,18 @@ public enum RecordIdentity {
 
     /// Keys for records in reading order, with repeats numbered.
     public static func keys(for records: [ProspectRecord], sources: [SourceInfo]) -> [String] {
+        var keys = Keys(sources: sources)
+        return records.map { keys.next($0) }
+    }
+
+    /// Keys made one record at a time, in reading order (repeats numbered as they come).
+    public struct Keys {
+        let sources: [SourceInfo]
         var seen: [String: Int] = [:]
-        return records.map { record in
+
+        public init(sources: [SourceInfo]) { self.sources = sources }
+
+        public mutating func next(_ record: ProspectRecord) -> String {
             let base = baseKey(source: sources[record.origin.sourceIndex].name, record: record)
             let n = seen[base, default: 0] + 1
             seen[base] = n

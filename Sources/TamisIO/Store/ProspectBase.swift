@@ -184,82 +184,107 @@ public final class ProspectBase {
                 """)
             var row = RowBinder(golden)
             var sourceList = GoldenSourceList(sources: state.sources)
-            var sources: [UInt8] = []
             let goldenOrder = StringPrefixKey.sortedIndices(state.golden.map(\.id))
-            for (n, g) in goldenOrder.enumerated() {
-                let record = state.golden[g]
-                sources.removeAll(keepingCapacity: true)
-                sourceList.append(record, records: state.records, to: &sources)
-                try record.fields.withValueBytes { values in
-                    try sources.withUnsafeBufferPointer { sources in
-                        row.bind(record.id)
-                        for field in 0..<CanonicalField.count {
-                            row.bindInPlace(UnsafeBufferPointer(rebasing: values[record.fields.valueRange(field)]))
+            let goldenRecords = state.golden, records = state.records
+            let block = 2048
+            // Sources and segments text made on the other core, a block ahead (as below).
+            try Pipelined.run((goldenOrder.count + block - 1) / block, produce: { b in
+                var text = EncodedRows(capacity: block, valuesPerRow: 2)
+                for g in goldenOrder[(b * block)..<min(goldenOrder.count, (b + 1) * block)] {
+                    let record = goldenRecords[g]
+                    sourceList.append(record, records: records, to: &text.bytes)
+                    text.endValue()
+                    for (k, segment) in record.segments.enumerated() {
+                        if k > 0 { text.bytes.append(0x7C) }  // |
+                        text.bytes.append(contentsOf: segment.utf8)
+                    }
+                    text.endValue()
+                }
+                return text
+            }, consume: { b, text in
+                try text.bytes.withUnsafeBufferPointer { bytes in
+                    for n in 0..<min(block, goldenOrder.count - b * block) {
+                        let record = goldenRecords[goldenOrder[b * block + n]]
+                        try record.fields.withValueBytes { values in
+                            row.bind(record.id)
+                            for field in 0..<CanonicalField.count {
+                                row.bindInPlace(UnsafeBufferPointer(rebasing: values[record.fields.valueRange(field)]))
+                            }
+                            row.bindInPlace(text.value(n * 2 + 1, in: bytes), notNull: true)  // segments
+                            row.bind(record.members.count)
+                            row.bindInPlace(text.value(n * 2, in: bytes), notNull: true)  // sources
+                            row.bind(record.since ?? run.runID)
+                            try row.step(db)
                         }
-                        row.bind(record.segments.joined(separator: "|"))
-                        row.bind(record.members.count)
-                        row.bindInPlace(sources, notNull: true)
-                        row.bind(record.since ?? run.runID)
-                        try row.step(db)
+                        if b * block + n == goldenOrder.count / 2 { checkpoint("db-write") }
                     }
                 }
-                if n == state.golden.count / 2 { checkpoint("db-write") }
-            }
+            })
             times.append(("golden records", clock.lap()))
             let source = try db.makeStatement(sql: """
                 INSERT INTO source_records (source, source_id, file, line, status, golden_id, \(columns.joined(separator: ", ")), raw_json, extras_json, quality, run_id, record_key, has_own_id, last_golden_id)
                 VALUES (?, ?, ?, ?, ?, ?\(String(repeating: ", ?", count: columns.count + 7)))
                 """)
-            let keys = state.history.isEmpty ? RecordIdentity.keys(for: state.records, sources: state.sources) : state.history.map(\.key)
             row = RowBinder(source)
-            var raw: [UInt8] = [], extras: [UInt8] = [], quality: [UInt8] = []
-            raw.reserveCapacity(1024)
             let rawKeys = JSONText.Keys(ProspectBase.canonicalColumns)
             func extraKeys(_ info: SourceInfo, _ count: Int) -> JSONText.Keys {
                 JSONText.Keys((0..<count).map { $0 < info.extraNames.count ? info.extraNames[$0] : "extra_\($0)" })
             }
             let extraKeysBySource = state.sources.map { extraKeys($0, 64) }
-            for (i, record) in state.records.enumerated() {
-                let outcome = state.outcomes[i]
-                if outcome.purged { continue }
-                let info = state.sources[record.origin.sourceIndex]
-                let history = state.history.isEmpty ? nil : state.history[i]
-                let goldenID = outcome.disposition == .excluded ? nil : outcome.goldenIndex.map { state.golden[$0].id }
-                raw.removeAll(keepingCapacity: true)
-                JSONText.appendObject(keys: rawKeys, fields: record.raw, to: &raw)
-                extras.removeAll(keepingCapacity: true)
-                JSONText.appendObject(keys: record.extras.count <= 64 ? extraKeysBySource[record.origin.sourceIndex]
-                                                                      : extraKeys(info, record.extras.count),
-                                      fields: record.extras, to: &extras)
-                quality.removeAll(keepingCapacity: true)
-                ProspectBase.appendQualityText(record, to: &quality)
-                // Values bound in place (no copy by SQLite): they stay put until the step below.
-                try record.value.withValueBytes { values in
-                    try raw.withUnsafeBufferPointer { raw in
-                        try extras.withUnsafeBufferPointer { extras in
-                            try quality.withUnsafeBufferPointer { quality in
-                                row.bind(info.name)
-                                row.bind(record.origin.sourceID)
-                                row.bind(record.origin.fileIndex < state.files.count ? state.files[record.origin.fileIndex] : "")
-                                row.bind(record.origin.line)
-                                row.bind(outcome.disposition.rawValue)
-                                row.bind(goldenID)
-                                for field in 0..<CanonicalField.count {
-                                    row.bindInPlace(UnsafeBufferPointer(rebasing: values[record.value.valueRange(field)]))
-                                }
-                                row.bindInPlace(raw)
-                                row.bindInPlace(extras)
-                                row.bindInPlace(quality, notNull: true)  // NOT NULL: "" when none
-                                row.bind(history?.since ?? run.runID)
-                                row.bind(keys[i])
-                                row.bind(record.origin.hasOwnID ? 1 : 0)
-                                row.bind(goldenID ?? history?.previousGoldenID)
-                                try row.step(db)
+            // Each block's text (raw and extra values as JSON, quality, identity key) is made on
+            // the other core, a block ahead of the inserts: this thread only binds and steps.
+            let outcomes = state.outcomes, history = state.history, infos = state.sources
+            var identity = RecordIdentity.Keys(sources: infos)
+            try Pipelined.run((records.count + block - 1) / block, produce: { b in
+                var text = EncodedRows(capacity: block, valuesPerRow: 4)
+                for i in (b * block)..<min(records.count, (b + 1) * block) {
+                    let record = records[i]
+                    let key = history.isEmpty ? identity.next(record) : history[i].key  // every record, in order: repeats numbered
+                    if outcomes[i].purged { text.skip(); continue }
+                    JSONText.appendObject(keys: rawKeys, fields: record.raw, to: &text.bytes)
+                    text.endValue()
+                    JSONText.appendObject(keys: record.extras.count <= 64 ? extraKeysBySource[record.origin.sourceIndex]
+                                                                          : extraKeys(infos[record.origin.sourceIndex], record.extras.count),
+                                          fields: record.extras, to: &text.bytes)
+                    text.endValue()
+                    ProspectBase.appendQualityText(record, to: &text.bytes)
+                    text.endValue()
+                    text.bytes.append(contentsOf: key.utf8)
+                    text.endValue()
+                }
+                return text
+            }, consume: { b, text in
+                try text.bytes.withUnsafeBufferPointer { bytes in
+                    for (n, i) in ((b * block)..<min(records.count, (b + 1) * block)).enumerated() {
+                        let outcome = outcomes[i]
+                        if outcome.purged { continue }
+                        let record = records[i]
+                        let info = infos[record.origin.sourceIndex]
+                        let past = history.isEmpty ? nil : history[i]
+                        let goldenID = outcome.disposition == .excluded ? nil : outcome.goldenIndex.map { state.golden[$0].id }
+                        // Values bound in place (no copy by SQLite): they stay put until the step below.
+                        try record.value.withValueBytes { values in
+                            row.bind(info.name)
+                            row.bind(record.origin.sourceID)
+                            row.bind(record.origin.fileIndex < state.files.count ? state.files[record.origin.fileIndex] : "")
+                            row.bind(record.origin.line)
+                            row.bind(outcome.disposition.rawValue)
+                            row.bind(goldenID)
+                            for field in 0..<CanonicalField.count {
+                                row.bindInPlace(UnsafeBufferPointer(rebasing: values[record.value.valueRange(field)]))
                             }
+                            row.bindInPlace(text.value(n * 4, in: bytes))  // raw_json
+                            row.bindInPlace(text.value(n * 4 + 1, in: bytes))  // extras_json
+                            row.bindInPlace(text.value(n * 4 + 2, in: bytes), notNull: true)  // quality: NOT NULL, "" when none
+                            row.bind(past?.since ?? run.runID)
+                            row.bindInPlace(text.value(n * 4 + 3, in: bytes), notNull: true)  // record_key
+                            row.bind(record.origin.hasOwnID ? 1 : 0)
+                            row.bind(goldenID ?? past?.previousGoldenID)
+                            try row.step(db)
                         }
                     }
                 }
-            }
+            })
             times.append(("source records", clock.lap()))
             try db.create(index: "source_records_golden", on: "source_records", columns: ["golden_id"])
             try db.create(index: "golden_records_establishment", on: "golden_records", columns: ["establishment_id"])
@@ -493,5 +518,29 @@ public final class ProspectBase {
         return try queue.read { db in
             try String?.fetchAll(db, sql: "SELECT \(column) FROM golden_records ORDER BY golden_id")
         }
+    }
+}
+
+/// Text values made ahead of the inserts, for a block of rows: one buffer, an end per value.
+struct EncodedRows {
+    var bytes: [UInt8] = []
+    var ends: [Int] = []
+    let valuesPerRow: Int
+
+    init(capacity rows: Int, valuesPerRow: Int) {
+        self.valuesPerRow = valuesPerRow
+        bytes.reserveCapacity(rows * 128 * valuesPerRow)
+        ends.reserveCapacity(rows * valuesPerRow)
+    }
+
+    /// Ends the value written since the previous one.
+    mutating func endValue() { ends.append(bytes.count) }
+
+    /// A row with no values (not stored): empty ones, to keep positions.
+    mutating func skip() { for _ in 0..<valuesPerRow { endValue() } }
+
+    /// Value `n` within `bytes` (this buffer's, held by the caller).
+    func value(_ n: Int, in bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[(n == 0 ? 0 : ends[n - 1])..<ends[n]])
     }
 }
