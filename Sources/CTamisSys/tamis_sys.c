@@ -24,3 +24,10 @@ int tamis_sqlite_configure(void) {
     int memstatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     return threading != SQLITE_OK ? threading : memstatus;
 }
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+int tamis_release_free_memory(void) { return malloc_trim(0); }
+#else
+int tamis_release_free_memory(void) { return 0; }
+#endif

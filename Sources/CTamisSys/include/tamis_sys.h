@@ -10,4 +10,7 @@ int tamis_exchange_paths(const char *a, const char *b);
 /// Returns 0 when both were taken; non-zero when SQLite was already initialised (harmless:
 /// SQLite keeps its defaults, only slower).
 int tamis_sqlite_configure(void);
+/// Gives the heap's free pages back to the system (glibc malloc_trim; nothing elsewhere).
+/// Returns 1 when memory was released.
+int tamis_release_free_memory(void);
 #endif
