@@ -149,6 +149,15 @@ final class SamplePipelineTests: XCTestCase {
         XCTAssertEqual(runs.map(\.runID), [summary.runID])
         XCTAssertEqual(runs[0].balance, summary.lineage)
         XCTAssertEqual(try base.lineageCounts(run: summary.runID)["rejected"], 1)
+        // "None" is NULL in lineage, not empty text: no reason for a kept record, no golden
+        // record for a rejected or excluded one.
+        let lineageRows = try base.dump("lineage")
+        let kept = lineageRows.filter { $0.contains("|status=\"kept\"|") }
+        XCTAssertEqual(kept.count, summary.lineage.kept)
+        XCTAssertTrue(kept.allSatisfy { $0.contains("|reason=NULL|rule=NULL") && !$0.contains("golden_id=NULL") }, kept.first ?? "")
+        let rejected = lineageRows.filter { $0.contains("|status=\"rejected\"|") }
+        XCTAssertEqual(rejected.count, 1)
+        XCTAssertTrue(rejected.allSatisfy { $0.contains("|golden_id=NULL|") && !$0.contains("reason=NULL") }, rejected.first ?? "")
         // Each source record keeps its notable field qualities.
         let sourceRows = try base.dump("source_records")
         XCTAssertTrue(sourceRows.contains { $0.contains("siren=valid:siren_from_siret") }, sourceRows.first ?? "")

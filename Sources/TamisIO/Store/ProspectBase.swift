@@ -166,7 +166,7 @@ public final class ProspectBase {
     /// Returns the seconds each part took, in order (golden records, source records, indexes,
     /// registry and changes, lineage, waiting for `beforeCommit`, commit).
     @discardableResult
-    public func write(run: RunRow, state: RunState, lineage: some Collection<LineageEntry>, changes: [BaseChange] = [],
+    public func write(run: RunRow, state: RunState, lineage: some RandomAccessCollection<LineageEntry>, changes: [BaseChange] = [],
                       checkpoint: (String) -> Void = { _ in }, beforeCommit: () throws -> Void = {}) throws -> [(part: String, seconds: Double)] {
         var times: [(part: String, seconds: Double)] = []
         var clock = Stopwatch()
@@ -296,18 +296,45 @@ public final class ProspectBase {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             row = RowBinder(lineageInsert)
-            for entry in lineage {
-                row.bind(run.runID)
-                row.bind(entry.source)
-                row.bind(entry.sourceID)
-                row.bind(entry.file)
-                row.bind(entry.line)
-                row.bind(entry.disposition.rawValue)
-                row.bind(entry.goldenID)
-                row.bind(entry.reasonCode)
-                row.bind(entry.rule)
-                try row.step(db)
-            }
+            // Entries made and their text encoded on the other core, a block ahead (as above).
+            let entryCount = lineage.count
+            try Pipelined.run((entryCount + block - 1) / block, produce: { b in
+                var text = EncodedRows(capacity: block, valuesPerRow: 7)
+                var lines: [Int] = []
+                lines.reserveCapacity(block)
+                for i in (b * block)..<min(entryCount, (b + 1) * block) {
+                    let entry = lineage[lineage.index(lineage.startIndex, offsetBy: i)]
+                    func append(_ value: String?) {
+                        guard let value else { return text.endNil() }
+                        text.bytes.append(contentsOf: value.utf8)
+                        text.endValue()
+                    }
+                    append(entry.source)
+                    append(entry.sourceID)
+                    append(entry.file)
+                    append(entry.disposition.rawValue)
+                    append(entry.goldenID)
+                    append(entry.reasonCode)
+                    append(entry.rule)
+                    lines.append(entry.line)
+                }
+                return (text, lines)
+            }, consume: { _, item in
+                let (text, lines) = item
+                var runID = run.runID
+                try runID.withUTF8 { runID in
+                    try text.bytes.withUnsafeBufferPointer { bytes in
+                        for n in lines.indices {
+                            row.bindInPlace(runID, notNull: true)
+                            for k in 0..<3 { row.bindInPlace(text.value(n * 7 + k, in: bytes), notNull: true) }  // source, id, file
+                            row.bind(lines[n])
+                            row.bindInPlace(text.value(n * 7 + 3, in: bytes), notNull: true)  // status
+                            for k in 4..<7 { row.bindInPlace(text.value(n * 7 + k, in: bytes), notNull: !text.isNil(n * 7 + k)) }  // golden ID, reason, rule
+                            try row.step(db)
+                        }
+                    }
+                }
+            })
             try db.execute(sql: """
                 INSERT INTO runs (run_id, pipeline, started_at, finished_at, inputs, kept, merged, excluded, rejected, summary_json)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -533,8 +560,22 @@ struct EncodedRows {
         ends.reserveCapacity(rows * valuesPerRow)
     }
 
+    /// Whether each value is nil (bound as NULL, where an empty one is "").
+    var nils: [Bool] = []
+
     /// Ends the value written since the previous one.
-    mutating func endValue() { ends.append(bytes.count) }
+    mutating func endValue() {
+        ends.append(bytes.count)
+        nils.append(false)
+    }
+
+    /// Ends a nil value (nothing written for it).
+    mutating func endNil() {
+        ends.append(bytes.count)
+        nils.append(true)
+    }
+
+    func isNil(_ n: Int) -> Bool { nils[n] }
 
     /// A row with no values (not stored): empty ones, to keep positions.
     mutating func skip() { for _ in 0..<valuesPerRow { endValue() } }
