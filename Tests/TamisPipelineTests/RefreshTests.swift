@@ -177,6 +177,15 @@ final class RefreshTests: XCTestCase {
         XCTAssertEqual(ids3.count, 3)
 
         let base = try ProspectBase(path: fixture.base)
+        // The base's `changes` table says the same as changes.csv; "no field" is NULL there.
+        let stored = try base.changes(run: third.runID)
+        XCTAssertEqual(stored.map(\.kind.rawValue), changes.map { $0["change"]! })
+        XCTAssertEqual(stored.map(\.goldenID), changes.map { $0["golden_id"]! })
+        let merged = try XCTUnwrap(stored.first { $0.kind == .merged })
+        XCTAssertNil(merged.field)
+        XCTAssertNil(merged.oldValue)
+        XCTAssertEqual(merged.detail, emmaIDs[0])
+        XCTAssertNotNil(stored.first { $0.kind == .updated }?.field)
         // The registry: the merged ID points at the survivor; it is never issued again.
         let registry = try base.dump("golden_ids")
         XCTAssertTrue(registry.contains { $0.contains("golden_id=\"\(emmaIDs[1])\"") && $0.contains("status=\"merged\"") && $0.contains("merged_into=\"\(emmaIDs[0])\"") }, "\(registry)")

@@ -304,18 +304,13 @@ public final class ProspectBase {
                 lines.reserveCapacity(block)
                 for i in (b * block)..<min(entryCount, (b + 1) * block) {
                     let entry = lineage[lineage.index(lineage.startIndex, offsetBy: i)]
-                    func append(_ value: String?) {
-                        guard let value else { return text.endNil() }
-                        text.bytes.append(contentsOf: value.utf8)
-                        text.endValue()
-                    }
-                    append(entry.source)
-                    append(entry.sourceID)
-                    append(entry.file)
-                    append(entry.disposition.rawValue)
-                    append(entry.goldenID)
-                    append(entry.reasonCode)
-                    append(entry.rule)
+                    text.append(entry.source)
+                    text.append(entry.sourceID)
+                    text.append(entry.file)
+                    text.append(entry.disposition.rawValue)
+                    text.append(entry.goldenID)
+                    text.append(entry.reasonCode)
+                    text.append(entry.rule)
                     lines.append(entry.line)
                 }
                 return (text, lines)
@@ -569,10 +564,11 @@ struct EncodedRows {
         nils.append(false)
     }
 
-    /// Ends a nil value (nothing written for it).
-    mutating func endNil() {
+    /// Appends a whole value: text, or nil.
+    mutating func append(_ value: String?) {
+        if let value { bytes.append(contentsOf: value.utf8) }
         ends.append(bytes.count)
-        nils.append(true)
+        nils.append(value == nil)
     }
 
     func isNil(_ n: Int) -> Bool { nils[n] }
