@@ -49,6 +49,13 @@ final class KeepingSink: RecordSink {
     }
 }
 
+/// A bad argument or input (a missing file, a `--refdata` folder without the reference
+/// files): the error's message and exit status 2, not a crash with a backtrace.
+func exitWithError(_ error: Error) -> Never {
+    FileHandle.standardError.write(Data("tamis-bench: \(error)\n".utf8))
+    exit(2)
+}
+
 func peakMemoryMB() -> Double {
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
@@ -85,75 +92,79 @@ if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl"
     let args = Array(CommandLine.arguments.dropFirst(2))
     func option(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
     let refdata = option("--refdata") ?? "data/refdata"
-    switch CommandLine.arguments[1] {
-    case "normalise-dump", "normalise-loop":
-        // tamis-bench normalise-dump FILE... [--refdata DIR] > dump.txt (compare two commits);
-        // normalise-loop FILE...: the whole-record loop alone, for perf record
-        let files = args.filter { !$0.hasPrefix("--") && $0 != option("--refdata") }
-        if CommandLine.arguments[1] == "normalise-dump" {
-            try NormaliseDump.run(files: files, refdata: refdata)
-        } else {
-            try NormaliseDump.loop(files: files, refdata: refdata)
+    do {
+        switch CommandLine.arguments[1] {
+        case "normalise-dump", "normalise-loop":
+            // tamis-bench normalise-dump FILE... [--refdata DIR] > dump.txt (compare two commits);
+            // normalise-loop FILE...: the whole-record loop alone, for perf record
+            let files = args.filter { !$0.hasPrefix("--") && $0 != option("--refdata") }
+            if CommandLine.arguments[1] == "normalise-dump" {
+                try NormaliseDump.run(files: files, refdata: refdata)
+            } else {
+                try NormaliseDump.loop(files: files, refdata: refdata)
+            }
+        case "comparators":
+            try ComparatorBench.run(refdata: refdata)
+        case "sirene":
+            // tamis-bench sirene --establishments N --prospects M [--seed S] [--keep DIR [--reuse-register]] [--json FILE]
+            try SireneBench.run(establishments: Int(option("--establishments") ?? "") ?? 1_000_000,
+                                prospects: Int(option("--prospects") ?? "") ?? 100_000, seed: UInt64(option("--seed") ?? "") ?? 77,
+                                keep: option("--keep"), refdata: refdata, json: option("--json"), checksOnly: args.contains("--checks-only"),
+                                reuseRegister: args.contains("--reuse-register"))
+        case "febrl-style":
+            // tamis-bench febrl-style --records N --out FILE: Febrl-shaped person records with truth
+            var generator = FebrlStyleGenerator(records: Int(option("--records") ?? "") ?? 1_000_000)
+            let out = option("--out") ?? "febrl-style.csv"
+            let (count, pairs) = try generator.write(to: out)
+            print("wrote \(count) Febrl-style records (\(pairs) true pairs) to \(out); score with: tamis-bench febrl --data \(out)")
+        case "generate":
+            // tamis-bench generate --people N --out DIR [--seed S]
+            let people = Int(option("--people") ?? "") ?? 10_000
+            let out = option("--out") ?? "out/synthetic"
+            let count = try MatchingBench.generate(people: people, seed: UInt64(option("--seed") ?? "") ?? 2026, into: out, refdata: refdata)
+            print("wrote \(count) records of \(people) people to \(out)/ (salon.csv, webinar.csv, crm.xml, truth.csv, pipeline.yml)")
+        case "evaluate":
+            // tamis-bench evaluate --truth truth.csv --lineage out/lineage.csv
+            let q = try MatchingBench.evaluate(truth: option("--truth") ?? "truth.csv", lineage: option("--lineage") ?? "out/lineage.csv")
+            MatchingBench.report(q, label: "pairwise")
+        case "matching":
+            // tamis-bench matching --people N [--seed S] [--keep DIR]: generate, run the whole pipeline, measure
+            let people = Int(option("--people") ?? "") ?? 100_000
+            let dir = option("--keep") ?? NSTemporaryDirectory() + "tamis-matching-\(getpid())"
+            let seed = UInt64(option("--seed") ?? "") ?? 2026
+            let count = try MatchingBench.generate(people: people, seed: seed, into: dir, refdata: refdata)
+            print("matching: \(count) generated records (\(people) people, seed \(seed)), release build, \(ParallelLoop.threadCount) cores")
+            let (summary, wall) = try MatchingBench.runTimed(pipeline: dir + "/pipeline.yml", out: dir + "/out")
+            let quality = try MatchingBench.evaluate(truth: dir + "/truth.csv", lineage: dir + "/out/lineage.csv")
+            MatchingBench.report(quality, label: "person clusters")
+            try saveJSON(MatchingBench.result("matching-\(people)-people", summary, wall: wall, quality: quality), to: option("--json"))
+            if option("--keep") == nil { try? FileManager.default.removeItem(atPath: dir) }
+        default:
+            // tamis-bench febrl --pipeline pipelines/febrl.yml --data FILE
+            let source = option("--pipeline") ?? "pipelines/febrl.yml"
+            let data = option("--data") ?? "data/bench/febrl/febrl3.csv"
+            let out = NSTemporaryDirectory() + "tamis-febrl-\(getpid())"
+            // The pipeline names febrl3; another file gets a copy of the pipeline pointing at it.
+            var text = try String(contentsOfFile: source, encoding: .utf8)
+            let absolute = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.path }
+            text = text.replacingOccurrences(of: "../data/bench/febrl/febrl3.csv", with: absolute(data))
+                .replacingOccurrences(of: "reference_data: ../data/refdata", with: "reference_data: " + absolute(refdata))
+                // A new base per run: a base left by an earlier run would be carried into this one.
+                .replacingOccurrences(of: "base: ../out/febrl.sqlite", with: "base: " + out + "/febrl.sqlite")
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let pipeline = out + "/febrl.yml"
+            try text.write(toFile: pipeline, atomically: true, encoding: .utf8)
+            print("febrl: \(data)")
+            let (summary, wall) = try MatchingBench.runTimed(pipeline: pipeline, out: out + "/run")
+            let quality = try MatchingBench.evaluate(truth: data, lineage: out + "/run/lineage.csv", idColumn: "rec_id",
+                                                     entityColumn: "cluster", sourceColumn: nil)
+            MatchingBench.report(quality, label: "febrl")
+            try saveJSON(MatchingBench.result("febrl-" + URL(fileURLWithPath: data).lastPathComponent, summary, wall: wall,
+                                                        quality: quality), to: option("--json"))
+            try? FileManager.default.removeItem(atPath: out)
         }
-    case "comparators":
-        try ComparatorBench.run(refdata: refdata)
-    case "sirene":
-        // tamis-bench sirene --establishments N --prospects M [--seed S] [--keep DIR [--reuse-register]] [--json FILE]
-        try SireneBench.run(establishments: Int(option("--establishments") ?? "") ?? 1_000_000,
-                            prospects: Int(option("--prospects") ?? "") ?? 100_000, seed: UInt64(option("--seed") ?? "") ?? 77,
-                            keep: option("--keep"), refdata: refdata, json: option("--json"), checksOnly: args.contains("--checks-only"),
-                            reuseRegister: args.contains("--reuse-register"))
-    case "febrl-style":
-        // tamis-bench febrl-style --records N --out FILE: Febrl-shaped person records with truth
-        var generator = FebrlStyleGenerator(records: Int(option("--records") ?? "") ?? 1_000_000)
-        let out = option("--out") ?? "febrl-style.csv"
-        let (count, pairs) = try generator.write(to: out)
-        print("wrote \(count) Febrl-style records (\(pairs) true pairs) to \(out); score with: tamis-bench febrl --data \(out)")
-    case "generate":
-        // tamis-bench generate --people N --out DIR [--seed S]
-        let people = Int(option("--people") ?? "") ?? 10_000
-        let out = option("--out") ?? "out/synthetic"
-        let count = try MatchingBench.generate(people: people, seed: UInt64(option("--seed") ?? "") ?? 2026, into: out, refdata: refdata)
-        print("wrote \(count) records of \(people) people to \(out)/ (salon.csv, webinar.csv, crm.xml, truth.csv, pipeline.yml)")
-    case "evaluate":
-        // tamis-bench evaluate --truth truth.csv --lineage out/lineage.csv
-        let q = try MatchingBench.evaluate(truth: option("--truth") ?? "truth.csv", lineage: option("--lineage") ?? "out/lineage.csv")
-        MatchingBench.report(q, label: "pairwise")
-    case "matching":
-        // tamis-bench matching --people N [--seed S] [--keep DIR]: generate, run the whole pipeline, measure
-        let people = Int(option("--people") ?? "") ?? 100_000
-        let dir = option("--keep") ?? NSTemporaryDirectory() + "tamis-matching-\(getpid())"
-        let seed = UInt64(option("--seed") ?? "") ?? 2026
-        let count = try MatchingBench.generate(people: people, seed: seed, into: dir, refdata: refdata)
-        print("matching: \(count) generated records (\(people) people, seed \(seed)), release build, \(ParallelLoop.threadCount) cores")
-        let (summary, wall) = try MatchingBench.runTimed(pipeline: dir + "/pipeline.yml", out: dir + "/out")
-        let quality = try MatchingBench.evaluate(truth: dir + "/truth.csv", lineage: dir + "/out/lineage.csv")
-        MatchingBench.report(quality, label: "person clusters")
-        try saveJSON(MatchingBench.result("matching-\(people)-people", summary, wall: wall, quality: quality), to: option("--json"))
-        if option("--keep") == nil { try? FileManager.default.removeItem(atPath: dir) }
-    default:
-        // tamis-bench febrl --pipeline pipelines/febrl.yml --data FILE
-        let source = option("--pipeline") ?? "pipelines/febrl.yml"
-        let data = option("--data") ?? "data/bench/febrl/febrl3.csv"
-        let out = NSTemporaryDirectory() + "tamis-febrl-\(getpid())"
-        // The pipeline names febrl3; another file gets a copy of the pipeline pointing at it.
-        var text = try String(contentsOfFile: source, encoding: .utf8)
-        let absolute = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.path }
-        text = text.replacingOccurrences(of: "../data/bench/febrl/febrl3.csv", with: absolute(data))
-            .replacingOccurrences(of: "reference_data: ../data/refdata", with: "reference_data: " + absolute(refdata))
-            // A new base per run: a base left by an earlier run would be carried into this one.
-            .replacingOccurrences(of: "base: ../out/febrl.sqlite", with: "base: " + out + "/febrl.sqlite")
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let pipeline = out + "/febrl.yml"
-        try text.write(toFile: pipeline, atomically: true, encoding: .utf8)
-        print("febrl: \(data)")
-        let (summary, wall) = try MatchingBench.runTimed(pipeline: pipeline, out: out + "/run")
-        let quality = try MatchingBench.evaluate(truth: data, lineage: out + "/run/lineage.csv", idColumn: "rec_id",
-                                                 entityColumn: "cluster", sourceColumn: nil)
-        MatchingBench.report(quality, label: "febrl")
-        try saveJSON(MatchingBench.result("febrl-" + URL(fileURLWithPath: data).lastPathComponent, summary, wall: wall,
-                                                    quality: quality), to: option("--json"))
-        try? FileManager.default.removeItem(atPath: out)
+    } catch {
+        exitWithError(error)
     }
     exit(0)
 }
@@ -259,7 +270,8 @@ results.append(try measure("csv ingest (records kept in memory)", rows: rows, by
 let kept = KeepingSink()
 _ = try CSVSourceReader.read(path: csvPath, displayName: "prospects.csv", sourceIndex: 0, fileIndex: 0,
                              options: CSVReadOptions(idColumn: "Identifiant"), sink: kept, progress: { _, _ in })
-let reference = try ReferenceDataLoader.load(directory: refdata)
+let reference: ReferenceData
+do { reference = try ReferenceDataLoader.load(directory: refdata) } catch { exitWithError(error) }
 let normalizer = RecordNormalizer(reference: reference, options: NormalizeOptions(vatNumber: true), phoneReference: LibPhoneNumber())
 results.append(measure("normalise: whole record", rows: rows, bytes: csvBytes) {
     var n = 0
