@@ -100,7 +100,6 @@ final class SireneTests: XCTestCase {
 
         let defunct = try XCTUnwrap(runner.record("defunct"))
         XCTAssertEqual(defunct.0[.sireneStatus], "defunct")
-        XCTAssertEqual(defunct.0[.sireneClosedOn], "2022-06-30")
         XCTAssertEqual(defunct.1.disposition, .excluded)
         XCTAssertEqual(defunct.1.reason?.code, "defunct")
         XCTAssertEqual(defunct.1.reason?.rule, "sirene")
@@ -116,55 +115,6 @@ final class SireneTests: XCTestCase {
         XCTAssertEqual(summary.fieldQuality["leads"]?["siret"]?.reasons["sirene_closed"], 2)
         let report = try String(contentsOfFile: dir.appendingPathComponent("out/run/report.html").path, encoding: .utf8)
         XCTAssertTrue(report.contains("SIRENE register (stock of 2026-10-31)"), "the report says how fresh the register is")
-    }
-
-    /// Closing dates are kept in memory by the import (no query per closed SIRET); a register
-    /// imported before they were kept reads them per query, with the same answers.
-    func test_a_register_without_closing_dates_in_memory_gives_the_same_answers() throws {
-        let rows = [
-            "closed;Cid;Noir;Acme Lyon;\(acmeLyonClosed);;;;cid@acme.fr;10 rue Garibaldi;69003;Lyon",
-            "closed-nowhere;Gus;Brun;Acme;\(acmeLyonClosed);;;;gus@acme.fr;;;",
-            "defunct;Eve;Vert;Vieux Métiers;\(goneSiret);;;;eve@vieux.fr;;44000;Nantes",
-            "moved;Hal;Blanc;Atelier Moreau;\(moreauOld);;;;hal@moreau.fr;;33000;Bordeaux",
-        ]
-        let register = try makeRegister()
-        let reader = try SireneRegisterFile(path: register).makeReader()
-        XCTAssertEqual(reader.closingDate(UInt64(goneSiret)!), "2022-06-30")
-        XCTAssertEqual(reader.closingDate(UInt64(moreauOld)!), "2025-03-31")
-        XCTAssertNil(reader.closingDate(UInt64(acmeParis)!), "open: no closing date")
-        let (_, kept) = try runSirenePipeline(in: dir, prospects: prospects(rows), register: register)
-
-        try SQLiteConnection(path: register, readOnly: false).execute("DELETE FROM states WHERE kind = 'establishment_closing'")
-        XCTAssertNil(try SireneRegisterFile(path: register).makeReader().closingDate(UInt64(goneSiret)!))
-        let older = dir.appendingPathComponent("older")
-        try FileManager.default.createDirectory(at: older, withIntermediateDirectories: true)
-        let (_, read) = try runSirenePipeline(in: older, prospects: prospects(rows), register: register)
-        for id in ["closed", "closed-nowhere", "defunct", "moved"] {
-            for field in [CanonicalField.sireneStatus, .sireneClosedOn, .sireneSuccessor] {
-                XCTAssertEqual(kept.record(id)?.0[field], read.record(id)?.0[field], "\(id) \(field)")
-            }
-            XCTAssertEqual(kept.record(id)?.1.reason?.message, read.record(id)?.1.reason?.message, id)
-        }
-        XCTAssertEqual(kept.record("closed-nowhere")?.0[.sireneClosedOn], "2024-01-31")
-        XCTAssertEqual(kept.record("moved")?.0[.sireneSuccessor], moreauNew)
-    }
-
-    func test_closing_days_cover_1900_to_2079_and_refuse_what_is_not_a_date() {
-        for day in 1...Int(UInt16.max) {
-            let text = ClosingDay.text(UInt16(day))!
-            XCTAssertEqual(Array(text.utf8).withUnsafeBufferPointer { ClosingDay.number($0) }, UInt16(day), text)
-        }
-        func number(_ text: String) -> UInt16 { Array(text.utf8).withUnsafeBufferPointer { ClosingDay.number($0) } }
-        XCTAssertEqual(ClosingDay.text(1), "1900-01-01")
-        XCTAssertEqual(ClosingDay.text(UInt16.max), "2079-06-05")
-        XCTAssertEqual(number("2024-02-29"), number("2024-02-28") + 1)
-        XCTAssertEqual(number("2024-03-01"), number("2024-02-28") + 2)
-        XCTAssertEqual(number("2000-03-01"), number("2000-02-28") + 2, "2000 is a leap year")
-        XCTAssertEqual(number("1900-03-01"), number("1900-02-28") + 1, "1900 is not")
-        for bad in ["", "2023-02-29", "2026-13-01", "2026-00-10", "2026-1-10", "20261128", "1899-12-31", "2079-06-06", "2026-11-3x"] {
-            XCTAssertEqual(number(bad), 0, bad)
-        }
-        XCTAssertNil(ClosingDay.text(0))
     }
 
     func test_exclusions_follow_the_pipeline() throws {

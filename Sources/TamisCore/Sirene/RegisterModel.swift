@@ -143,9 +143,6 @@ public protocol SireneReader: AnyObject {
     func candidate(_ siret: UInt64) throws -> RegisteredEstablishment?
     /// A closed establishment's closing date (`periodStart`) and postal code, nothing else.
     func closing(_ siret: UInt64) throws -> RegisteredEstablishment?
-    /// A closed establishment's closing date from memory, without a query; nil when the
-    /// register does not keep it (then `closing(_:)` reads it).
-    func closingDate(_ siret: UInt64) -> String?
     /// The open establishments of a SIREN, in SIRET order: identity, state, head office and
     /// street address only (names, activity and dates left empty; read one with
     /// `establishment(_:)` for the rest).

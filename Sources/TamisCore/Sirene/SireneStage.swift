@@ -175,13 +175,7 @@ public struct SireneStage: PipelineStage {
                 finding.establishment = try reader.establishment(siret)
                 finding.unit = try unit(siren, reader: reader, cache: &cache)
             } else if finding.status == .closed || finding.status == .defunct {
-                // A closed establishment's own postal code matters only to find its successor
-                // when the prospect has none; otherwise the date kept in memory is enough.
-                if finding.status == .defunct || !postal.isEmpty, let date = reader.closingDate(siret) {
-                    finding.establishment = RegisteredEstablishment(siret: siret, isActive: false, isPartial: state.isPartial, periodStart: date)
-                } else {
-                    finding.establishment = try reader.closing(siret)
-                }
+                finding.establishment = try reader.closing(siret)
             }
             if finding.status == .closed, let establishment = finding.establishment {
                 finding.successor = try successor(of: establishment, siren: siren, postalCode: postal, street: street, reader: reader)

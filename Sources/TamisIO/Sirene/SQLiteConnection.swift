@@ -75,13 +75,6 @@ final class PreparedStatement {
         index += 1
     }
 
-    /// Binds bytes as a BLOB (SQLite copies them).
-    func bindBlob(_ bytes: UnsafeRawBufferPointer) {
-        sqlite3_bind_blob(statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count),
-                          unsafeBitCast(-1, to: sqlite3_destructor_type.self))
-        index += 1
-    }
-
     /// Runs an INSERT / UPDATE and resets the statement.
     func run() throws {
         let code = sqlite3_step(statement)
@@ -105,12 +98,6 @@ final class PreparedStatement {
     }
 
     func int(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
-
-    /// The column's text bytes, valid during `body` (empty for NULL).
-    func withBytes<R>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        let pointer = sqlite3_column_text(statement, column)
-        return body(UnsafeBufferPointer(start: pointer, count: pointer == nil ? 0 : Int(sqlite3_column_bytes(statement, column))))
-    }
 
     func text(_ column: Int32) -> String {
         guard let pointer = sqlite3_column_text(statement, column) else { return "" }

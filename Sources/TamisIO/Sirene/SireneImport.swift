@@ -207,12 +207,7 @@ public enum SireneImport {
                 throw connection.error("cannot write the state index")
             }
             defer { sqlite3_blob_close(blob) }
-            let closing = kind == "establishments"
-            let select = try connection.prepare("SELECT \(key), active, partial\(closing ? ", period_start" : "") FROM \(table) ORDER BY \(key)")
-            // Closed establishments' closing dates, one per entry: the checks then need no
-            // query for a defunct company's closing date (20 MB for 10M establishments).
-            var closingDays = [UInt16]()
-            if closing { closingDays.reserveCapacity(entries) }
+            let select = try connection.prepare("SELECT \(key), active, partial FROM \(table) ORDER BY \(key)")
             var buffer = [UInt64]()
             buffer.reserveCapacity(8192)
             var offset: Int32 = 0
@@ -227,16 +222,9 @@ public enum SireneImport {
                 let packed = UInt64(select.int(0)) << 2 | (select.int(1) != 0 ? 2 : 0) | (select.int(2) != 0 ? 1 : 0)
                 buffer.append(packed.littleEndian)
                 if buffer.count == 8192 { try flush() }
-                if closing { closingDays.append((select.int(1) != 0 ? 0 : select.withBytes(3) { ClosingDay.number($0) }).littleEndian) }
             }
             try flush()
             select.reset()
-            if closing {
-                let insert = try connection.prepare("INSERT INTO states (kind, entries, data) VALUES ('establishment_closing', ?, ?)")
-                insert.bind(Int64(closingDays.count))
-                closingDays.withUnsafeBytes { insert.bindBlob($0) }
-                try insert.run()
-            }
         }
     }
 

@@ -53,21 +53,7 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
                 count = entries
             }
         }
-        // Closing dates (kept by imports since 2026-11-28; older registers read them per query).
-        var closingDays: [UInt16] = []
-        do {
-            let statement = try connection.prepare("SELECT entries, data FROM states WHERE kind = 'establishment_closing'")
-            if try statement.next(), let bytes = sqlite3_column_blob(statement.statement, 1) {
-                let entries = min(Int(statement.int(0)), Int(sqlite3_column_bytes(statement.statement, 1)) / 2)
-                closingDays = [UInt16](unsafeUninitializedCapacity: entries) { buffer, count in
-                    if entries > 0 { memcpy(buffer.baseAddress!, bytes, entries * 2) }
-                    for i in 0..<entries { buffer[i] = UInt16(littleEndian: buffer[i]) }
-                    count = entries
-                }
-            }
-            statement.reset()
-        }
-        establishmentStates = RegisterStateTable(entries: try states("establishments"), closingDays: closingDays)
+        establishmentStates = RegisterStateTable(entries: try states("establishments"))
         unitStates = RegisterStateTable(entries: try states("units"))
     }
 
@@ -122,10 +108,6 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
 
         func establishmentState(_ siret: UInt64) throws -> RegisterState? {
             register.establishmentStates.state(siret)
-        }
-
-        func closingDate(_ siret: UInt64) -> String? {
-            register.establishmentStates.closingDate(siret)
         }
 
         func unitState(_ siren: UInt64) throws -> RegisterState? {
