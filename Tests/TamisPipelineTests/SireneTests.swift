@@ -100,6 +100,7 @@ final class SireneTests: XCTestCase {
 
         let defunct = try XCTUnwrap(runner.record("defunct"))
         XCTAssertEqual(defunct.0[.sireneStatus], "defunct")
+        XCTAssertEqual(defunct.0[.sireneClosedOn], "2022-06-30")
         XCTAssertEqual(defunct.1.disposition, .excluded)
         XCTAssertEqual(defunct.1.reason?.code, "defunct")
         XCTAssertEqual(defunct.1.reason?.rule, "sirene")
