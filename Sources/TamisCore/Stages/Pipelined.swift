@@ -37,6 +37,14 @@ public enum Pipelined {
         }
     }
 
+    /// `run` over `0..<count` in blocks of `block` indices: `produce(range)` ahead on the
+    /// helper thread, `consume(range, item)` in order on this one.
+    public static func run<Item>(_ count: Int, block: Int, ahead: Int = 2, produce: @escaping (Range<Int>) -> Item,
+                                 consume: (Range<Int>, Item) throws -> Void) throws {
+        func range(_ b: Int) -> Range<Int> { (b * block)..<min(count, (b + 1) * block) }
+        try run((count + block - 1) / block, ahead: ahead, produce: { produce(range($0)) }, consume: { try consume(range($0), $1) })
+    }
+
     /// What the helper thread runs (not generic: a C thread entry cannot name `Item`).
     private class Producer: @unchecked Sendable {
         func produceAll() {}

@@ -188,9 +188,9 @@ public final class ProspectBase {
             let goldenRecords = state.golden, records = state.records
             let block = 2048
             // Sources and segments text made on the other core, a block ahead (as below).
-            try Pipelined.run((goldenOrder.count + block - 1) / block, produce: { b in
+            try Pipelined.run(goldenOrder.count, block: block, produce: { range in
                 var text = EncodedRows(capacity: block, valuesPerRow: 2)
-                for g in goldenOrder[(b * block)..<min(goldenOrder.count, (b + 1) * block)] {
+                for g in goldenOrder[range] {
                     let record = goldenRecords[g]
                     sourceList.append(record, records: records, to: &text.bytes)
                     text.endValue()
@@ -201,10 +201,10 @@ public final class ProspectBase {
                     text.endValue()
                 }
                 return text
-            }, consume: { b, text in
+            }, consume: { range, text in
                 try text.bytes.withUnsafeBufferPointer { bytes in
-                    for n in 0..<min(block, goldenOrder.count - b * block) {
-                        let record = goldenRecords[goldenOrder[b * block + n]]
+                    for (n, position) in range.enumerated() {
+                        let record = goldenRecords[goldenOrder[position]]
                         try record.fields.withValueBytes { values in
                             row.bind(record.id)
                             for field in 0..<CanonicalField.count {
@@ -216,7 +216,7 @@ public final class ProspectBase {
                             row.bind(record.since ?? run.runID)
                             try row.step(db)
                         }
-                        if b * block + n == goldenOrder.count / 2 { checkpoint("db-write") }
+                        if position == goldenOrder.count / 2 { checkpoint("db-write") }
                     }
                 }
             })
@@ -235,9 +235,9 @@ public final class ProspectBase {
             // the other core, a block ahead of the inserts: this thread only binds and steps.
             let outcomes = state.outcomes, history = state.history, infos = state.sources
             var identity = RecordIdentity.Keys(sources: infos)
-            try Pipelined.run((records.count + block - 1) / block, produce: { b in
+            try Pipelined.run(records.count, block: block, produce: { range in
                 var text = EncodedRows(capacity: block, valuesPerRow: 4)
-                for i in (b * block)..<min(records.count, (b + 1) * block) {
+                for i in range {
                     let record = records[i]
                     let key = history.isEmpty ? identity.next(record) : history[i].key  // every record, in order: repeats numbered
                     if outcomes[i].purged { text.skip(); continue }
@@ -253,9 +253,9 @@ public final class ProspectBase {
                     text.endValue()
                 }
                 return text
-            }, consume: { b, text in
+            }, consume: { range, text in
                 try text.bytes.withUnsafeBufferPointer { bytes in
-                    for (n, i) in ((b * block)..<min(records.count, (b + 1) * block)).enumerated() {
+                    for (n, i) in range.enumerated() {
                         let outcome = outcomes[i]
                         if outcome.purged { continue }
                         let record = records[i]
@@ -297,12 +297,11 @@ public final class ProspectBase {
                 """)
             row = RowBinder(lineageInsert)
             // Entries made and their text encoded on the other core, a block ahead (as above).
-            let entryCount = lineage.count
-            try Pipelined.run((entryCount + block - 1) / block, produce: { b in
+            try Pipelined.run(lineage.count, block: block, produce: { range in
                 var text = EncodedRows(capacity: block, valuesPerRow: 7)
                 var lines: [Int] = []
                 lines.reserveCapacity(block)
-                for i in (b * block)..<min(entryCount, (b + 1) * block) {
+                for i in range {
                     let entry = lineage[lineage.index(lineage.startIndex, offsetBy: i)]
                     text.append(entry.source)
                     text.append(entry.sourceID)
@@ -547,6 +546,8 @@ public final class ProspectBase {
 struct EncodedRows {
     var bytes: [UInt8] = []
     var ends: [Int] = []
+    /// Whether each value is nil (bound as NULL, where an empty one is "").
+    var nils: [Bool] = []
     let valuesPerRow: Int
 
     init(capacity rows: Int, valuesPerRow: Int) {
@@ -554,9 +555,6 @@ struct EncodedRows {
         bytes.reserveCapacity(rows * 128 * valuesPerRow)
         ends.reserveCapacity(rows * valuesPerRow)
     }
-
-    /// Whether each value is nil (bound as NULL, where an empty one is "").
-    var nils: [Bool] = []
 
     /// Ends the value written since the previous one.
     mutating func endValue() {

@@ -159,7 +159,7 @@ public final class PipelineRunner {
             + String(format: "  (%.2f s)", (ContinuousClock.now - diffClock).seconds))
 
         let lineage = state.lineage()
-        let balance = LineageBalance(entries: lineage, inputs: state.inputCount)
+        let balance = lineage.balance  // counted from the dispositions, without making a million entries
         guard balance.holds, lineage.count == state.inputCount else { throw RunFailure.lineageBroken(balance) }
         console.say("lineage: \(balance.inputs) in = \(balance.kept) kept + \(balance.merged) merged + \(balance.excluded) excluded + \(balance.rejected) rejected ✓")
 
