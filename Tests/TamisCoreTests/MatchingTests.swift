@@ -106,6 +106,50 @@ final class MatchingTests: XCTestCase {
         XCTAssertEqual(golden, [[0, 2, 3], [1]])
     }
 
+    /// The clustering, against a plain one with an array of members per cluster, on random
+    /// graphs: same partition, same refusals, the guard asked across whole clusters and the
+    /// size cap applied to the product of the two sizes.
+    func test_clustering_matches_a_plain_reference_on_random_graphs() {
+        func reference(count: Int, edges: [(pair: UInt64, weight: Double)], cap: Int,
+                       different: (Int, Int) -> Bool) -> (partition: Set<Set<Int>>, refused: Int) {
+            var clusterOf = Array(0..<count)
+            var members: [[Int]] = (0..<count).map { [$0] }
+            var refused = 0
+            for edge in edges.sorted(by: { $0.weight != $1.weight ? $0.weight > $1.weight : $0.pair < $1.pair }) {
+                let (a, b) = Blocking.rows(edge.pair)
+                let ca = clusterOf[a], cb = clusterOf[b]
+                if ca == cb { continue }
+                let ok = members[ca].count * members[cb].count <= cap
+                    && !members[ca].contains { x in members[cb].contains { y in different(x, y) } }
+                if !ok { refused += 1; continue }
+                for m in members[cb] { clusterOf[m] = ca }
+                members[ca] += members[cb]
+                members[cb] = []
+            }
+            return (Set(members.filter { !$0.isEmpty }.map(Set.init)), refused)
+        }
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<200 {
+            let count = Int.random(in: 2...40, using: &generator)
+            var edges: [(pair: UInt64, weight: Double)] = []
+            for _ in 0..<Int.random(in: 0...(count * 2), using: &generator) {
+                let a = Int.random(in: 0..<count, using: &generator), b = Int.random(in: 0..<count, using: &generator)
+                if a != b { edges.append((Blocking.pair(a, b), Double(Int.random(in: 0...6, using: &generator)))) }
+            }
+            let enemies = Set((0..<Int.random(in: 0...4, using: &generator)).map { _ in
+                Blocking.pair(Int.random(in: 0..<count, using: &generator), Int.random(in: 0..<count, using: &generator))
+            })
+            let different: (Int, Int) -> Bool = { a, b in a != b && enemies.contains(Blocking.pair(a, b)) }
+            let cap = [4, 12, 40_000][round % 3]
+            let result = Clustering.cluster(count: count, edges: edges, maxCheckedPairs: cap, clearlyDifferent: different)
+            let partition = Set(Dictionary(grouping: 0..<count) { result.root[$0] }.values.map(Set.init))
+            let expected = reference(count: count, edges: edges, cap: cap, different: different)
+            XCTAssertEqual(partition, expected.partition, "round \(round)")
+            XCTAssertEqual(result.refusedLinks, expected.refused, "round \(round)")
+            for row in 0..<count { XCTAssertEqual(result.root[result.root[row]], result.root[row], "a root is its own root") }
+        }
+    }
+
     func test_the_chaining_guard_keeps_clearly_different_ends_apart() {
         let edges: [(pair: UInt64, weight: Double)] = [(Blocking.pair(0, 1), 10), (Blocking.pair(1, 2), 9)]
         let guarded = Clustering.cluster(count: 3, edges: edges) { a, b in Set([a, b]) == [0, 2] }

@@ -18,7 +18,11 @@ public enum Clustering {
                                maxCheckedPairs: Int = 40_000,
                                clearlyDifferent: (Int, Int) -> Bool) -> Result {
         var parent = Array(0..<count)
-        var members: [[Int]] = (0..<count).map { [$0] }
+        // Each cluster's members as a linked list through `next` (-1 ends it), from its root:
+        // no array per row (a million small arrays cost more than the whole clustering).
+        var next = [Int32](repeating: -1, count: count)
+        var tail = (0..<count).map { Int32($0) }
+        var size = [Int32](repeating: 1, count: count)
         func find(_ x: Int) -> Int {
             var x = x
             while parent[x] != x {
@@ -33,24 +37,30 @@ public enum Clustering {
             let (a, b) = Blocking.rows(edge.pair)
             let ra = find(a), rb = find(b)
             if ra == rb { continue }
-            let left = members[ra], right = members[rb]
-            var allowed = left.count * right.count <= maxCheckedPairs
+            var allowed = Int(size[ra]) * Int(size[rb]) <= maxCheckedPairs
             if allowed {
-                check: for x in left {
-                    for y in right where clearlyDifferent(x, y) {
-                        allowed = false
-                        break check
+                var x = ra
+                check: while x >= 0 {
+                    var y = rb
+                    while y >= 0 {
+                        if clearlyDifferent(x, y) {
+                            allowed = false
+                            break check
+                        }
+                        y = Int(next[y])
                     }
+                    x = Int(next[x])
                 }
             }
             if !allowed {
                 refused += 1
                 continue
             }
-            let (big, small) = left.count >= right.count ? (ra, rb) : (rb, ra)
+            let (big, small) = size[ra] >= size[rb] ? (ra, rb) : (rb, ra)
             parent[small] = big
-            members[big].append(contentsOf: members[small])
-            members[small] = []
+            next[Int(tail[big])] = Int32(small)
+            tail[big] = tail[small]
+            size[big] += size[small]
         }
         return Result(root: (0..<count).map { find($0) }, refusedLinks: refused)
     }

@@ -63,11 +63,15 @@ public enum Establishments {
                 return establishment
             }
         }
-        var distinct = Set<UInt64>()
-        for (g, value) in ids.enumerated() where value != none {
-            distinct.insert(value)
-            state.golden[g].fields = state.golden[g].fields.replacing(CanonicalField.establishmentID.rawValue,
-                                                                      with: Array(("E" + StableHash.hex(value)).utf8))
+        var distinct = Set<UInt64>(minimumCapacity: named.count + 1024)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 17) { text in
+            text[0] = UInt8(ascii: "E")
+            let id = UnsafeBufferPointer(text)
+            for (g, value) in ids.enumerated() where value != none {
+                distinct.insert(value)
+                StableHash.writeHex(value, into: UnsafeMutableBufferPointer(rebasing: text[1..<17]))
+                state.golden[g].fields = state.golden[g].fields.replacing(CanonicalField.establishmentID.rawValue, with: id)
+            }
         }
         return distinct.count
     }

@@ -33,7 +33,7 @@ public struct GoldenIDAssignment: Sendable, Equatable {
             let best = candidates.min { a, b in a.count != b.count ? a.count > b.count : a.cluster < b.cluster }!
             won[best.cluster].append((id, best.count))
         }
-        var taken = Set<String>()
+        var taken = Set<String>(minimumCapacity: clusters.count)
         var ids: [String] = []
         ids.reserveCapacity(clusters.count)
         var merges: [GoldenMerge] = []

@@ -265,7 +265,7 @@ public struct DeduplicateStage: PipelineStage {
         var hash = StableHash()
         hash.combine(sources[record.origin.sourceIndex].name)
         hash.combine(record.origin.sourceID)
-        return "G" + hash.hex
+        return StableHash.tagged(UInt8(ascii: "G"), hash.value)
     }
 }
 

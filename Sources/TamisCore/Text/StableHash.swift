@@ -29,15 +29,29 @@ public struct StableHash: Sendable {
     public var hex: String { StableHash.hex(value) }
 
     /// The 16 lower-case hexadecimal digits of a hash value.
-    public static func hex(_ value: UInt64) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 0, count: 16)
+    public static func hex(_ value: UInt64) -> String { tagged(nil, value) }
+
+    /// A one-letter tag and the 16 hexadecimal digits (`G…` golden IDs, `E…` establishments),
+    /// written in one allocation.
+    public static func tagged(_ tag: UInt8?, _ value: UInt64) -> String {
+        let length = tag == nil ? 16 : 17
+        return String(unsafeUninitializedCapacity: length) { out in
+            var at = 0
+            if let tag { out[0] = tag; at = 1 }
+            writeHex(value, into: UnsafeMutableBufferPointer(rebasing: out[at..<at + 16]))
+            return length
+        }
+    }
+
+    /// Writes the 16 hexadecimal digits into `out` (16 bytes).
+    @inline(__always)
+    public static func writeHex(_ value: UInt64, into out: UnsafeMutableBufferPointer<UInt8>) {
         var v = value
         for i in stride(from: 15, through: 0, by: -1) {
-            out[i] = digits[Int(v & 0xF)]
+            let digit = UInt8(truncatingIfNeeded: v & 0xF)
+            out[i] = digit < 10 ? 0x30 + digit : 0x57 + digit  // 0-9, a-f
             v >>= 4
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 
