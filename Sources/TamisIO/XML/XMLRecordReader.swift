@@ -251,7 +251,7 @@ final class XMLSession {
         var openText: [Int] = []
         var recordLine = 0
         var count = 0
-        let refusalsBefore = XMLSecurity.refusalCount
+        var refusalsBefore = XMLSecurity.refusalCount
         func emit() throws {
             try arena.withUnsafeBufferPointer { buffer in
                 try body(XMLRecordValues(line: recordLine, spans: spans, arena: buffer))
@@ -261,14 +261,17 @@ final class XMLSession {
         }
         while true {
             let status = xmlTextReaderRead(reader)
+            // Something was refused, here or in a file read at the same time on another thread.
             if XMLSecurity.refusalCount != refusalsBefore {
-                let request = XMLSecurity.lastRefused() ?? "(unnamed)"
-                externalRequest = request
-                failure = InputError(file: displayName, line: Int(xmlTextReaderGetParserLineNumber(reader)),
-                                     column: Int(xmlTextReaderGetParserColumnNumber(reader)),
-                                     problem: "external entity or DTD refused: \(request)",
-                                     hint: "Tamis never loads external resources from XML (XXE protection); export the file without a DOCTYPE that points outside it")
-                break
+                refusalsBefore = XMLSecurity.refusalCount
+                if let request = XMLSecurity.takeRefusalOfThisThread() {
+                    externalRequest = request
+                    failure = InputError(file: displayName, line: Int(xmlTextReaderGetParserLineNumber(reader)),
+                                         column: Int(xmlTextReaderGetParserColumnNumber(reader)),
+                                         problem: "external entity or DTD refused: \(request)",
+                                         hint: "Tamis never loads external resources from XML (XXE protection); export the file without a DOCTYPE that points outside it")
+                    break
+                }
             }
             if status != 1 {
                 if status < 0 && failure == nil {
@@ -357,9 +360,11 @@ final class XMLSession {
 /// Process-wide libxml2 security settings.
 enum XMLSecurity {
     nonisolated(unsafe) private static var installed = false
-    nonisolated(unsafe) private static var refused: String?
-    /// Bumped at each refusal; readers compare it to the value they started with (a plain
-    /// read per node instead of a lock: only the loader writes it, under the lock).
+    /// What was refused, by the thread whose parser asked (files are read in parallel).
+    nonisolated(unsafe) private static var refusedByThread: [UInt: String] = [:]
+    /// Bumped at each refusal; readers compare it to the value they last saw (a plain read
+    /// per node instead of a lock: only the loader writes it, under the lock), then ask
+    /// `takeRefusalOfThisThread` whether the refusal was theirs.
     nonisolated(unsafe) private(set) static var refusalCount = 0
     private static let lock = NSLockLike()
 
@@ -371,7 +376,7 @@ enum XMLSecurity {
             // Every external entity, DTD or XInclude goes through this loader: refuse them all.
             xmlSetExternalEntityLoader { url, _, _ in
                 XMLSecurity.lock.locked {
-                    XMLSecurity.refused = url.map { String(cString: $0) } ?? "(unnamed)"
+                    XMLSecurity.refusedByThread[UInt(pthread_self())] = url.map { String(cString: $0) } ?? "(unnamed)"
                     XMLSecurity.refusalCount += 1
                 }
                 return nil
@@ -379,8 +384,9 @@ enum XMLSecurity {
         }
     }
 
-    static func lastRefused() -> String? {
-        lock.locked { refused }
+    /// The request refused on the calling thread since the last call, if any.
+    static func takeRefusalOfThisThread() -> String? {
+        lock.locked { refusedByThread.removeValue(forKey: UInt(pthread_self())) }
     }
 }
 

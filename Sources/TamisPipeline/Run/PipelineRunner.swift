@@ -210,50 +210,78 @@ public final class PipelineRunner {
 
     private func ingest() throws -> ([(source: Int, report: FileReadReport)], [FileProblem], StageCounts) {
         let clock = ContinuousClock.now
-        let sink = IngestSink(state: state)
         var reports: [(source: Int, report: FileReadReport)] = []
         var problems: [FileProblem] = []
-        let totalBytes = definition.sources.flatMap(\.files).reduce(0) { $0 + PipelineRunner.fileSize($1) }
-        var doneBytes = 0
-        console.begin(stage: "ingest (bytes)", total: totalBytes)
+        for source in definition.sources where source.files.isEmpty {
+            console.say("source \(source.name): no file matches \(source.pathPattern) this time (optional)")
+        }
+        // Every file gets its index (lineage) and its own sink, in reading order; the files are
+        // read on all cores, biggest first, and merged in that order (as if read one by one).
+        struct FileJob {
+            var source: Int
+            var path: String
+            var display: String
+            var fileIndex: Int
+            var size: Int
+            var sink: FileSink
+            var result: Result<FileReadReport, any Error>?
+        }
+        var jobs: [FileJob] = []
         for (sourceIndex, source) in definition.sources.enumerated() {
-            if source.files.isEmpty {
-                console.say("source \(source.name): no file matches \(source.pathPattern) this time (optional)")
-            }
             for path in source.files {
-                let fileIndex = sink.state.files.count
                 let display = PipelineRunner.displayPath(path)
-                sink.state.files.append(display)
-                let before = doneBytes
-                let progress: (Int, Int) -> Void = { done, _ in self.console.advance(to: before + done) }
-                do {
-                    let report: FileReadReport
+                jobs.append(FileJob(source: sourceIndex, path: path, display: display, fileIndex: state.files.count,
+                                    size: PipelineRunner.fileSize(path), sink: FileSink(knownExtras: state.sources[sourceIndex].extraNames)))
+                state.files.append(display)
+            }
+        }
+        let totalBytes = jobs.reduce(0) { $0 + $1.size }
+        console.begin(stage: "ingest (bytes)", total: totalBytes)
+        let progress = IngestProgress(console: console, files: jobs.count)
+        let biggestFirst = jobs.indices.sorted { jobs[$0].size != jobs[$1].size ? jobs[$0].size > jobs[$1].size : $0 < $1 }
+        let definition = self.definition
+        jobs.withUnsafeMutableBufferPointer { buffer in
+            let shared = SharedBuffer(buffer)
+            ParallelLoop.run(biggestFirst.count) { n in
+                let j = biggestFirst[n]
+                let job = shared.buffer[j]
+                let source = definition.sources[job.source]
+                let advance: (Int, Int) -> Void = { done, _ in progress.file(j, at: done) }
+                shared.buffer[j].result = Result {
                     switch source.format {
                     case .csv:
-                        report = try CSVSourceReader.read(path: path, displayName: display, sourceIndex: sourceIndex,
-                                                          fileIndex: fileIndex, options: source.csv, sink: sink, progress: progress)
+                        try CSVSourceReader.read(path: job.path, displayName: job.display, sourceIndex: job.source,
+                                                 fileIndex: job.fileIndex, options: source.csv, sink: job.sink, progress: advance)
                     case .xml:
-                        report = try XMLRecordReader.read(path: path, displayName: display, sourceIndex: sourceIndex,
-                                                          fileIndex: fileIndex, options: source.xml!, sink: sink, progress: progress)
+                        try XMLRecordReader.read(path: job.path, displayName: job.display, sourceIndex: job.source,
+                                                 fileIndex: job.fileIndex, options: source.xml!, sink: job.sink, progress: advance)
                     }
-                    if let problem = report.problem {
-                        problems.append(problem)
-                        console.warn("warning: \(PipelineRunner.describe(problem)) — the \(report.records) record(s) read before it are kept")
-                    }
-                    reports.append((sourceIndex, report))
-                } catch let error as InputError {
-                    let problem = FileProblem(error)
-                    problems.append(problem)
-                    var report = FileReadReport(file: display, format: source.format.rawValue)
-                    report.problem = problem
-                    reports.append((sourceIndex, report))
-                    console.warn("warning: \(error.description)\n  this file was skipped; the run goes on (use --strict to stop instead)")
                 }
-                doneBytes = before + PipelineRunner.fileSize(path)
+                progress.file(j, at: job.size)
             }
         }
         console.end()
-        state = sink.state
+        var slots = ExtraSlots(state.sources)
+        for job in jobs {
+            job.sink.merge(into: &state, source: job.source, slots: &slots)
+            switch job.result! {
+            case .success(let report):
+                if let problem = report.problem {
+                    problems.append(problem)
+                    console.warn("warning: \(PipelineRunner.describe(problem)) — the \(report.records) record(s) read before it are kept")
+                }
+                reports.append((job.source, report))
+            case .failure(let error as InputError):
+                let problem = FileProblem(error)
+                problems.append(problem)
+                var report = FileReadReport(file: job.display, format: definition.sources[job.source].format.rawValue)
+                report.problem = problem
+                reports.append((job.source, report))
+                console.warn("warning: \(error.description)\n  this file was skipped; the run goes on (use --strict to stop instead)")
+            case .failure(let error):
+                throw error
+            }
+        }
         let records = state.records.count
         var counts = StageCounts(stage: "ingest", recordsIn: state.inputCount, recordsOut: records,
                                  details: ["rejected": state.rejected.count, "files": state.files.count,
