@@ -125,6 +125,33 @@ final class RecordNormalizerTests: XCTestCase {
         return record
     }
 
+    /// The stage gives records with the same field qualities one shared array (memory), and
+    /// each record still its own qualities.
+    func test_the_normalise_stage_shares_equal_quality_arrays_between_records() throws {
+        let rows: [[CanonicalField: String]] = [
+            [.firstName: "Jean", .lastName: "Martin", .email: "jean.martin@acme.fr"],
+            [.firstName: "Paul", .lastName: "Durand", .email: "p.durand@bati.fr"],
+            [.firstName: "Luc", .lastName: "Petit", .email: "luc.petit@@bad"],
+        ]
+        var state = RunState(sources: [SourceInfo(name: "s", trust: 1)])
+        for _ in 0..<3000 {  // across several chunks of the parallel loop
+            for row in rows {
+                var builder = PackedFields.Builder(count: CanonicalField.count)
+                for field in CanonicalField.allCases { builder.append(Array((row[field] ?? "").utf8)) }
+                state.append(ProspectRecord(origin: RecordOrigin(sourceIndex: 0, sourceID: "\(state.records.count)", fileIndex: 0, line: 2),
+                                            raw: builder.finish(), extras: PackedFields(count: 0)))
+            }
+        }
+        let normalizer = RecordNormalizer(reference: repositoryReference, phoneReference: LibPhoneNumber())
+        _ = try NormalizeStage(normalizer: normalizer).run(&state, progress: SilentProgress())
+        func storage(_ i: Int) -> UnsafeRawPointer? { state.records[i].quality.withUnsafeBytes { $0.baseAddress } }
+        XCTAssertEqual(state.records[0].quality(CanonicalField.email).status, FieldStatus.valid)
+        XCTAssertEqual(state.records[2].quality(CanonicalField.email).status, FieldStatus.invalid)
+        XCTAssertEqual(state.records[8999].quality(CanonicalField.email).status, FieldStatus.invalid)
+        XCTAssertEqual(Set((0..<state.records.count).map { storage($0) }).count, 2,
+                       "one array for the valid e-mails, one for the invalid")
+    }
+
     func test_a_messy_excel_row_is_normalised_field_by_field_and_raw_values_are_kept() {
         let record = normalize([
             .civility: "MONSIEUR", .firstName: "DUPONT", .lastName: "Jean-Pierre", .email: " JP.Dupont@Gmial.com",
