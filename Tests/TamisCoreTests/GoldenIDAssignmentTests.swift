@@ -52,6 +52,27 @@ final class GoldenIDAssignmentTests: XCTestCase {
                        "the same values in another file or line are the same record")
     }
 
+    /// Keys made knowing the records up front (only possible repeats counted) are the keys
+    /// made counting every one: repeated ids, repeated contents, a third repeat, two sources.
+    func test_keys_counted_only_for_possible_repeats_are_the_same_keys() {
+        let sources = [SourceInfo(name: "crm", trust: 1), SourceInfo(name: "salon", trust: 1)]
+        var records: [ProspectRecord] = []
+        var generator = SystemRandomNumberGenerator()
+        for n in 0..<2000 {
+            let email = "p\(Int.random(in: 0..<300, using: &generator))@b.fr"
+            let raw = PackedFields(count: CanonicalField.count).replacing(CanonicalField.email.rawValue, with: Array(email.utf8))
+            let ownID = n % 3 != 0
+            let id = ownID ? "c\(Int.random(in: 0..<900, using: &generator))" : "f.csv#\(n)"
+            records.append(ProspectRecord(origin: RecordOrigin(sourceIndex: n % 2, sourceID: id, fileIndex: 0, line: n + 2, hasOwnID: ownID),
+                                          raw: raw, extras: PackedFields(count: 0)))
+        }
+        let counted = RecordIdentity.keys(for: records, sources: sources)
+        var known = RecordIdentity.Keys(sources: sources, records: records)
+        XCTAssertEqual(records.map { known.next($0) }, counted)
+        XCTAssertTrue(counted.contains { $0.hasSuffix("#3") }, "the data has third repeats")
+        XCTAssertEqual(Set(counted).count, counted.count)
+    }
+
     func test_changes_are_listed_by_kind_then_golden_id_then_field_order() {
         func golden(_ id: String, _ values: [CanonicalField: String]) -> GoldenRecord {
             var fields = PackedFields(count: CanonicalField.count)

@@ -118,6 +118,57 @@ public struct DeduplicateStage: PipelineStage {
         progress.begin(stage: name, total: nil)
         var stats = MatchStats()
         var clock = Stopwatch()
+        // The match table, pairs and weights are gone before the golden records are built.
+        let (ordered, compared) = match(&state, stats: &stats, clock: &clock)
+        let sources = state.sources
+        let records = state.records
+        let history = state.history
+        let assignment = GoldenIDAssignment.assign(
+            clusters: ordered,
+            previousID: { history.isEmpty ? nil : history[$0].previousGoldenID },
+            newID: { DeduplicateStage.hashID(for: records[$0], sources: sources) },
+            issued: state.issuedGoldenIDs, merged: state.mergedGoldenIDs)
+        state.goldenMerges = assignment.merges
+        stats.seconds["golden_ids"] = clock.lap()
+        state.golden = []
+        state.golden.reserveCapacity(ordered.count)
+        var merged = 0
+        // Surviving values, cluster by cluster on all cores (each reads only its members); the
+        // read-only copy of the state is gone before the outcomes are written (no copy-on-write).
+        let survivors: [PackedFields] = {
+            let snapshot = state, survivorship = self.survivorship, rules = survivorship.rulesByField
+            return ParallelLoop.map(ordered.count, chunk: 1024, filling: PackedFields(count: 0)) { c in
+                survivorship.fields(of: ordered[c], in: snapshot, rules: rules)
+            }
+        }()
+        for (c, members) in ordered.enumerated() {
+            let id = assignment.ids[c]
+            let goldenIndex = state.golden.count
+            state.golden.append(GoldenRecord(id: id, members: members, fields: survivors[c]))
+            for (rank, member) in members.enumerated() {
+                state.outcomes[member].goldenIndex = goldenIndex
+                state.outcomes[member].disposition = rank == 0 ? .kept : .merged
+                if rank > 0 {
+                    merged += 1
+                    state.outcomes[member].reason = DeduplicateStage.duplicate
+                }
+            }
+        }
+        stats.seconds["survivorship"] = clock.lap()
+        stats.establishments = Establishments.assign(&state)
+        stats.seconds["establishments"] = clock.lap()
+        state.matchStats = stats
+        progress.end()
+        return StageCounts(stage: name, recordsIn: compared, recordsOut: state.golden.count,
+                           details: ["merged": merged, "golden_records": state.golden.count,
+                                     "candidate_pairs": stats.candidatePairs, "matched_pairs": stats.matchedPairs,
+                                     "review_pairs": stats.reviewPairs, "refused_by_chaining_guard": stats.refusedByChainingGuard,
+                                     "establishments": stats.establishments])
+    }
+
+    /// Blocking, scoring, the steward's decisions and clustering: each cluster's records in
+    /// survivorship order, and how many records were compared.
+    private func match(_ state: inout RunState, stats: inout MatchStats, clock: inout Stopwatch) -> (ordered: [[Int]], compared: Int) {
         let (table, model, blocking, keys) = trainedModel(for: state, times: &stats.seconds)
         stats.seconds["block_and_train"] = clock.lap()
         stats.recordsCompared = table.count
@@ -199,55 +250,11 @@ public struct DeduplicateStage: PipelineStage {
         var sizes: [Int: Int] = [:]
         for cluster in clusters { sizes[cluster.count, default: 0] += 1 }
         for (size, count) in sizes { stats.clusterSizes[String(size)] = count }
-        let active = table.recordIndex
         let trust = state.records.map { state.sources[$0.origin.sourceIndex].trust }
         let ordered = clusters.map { DeduplicateStage.survivorshipOrder($0, trust: trust) }
         stats.seconds["clusters_ordered"] = clock.lap()
-        let sources = state.sources
-        let records = state.records
-        let history = state.history
-        let assignment = GoldenIDAssignment.assign(
-            clusters: ordered,
-            previousID: { history.isEmpty ? nil : history[$0].previousGoldenID },
-            newID: { DeduplicateStage.hashID(for: records[$0], sources: sources) },
-            issued: state.issuedGoldenIDs, merged: state.mergedGoldenIDs)
-        state.goldenMerges = assignment.merges
-        stats.seconds["golden_ids"] = clock.lap()
-        state.golden = []
-        state.golden.reserveCapacity(clusters.count)
-        var merged = 0
-        // Surviving values, cluster by cluster on all cores (each reads only its members); the
-        // read-only copy of the state is gone before the outcomes are written (no copy-on-write).
-        let survivors: [PackedFields] = {
-            let snapshot = state, survivorship = self.survivorship, rules = survivorship.rulesByField
-            return ParallelLoop.map(ordered.count, chunk: 1024, filling: PackedFields(count: 0)) { c in
-                survivorship.fields(of: ordered[c], in: snapshot, rules: rules)
-            }
-        }()
-        for (c, members) in ordered.enumerated() {
-            let id = assignment.ids[c]
-            let goldenIndex = state.golden.count
-            state.golden.append(GoldenRecord(id: id, members: members, fields: survivors[c]))
-            for (rank, member) in members.enumerated() {
-                state.outcomes[member].goldenIndex = goldenIndex
-                state.outcomes[member].disposition = rank == 0 ? .kept : .merged
-                if rank > 0 {
-                    merged += 1
-                    state.outcomes[member].reason = DeduplicateStage.duplicate
-                }
-            }
-        }
-        stats.seconds["survivorship"] = clock.lap()
-        stats.establishments = Establishments.assign(&state)
-        stats.seconds["establishments"] = clock.lap()
-        state.matchStats = stats
         if keepModel { state.matchContext = MatchContext(table: table, model: model) }
-        progress.end()
-        return StageCounts(stage: name, recordsIn: active.count, recordsOut: state.golden.count,
-                           details: ["merged": merged, "golden_records": state.golden.count,
-                                     "candidate_pairs": stats.candidatePairs, "matched_pairs": stats.matchedPairs,
-                                     "review_pairs": stats.reviewPairs, "refused_by_chaining_guard": stats.refusedByChainingGuard,
-                                     "establishments": stats.establishments])
+        return (ordered, table.count)
     }
 
     /// Why a merged record is not a golden record of its own; its golden record is in its

@@ -234,7 +234,7 @@ public final class ProspectBase {
             // Each block's text (raw and extra values as JSON, quality, identity key) is made on
             // the other core, a block ahead of the inserts: this thread only binds and steps.
             let outcomes = state.outcomes, history = state.history, infos = state.sources
-            var identity = RecordIdentity.Keys(sources: infos)
+            var identity = history.isEmpty ? RecordIdentity.Keys(sources: infos, records: records) : RecordIdentity.Keys(sources: infos)
             try Pipelined.run(records.count, block: block, produce: { range in
                 var text = EncodedRows(capacity: block, valuesPerRow: 4)
                 for i in range {
