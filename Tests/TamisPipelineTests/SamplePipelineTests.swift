@@ -161,6 +161,13 @@ final class SamplePipelineTests: XCTestCase {
         // Each source record keeps its notable field qualities.
         let sourceRows = try base.dump("source_records")
         XCTAssertTrue(sourceRows.contains { $0.contains("siren=valid:siren_from_siret") }, sourceRows.first ?? "")
+        // An excluded source record has no golden record (NULL); a kept or merged one has its own.
+        let excludedSources = sourceRows.filter { $0.contains("|status=\"excluded\"|") }
+        XCTAssertFalse(excludedSources.isEmpty)
+        XCTAssertTrue(excludedSources.allSatisfy { $0.contains("|golden_id=NULL|") }, excludedSources.first ?? "")
+        let placed = sourceRows.filter { $0.contains("|status=\"kept\"|") || $0.contains("|status=\"merged\"|") }
+        XCTAssertEqual(placed.count, summary.lineage.kept + summary.lineage.merged)
+        XCTAssertTrue(placed.allSatisfy { $0.contains("|golden_id=\"G") && $0.contains("|source_id=\"") }, placed.first ?? "")
         let mode = try FileManager.default.attributesOfItem(atPath: basePath)[.posixPermissions] as? Int
         XCTAssertEqual(mode, 0o600, "the base holds personal data")
     }

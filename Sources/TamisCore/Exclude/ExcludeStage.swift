@@ -33,17 +33,21 @@ public struct ExcludeStage: PipelineStage {
         progress.begin(stage: name, total: state.records.count)
         var before = 0, excluded = 0
         var perReason: [String: Int] = [:]
-        // The checks read one record each: they run on all cores, then apply in order.
-        let records = state.records, outcomes = state.outcomes, checks = self.checks
-        let firstMatch = ParallelLoop.map(records.count, filling: Int32(-1)) { i in
-            outcomes[i].disposition == .excluded ? -1 : Int32(checks.firstIndex { $0.matches(records[i]) } ?? -1)
-        }
+        // The checks read one record each: they run on all cores, then apply in order. The
+        // read-only copies are gone before the outcomes are written (no copy-on-write).
+        let firstMatch: [Int32] = {
+            let records = state.records, outcomes = state.outcomes, checks = self.checks
+            return ParallelLoop.map(records.count, filling: Int32(-1)) { i in
+                outcomes[i].disposition == .excluded ? -1 : Int32(checks.firstIndex { $0.matches(records[i]) } ?? -1)
+            }
+        }()
+        let reasons = checks.map { Reason(code: $0.reasonCode, rule: $0.name, message: "excluded by \($0.name)") }
         for i in state.records.indices where state.outcomes[i].disposition != .excluded {
             before += 1
             guard firstMatch[i] >= 0 else { continue }
             let check = checks[Int(firstMatch[i])]
             state.outcomes[i].disposition = .excluded
-            state.outcomes[i].reason = Reason(code: check.reasonCode, rule: check.name, message: "excluded by \(check.name)")
+            state.outcomes[i].reason = reasons[Int(firstMatch[i])]
             state.outcomes[i].purged = check.purges
             excluded += 1
             perReason[check.reasonCode, default: 0] += 1

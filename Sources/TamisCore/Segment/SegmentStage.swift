@@ -48,17 +48,29 @@ public struct SegmentStage: PipelineStage {
     }
 
     public func run(_ state: inout RunState, progress: ProgressSink) throws -> StageCounts {
+        // Each golden record on its own, in place, on all cores (each worker writes only its
+        // own records, and reads the input records and sources).
+        let records = state.records, sourceNames = state.sources.map(\.name), segments = self.segments
+        state.golden.withUnsafeMutableBufferPointer { buffer in
+            let golden = SharedBuffer(buffer)
+            let chunk = 1024
+            ParallelLoop.run((golden.buffer.count + chunk - 1) / chunk) { c in
+                for g in (c * chunk)..<min((c + 1) * chunk, golden.buffer.count) {
+                    let tier = SegmentStage.qualityTier(members: golden.buffer[g].members, records: records)
+                    golden.buffer[g].fields = golden.buffer[g].fields.replacing(CanonicalField.qualityTier.rawValue, with: tier.utf8)
+                    guard !segments.isEmpty else { continue }
+                    let members = golden.buffer[g].members, fields = golden.buffer[g].fields
+                    let sources = Array(Set(members.map { sourceNames[records[$0].origin.sourceIndex] })).sorted()
+                    golden.buffer[g].segments = segments.compactMap { segment in
+                        SegmentStage.matches(segment, fields: fields, sources: sources) ? segment.name : nil
+                    }
+                }
+            }
+        }
         var sizes: [String: Int] = [:]
         for segment in segments { sizes[segment.name] = 0 }
-        for g in state.golden.indices {
-            let tier = SegmentStage.qualityTier(state.golden[g], state)
-            state.golden[g].fields = state.golden[g].fields.replacing(CanonicalField.qualityTier.rawValue, with: Array(tier.utf8))
-            let golden = state.golden[g]
-            let sources = Array(Set(golden.members.map { state.sources[state.records[$0].origin.sourceIndex].name })).sorted()
-            state.golden[g].segments = segments.compactMap { segment in
-                SegmentStage.matches(segment, fields: golden.fields, sources: sources) ? segment.name : nil
-            }
-            for name in state.golden[g].segments { sizes[name, default: 0] += 1 }
+        for golden in state.golden {
+            for name in golden.segments { sizes[name, default: 0] += 1 }
         }
         return StageCounts(stage: name, recordsIn: state.golden.count, recordsOut: state.golden.count, details: sizes)
     }
@@ -73,11 +85,11 @@ public struct SegmentStage: PipelineStage {
 
     /// A: e-mail, a phone and the SIRET usable (valid or repaired) in some merged record;
     /// B: an e-mail or a phone usable; C: neither.
-    static func qualityTier(_ golden: GoldenRecord, _ state: RunState) -> String {
+    static func qualityTier(members: [Int], records: [ProspectRecord]) -> String {
         func usable(_ field: CanonicalField) -> Bool {
-            golden.members.contains { member in
-                let status = state.records[member].quality(field).status
-                return (status == .valid || status == .repaired) && !state.records[member].isEmpty(field)
+            members.contains { member in
+                let status = records[member].quality(field).status
+                return (status == .valid || status == .repaired) && !records[member].isEmpty(field)
             }
         }
         let email = usable(.email), phone = usable(.phone) || usable(.mobile)

@@ -162,12 +162,14 @@ public final class ProspectBase {
     /// lineage and run row, in one transaction. Purged records (retention) are not stored:
     /// lineage alone says where they came from and why they went. `checkpoint` is called at a
     /// few points (fault-injection tests); `beforeCommit` last, inside the transaction (what
-    /// must succeed before the run is committed: the output files being staged).
+    /// must succeed before the run is committed: the output files being staged). `summaryJSON`,
+    /// when given, is asked for the run row's summary last (it may still be in the making).
     /// Returns the seconds each part took, in order (golden records, source records, indexes,
     /// registry and changes, lineage, waiting for `beforeCommit`, commit).
     @discardableResult
     public func write(run: RunRow, state: RunState, lineage: some RandomAccessCollection<LineageEntry>, changes: [BaseChange] = [],
-                      checkpoint: (String) -> Void = { _ in }, beforeCommit: () throws -> Void = {}) throws -> [(part: String, seconds: Double)] {
+                      checkpoint: (String) -> Void = { _ in }, summaryJSON: (() throws -> String)? = nil,
+                      beforeCommit: () throws -> Void = {}) throws -> [(part: String, seconds: Double)] {
         var times: [(part: String, seconds: Double)] = []
         var clock = Stopwatch()
         try queue.write { db in
@@ -189,9 +191,10 @@ public final class ProspectBase {
             let block = 2048
             // Sources and segments text made on the other core, a block ahead (as below).
             try Pipelined.run(goldenOrder.count, block: block, produce: { range in
-                var text = EncodedRows(capacity: block, valuesPerRow: 2)
+                var text = EncodedRows(capacity: block, valuesPerRow: 3)
                 for g in goldenOrder[range] {
                     let record = goldenRecords[g]
+                    text.append(record.id)
                     sourceList.append(record, records: records, to: &text.bytes)
                     text.endValue()
                     for (k, segment) in record.segments.enumerated() {
@@ -202,21 +205,24 @@ public final class ProspectBase {
                 }
                 return text
             }, consume: { range, text in
+                // Golden records read where they are, not copied (as the source records below).
                 try text.bytes.withUnsafeBufferPointer { bytes in
+                    try goldenRecords.withUnsafeBufferPointer { goldenRecords in
                     for (n, position) in range.enumerated() {
-                        let record = goldenRecords[goldenOrder[position]]
-                        try record.fields.withValueBytes { values in
-                            row.bind(record.id)
+                        let g = goldenOrder[position]
+                        try goldenRecords[g].fields.withValueBytes { values in
+                            row.bindInPlace(text.value(n * 3, in: bytes), notNull: true)  // golden_id
                             for field in 0..<CanonicalField.count {
-                                row.bindInPlace(UnsafeBufferPointer(rebasing: values[record.fields.valueRange(field)]))
+                                row.bindInPlace(UnsafeBufferPointer(rebasing: values[goldenRecords[g].fields.valueRange(field)]))
                             }
-                            row.bindInPlace(text.value(n * 2 + 1, in: bytes), notNull: true)  // segments
-                            row.bind(record.members.count)
-                            row.bindInPlace(text.value(n * 2, in: bytes), notNull: true)  // sources
-                            row.bind(record.since ?? run.runID)
+                            row.bindInPlace(text.value(n * 3 + 2, in: bytes), notNull: true)  // segments
+                            row.bind(goldenRecords[g].members.count)
+                            row.bindInPlace(text.value(n * 3 + 1, in: bytes), notNull: true)  // sources
+                            row.bind(goldenRecords[g].since ?? run.runID)
                             try row.step(db)
                         }
                         if position == goldenOrder.count / 2 { checkpoint("db-write") }
+                    }
                     }
                 }
             })
@@ -234,13 +240,18 @@ public final class ProspectBase {
             // Each block's text (raw and extra values as JSON, quality, identity key) is made on
             // the other core, a block ahead of the inserts: this thread only binds and steps.
             let outcomes = state.outcomes, history = state.history, infos = state.sources
+            var names = EncodedRows(capacity: infos.count, valuesPerRow: 1), files = EncodedRows(capacity: state.files.count, valuesPerRow: 1)
+            for info in infos { names.append(info.name) }
+            for file in state.files { files.append(file) }
+            let fileCount = state.files.count
             var identity = history.isEmpty ? RecordIdentity.Keys(sources: infos, records: records) : RecordIdentity.Keys(sources: infos)
             try Pipelined.run(records.count, block: block, produce: { range in
-                var text = EncodedRows(capacity: block, valuesPerRow: 4)
+                var text = EncodedRows(capacity: block, valuesPerRow: 6)
                 for i in range {
                     let record = records[i]
                     let key = history.isEmpty ? identity.next(record) : history[i].key  // every record, in order: repeats numbered
-                    if outcomes[i].purged { text.skip(); continue }
+                    let outcome = outcomes[i]
+                    if outcome.purged { text.skip(); continue }
                     JSONText.appendObject(keys: rawKeys, fields: record.raw, to: &text.bytes)
                     text.endValue()
                     JSONText.appendObject(keys: record.extras.count <= 64 ? extraKeysBySource[record.origin.sourceIndex]
@@ -251,38 +262,48 @@ public final class ProspectBase {
                     text.endValue()
                     text.bytes.append(contentsOf: key.utf8)
                     text.endValue()
+                    text.append(record.origin.sourceID)
+                    text.append(outcome.disposition == .excluded ? nil : outcome.goldenIndex.map { goldenRecords[$0].id })
                 }
                 return text
             }, consume: { range, text in
+                try names.bytes.withUnsafeBufferPointer { nameBytes in
+                try files.bytes.withUnsafeBufferPointer { fileBytes in
+                // Records and outcomes are read where they are (a copy of each would retain its
+                // buffers, on the cache lines the producer's thread is reading too); names,
+                // files and values are bound in place, not copied by SQLite.
                 try text.bytes.withUnsafeBufferPointer { bytes in
-                    for (n, i) in range.enumerated() {
-                        let outcome = outcomes[i]
-                        if outcome.purged { continue }
-                        let record = records[i]
-                        let info = infos[record.origin.sourceIndex]
+                    try records.withUnsafeBufferPointer { records in
+                    try outcomes.withUnsafeBufferPointer { outcomes in
+                    for (n, i) in range.enumerated() where !outcomes[i].purged {
+                        let origin = records[i].origin
                         let past = history.isEmpty ? nil : history[i]
-                        let goldenID = outcome.disposition == .excluded ? nil : outcome.goldenIndex.map { state.golden[$0].id }
-                        // Values bound in place (no copy by SQLite): they stay put until the step below.
-                        try record.value.withValueBytes { values in
-                            row.bind(info.name)
-                            row.bind(record.origin.sourceID)
-                            row.bind(record.origin.fileIndex < state.files.count ? state.files[record.origin.fileIndex] : "")
-                            row.bind(record.origin.line)
-                            row.bind(outcome.disposition.rawValue)
-                            row.bind(goldenID)
+                        let goldenID = text.value(n * 6 + 5, in: bytes)
+                        try records[i].value.withValueBytes { values in
+                            row.bindInPlace(names.value(origin.sourceIndex, in: nameBytes), notNull: true)
+                            row.bindInPlace(text.value(n * 6 + 4, in: bytes), notNull: true)  // source_id
+                            row.bindInPlace(origin.fileIndex < fileCount ? files.value(origin.fileIndex, in: fileBytes) : UnsafeBufferPointer(start: nil, count: 0),
+                                            notNull: true)
+                            row.bind(origin.line)
+                            row.bind(outcomes[i].disposition.rawValue)
+                            row.bindInPlace(goldenID, notNull: !text.isNil(n * 6 + 5))
                             for field in 0..<CanonicalField.count {
-                                row.bindInPlace(UnsafeBufferPointer(rebasing: values[record.value.valueRange(field)]))
+                                row.bindInPlace(UnsafeBufferPointer(rebasing: values[records[i].value.valueRange(field)]))
                             }
-                            row.bindInPlace(text.value(n * 4, in: bytes))  // raw_json
-                            row.bindInPlace(text.value(n * 4 + 1, in: bytes))  // extras_json
-                            row.bindInPlace(text.value(n * 4 + 2, in: bytes), notNull: true)  // quality: NOT NULL, "" when none
+                            row.bindInPlace(text.value(n * 6, in: bytes))  // raw_json
+                            row.bindInPlace(text.value(n * 6 + 1, in: bytes))  // extras_json
+                            row.bindInPlace(text.value(n * 6 + 2, in: bytes), notNull: true)  // quality: NOT NULL, "" when none
                             row.bind(past?.since ?? run.runID)
-                            row.bindInPlace(text.value(n * 4 + 3, in: bytes), notNull: true)  // record_key
-                            row.bind(record.origin.hasOwnID ? 1 : 0)
-                            row.bind(goldenID ?? past?.previousGoldenID)
+                            row.bindInPlace(text.value(n * 6 + 3, in: bytes), notNull: true)  // record_key
+                            row.bind(origin.hasOwnID ? 1 : 0)
+                            if text.isNil(n * 6 + 5) { row.bind(past?.previousGoldenID) } else { row.bindInPlace(goldenID, notNull: true) }
                             try row.step(db)
                         }
                     }
+                    }
+                    }
+                }
+                }
                 }
             })
             times.append(("source records", clock.lap()))
@@ -334,7 +355,7 @@ public final class ProspectBase {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [run.runID, run.pipeline, run.startedAt, run.finishedAt, run.balance.inputs,
                                  run.balance.kept, run.balance.merged, run.balance.excluded, run.balance.rejected,
-                                 run.summaryJSON])
+                                 try summaryJSON?() ?? run.summaryJSON])
             times.append(("lineage", clock.lap()))
             try beforeCommit()  // an error here rolls the whole run back
             times.append(("waiting for the files", clock.lap()))

@@ -78,10 +78,12 @@ struct RowBinder {
     }
 
     /// Runs the statement and makes it ready for the next row.
+    /// Every parameter must have been bound for this row: bindings are not cleared between
+    /// rows (a stale value would otherwise be stored), which debug builds check.
     mutating func step(_ db: Database) throws {
+        assert(index - 1 == sqlite3_bind_parameter_count(statement), "a parameter was left unbound")
         let code = sqlite3_step(statement)
         sqlite3_reset(statement)
-        sqlite3_clear_bindings(statement)
         index = 1
         guard code == SQLITE_DONE else {
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))

@@ -189,21 +189,30 @@ public final class PipelineRunner {
         for (index, counts) in state.fieldQuality.enumerated() where index < state.sources.count {
             summary.fieldQuality[state.sources[index].name] = FieldQualitySummary.make(counts)
         }
-        let reportClock = ContinuousClock.now
-        summary.report = QualityReport.build(from: state, segments: definition.segments.map(\.name))
-        console.say("report       built" + String(format: " (%.2f s)", (ContinuousClock.now - reportClock).seconds))
-
         if options.strict && (!state.rejected.isEmpty || !problems.isEmpty) {
             throw RunFailure.strictDataErrors(rejected: state.rejected.count, fileProblems: problems.count)
         }
         summary.finishedAt = PipelineRunner.timestamp()
         if options.dryRun {
+            summary.report = buildReport()
+            console.say("report       built" + String(format: " (%.2f s)", reportSeconds))
             console.say("dry run: \(state.golden.count) golden records would be written; nothing was written")
             return summary
         }
-        try write(summary: summary, lineage: lineage, balance: balance, changes: changes)
+        // The report is built on the files' thread while the base is written.
+        summary = try write(summary: summary, lineage: lineage, balance: balance, changes: changes)
         console.say("wrote \(state.golden.count) golden records to \(definition.outputs.base) and \(outputDirectory)/")
         return summary
+    }
+
+    private var reportSeconds = 0.0
+
+    /// The quality report of the run's state (the seconds it took in `reportSeconds`).
+    private func buildReport() -> QualityReport {
+        let clock = ContinuousClock.now
+        let report = QualityReport.build(from: state, segments: definition.segments.map(\.name))
+        reportSeconds = (ContinuousClock.now - clock).seconds
+        return report
     }
 
     // MARK: - Ingest
@@ -395,24 +404,28 @@ public final class PipelineRunner {
         }
     }
 
-    private func write(summary: RunSummary, lineage: LineageEntries, balance: LineageBalance, changes: [BaseChange]) throws {
+    /// Writes the files and the base; returns the summary completed with the quality report.
+    private func write(summary: RunSummary, lineage: LineageEntries, balance: LineageBalance, changes: [BaseChange]) throws -> RunSummary {
         do {
             let directory = try OutputDirectory(path: outputDirectory, fileMode: mode_t(definition.outputs.fileMode))
             do {
                 // The report's trend: the runs already in the base (read before this run writes it), then this one.
                 let previous = (try? ProspectBase(path: definition.outputs.base).runs()) ?? []
                 let run = RunRow(runID: summary.runID, pipeline: definition.name, startedAt: summary.startedAt,
-                                 finishedAt: summary.finishedAt, balance: balance,
-                                 summaryJSON: try OutputWriter.summaryJSON(summary))
+                                 finishedAt: summary.finishedAt, balance: balance, summaryJSON: "")
                 // The files and the SQLite base are written at the same time, on two threads; the
                 // base commits only once the files are staged, so a failure on either side leaves
-                // the previous base and outputs as they were.
+                // the previous base and outputs as they were. The files' thread first builds the
+                // quality report: the base needs the summary (with it) only for its last row.
                 let state = self.state, definition = self.definition
-                let staged = DispatchSemaphore(value: 0)
+                let staged = DispatchSemaphore(value: 0), reported = DispatchSemaphore(value: 0)
+                var summary = summary
                 var files: Result<(files: Double, report: Double), Error> = .success((0, 0))
                 var written: Result<(total: Double, parts: [(part: String, seconds: Double)]), Error> = .success((0, []))
                 ParallelLoop.run(2) { part in
                     if part == 0 {
+                        summary.report = self.buildReport()
+                        reported.signal()
                         files = Result {
                             var clock = Stopwatch()
                             try OutputWriter.writeAll(state: state, lineage: lineage, changes: changes, segments: definition.segments,
@@ -428,6 +441,10 @@ public final class PipelineRunner {
                             var clock = Stopwatch()
                             let base = try ProspectBase(path: definition.outputs.base, fileMode: mode_t(definition.outputs.fileMode))
                             let parts = try base.write(run: run, state: state, lineage: lineage, changes: changes, checkpoint: FaultInjection.reach,
+                                           summaryJSON: {
+                                               reported.wait()
+                                               return try OutputWriter.summaryJSON(summary)
+                                           },
                                            beforeCommit: {
                                                staged.wait()
                                                _ = try files.get()
@@ -438,11 +455,13 @@ public final class PipelineRunner {
                 }
                 let seconds = try files.get()
                 let base = try written.get()
+                console.say("report       built" + String(format: " (%.2f s, while the base was written)", reportSeconds))
                 console.say("write        files " + String(format: "%.2f s, report %.2f s, SQLite base %.2f s (at the same time: ",
                                                            seconds.files, seconds.report, base.total)
                             + base.parts.map { $0.part + String(format: " %.2f", $0.seconds) }.joined(separator: ", ") + ")")
                 FaultInjection.reach("before-output-swap")
                 try directory.commit()
+                return summary
             } catch {
                 directory.discard()
                 throw error
