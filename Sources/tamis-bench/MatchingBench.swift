@@ -70,8 +70,9 @@ enum MatchingBench {
         let summary = try PipelineRunner(definition: definition, options: RunOptions(outputDirectory: out, quiet: true)).run()
         let wall = ContinuousClock.now - clock
         for stage in summary.stages {
-            print(String(format: "  %-12@ %10d in  %8.2f s  %12.0f records/s", stage.stage, stage.recordsIn, stage.seconds,
-                         stage.seconds > 0 ? Double(stage.recordsIn) / stage.seconds : 0))
+            // Under 10 ms (a stage with nothing to do) the rate means nothing: a dash.
+            let rate = stage.seconds >= 0.01 ? String(format: "%12.0f", Double(stage.recordsIn) / stage.seconds) : String(repeating: " ", count: 11) + "-"
+            print(String(format: "  %-12@ %10d in  %8.2f s  %@ records/s", stage.stage, stage.recordsIn, stage.seconds, rate))
         }
         if let match = summary.match {
             for rule in match.blocking {
