@@ -161,6 +161,16 @@ final class SamplePipelineTests: XCTestCase {
         // Each source record keeps its notable field qualities.
         let sourceRows = try base.dump("source_records")
         XCTAssertTrue(sourceRows.contains { $0.contains("siren=valid:siren_from_siret") }, sourceRows.first ?? "")
+        // The quality text is `field=status[:reason]` joined by `;`, nothing before or after.
+        let qualities = sourceRows.compactMap { row in
+            row.split(separator: "|").first { $0.hasPrefix("quality=") }.map { String($0.dropFirst("quality=".count)).trimmingCharacters(in: ["\""]) }
+        }
+        XCTAssertEqual(qualities.count, sourceRows.count)
+        XCTAssertTrue(qualities.contains { !$0.isEmpty })
+        let item = #"[a-z0-9_]+=[a-z_]+(:[a-z0-9_]+)?"#
+        for quality in qualities where !quality.isEmpty {
+            XCTAssertNotNil(quality.range(of: "^\(item)(;\(item))*$", options: .regularExpression), quality)
+        }
         // An excluded source record has no golden record (NULL); a kept or merged one has its own.
         let excludedSources = sourceRows.filter { $0.contains("|status=\"excluded\"|") }
         XCTAssertFalse(excludedSources.isEmpty)

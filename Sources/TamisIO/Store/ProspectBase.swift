@@ -475,9 +475,10 @@ public final class ProspectBase {
     /// Appends the record's notable field qualities (`siret=invalid:bad_checksum;siren=valid:siren_from_siret`)
     /// to `out`: the fields repaired, invalid or carrying a reason.
     static func appendQualityText(_ record: ProspectRecord, to out: inout [UInt8]) {
+        let start = out.count  // `out` may already hold other values (a block of rows)
         for (index, quality) in record.quality.enumerated() where quality.status == .repaired || quality.status == .invalid || quality.reason != .none {
             guard let field = CanonicalField(rawValue: index) else { continue }
-            if !out.isEmpty { out.append(0x3B) }  // ;
+            if out.count > start { out.append(0x3B) }  // ;
             out.append(contentsOf: field.name.utf8)
             out.append(0x3D)  // =
             out.append(contentsOf: quality.status.name.utf8)
