@@ -81,6 +81,21 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(sink.rejects.first?.origin.line, 4)
     }
 
+    /// The same blow-up in attribute values.
+    func test_xml_quadratic_blowup_in_attributes_is_refused() throws {
+        let dir = try makeTemporaryDirectory(self)
+        let big = String(repeating: "a", count: 50_000)
+        var xml = "<?xml version=\"1.0\"?>\n<!DOCTYPE c [<!ENTITY a \"\(big)\">]>\n<c>"
+        for n in 0..<2_000 { xml += "<contact id=\"\(n)\"><nom v=\"" + String(repeating: "&a;", count: 20) + "\"/></contact>" }
+        xml += "</c>\n"
+        let path = try writeFile(Array(xml.utf8), "quad-attributes.xml", in: dir)
+        let sink = CollectingSink()
+        let report = try XMLRecordReader.read(path: path, displayName: "quad-attributes.xml", sourceIndex: 0, fileIndex: 0,
+                                              options: XMLReadOptions(recordElement: "contact"), sink: sink, progress: { _, _ in })
+        XCTAssertTrue(report.problem?.message.contains("entity expansion refused") == true, "\(String(describing: report.problem))")
+        XCTAssertLessThan(sink.records.count, 2_000, "reading stops at the blow-up")
+    }
+
     func test_xml_quadratic_blowup_is_refused() throws {
         let dir = try makeTemporaryDirectory(self)
         let big = String(repeating: "a", count: 50_000)

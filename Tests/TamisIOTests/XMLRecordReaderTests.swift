@@ -59,6 +59,31 @@ final class XMLRecordReaderTests: XCTestCase {
         XCTAssertEqual(sink.records[1][.lastName], "Martin")
     }
 
+    /// libxml2 stores a node's line in 16 bits: the text reader said 65,535 for every record
+    /// past that line. A record's line is its start tag's, however far into the file.
+    func test_records_past_line_65535_have_their_own_line() throws {
+        var xml = "<?xml version=\"1.0\"?>\n<contacts>\n"
+        for n in 0..<35_000 { xml += "<contact id=\"C\(n)\">\n<nom>N\(n)</nom></contact>\n" }
+        xml += "</contacts>\n"
+        let (sink, report) = try read(xml, options: XMLReadOptions(recordElement: "contact", idPath: "@id"))
+        XCTAssertNil(report.problem)
+        XCTAssertEqual(sink.records.count, 35_000)
+        XCTAssertEqual(sink.records[0].origin.line, 3)
+        XCTAssertEqual(sink.records[34_999].origin.line, 3 + 2 * 34_999)
+        XCTAssertEqual(sink.records[34_999][.lastName], "N34999")
+    }
+
+    /// White space between elements is not a value; inside an element's text, and around a
+    /// CDATA section that follows text, it is kept as the text reader kept it.
+    func test_white_space_between_elements_is_not_a_value() throws {
+        let xml = "<c>\n  <contact>\n    <adresse>\n      <ville> Lyon </ville>\n    </adresse>\n    <nom>A<![CDATA[ & B]]></nom>\n  </contact>\n</c>"
+        let (sink, _) = try read(xml, options: XMLReadOptions(recordElement: "contact"))
+        XCTAssertEqual(sink.records.count, 1)
+        XCTAssertEqual(sink.records[0].raw.string(CanonicalField.city.rawValue), " Lyon ")
+        XCTAssertEqual(sink.records[0][.lastName], "A & B")
+        XCTAssertNil(sink.extra(sink.records[0], "adresse"), "the white space around <ville> is no value of <adresse>")
+    }
+
     func test_external_entity_is_refused_and_never_read() throws {
         let xml = """
             <?xml version="1.0"?>

@@ -20,7 +20,7 @@ public struct XMLReadOptions: Sendable {
     }
 }
 
-/// Streams records out of an XML file with libxml2's xmlTextReader.
+/// Streams records out of an XML file with libxml2's SAX2 parser (`XMLRecordStream`).
 ///
 /// Security: the network is off (`XML_PARSE_NONET`), external entities and DTDs are never
 /// loaded (a refusing entity loader is installed, and a document that asks for one is
@@ -35,7 +35,7 @@ public enum XMLRecordReader {
     ) throws -> FileReadReport {
         var report = FileReadReport(file: displayName, format: "xml")
         report.encoding = "declared"
-        let session = try XMLSession(path: path, displayName: displayName)
+        var session = try XMLRecordStream(path: path, displayName: displayName)
         defer { session.close() }
         let explicitPaths: [String: CanonicalField] = Dictionary(options.fields.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
         var takenFields = Set<CanonicalField>(options.fields.keys)
@@ -46,10 +46,10 @@ public enum XMLRecordReader {
         var fieldSpan = [Int](repeating: -1, count: CanonicalField.count)
         var extraSpans: [(slot: Int, span: Int)] = []
 
-        func role(of pathID: Int) -> PathRole {
+        func role(of pathID: Int, in paths: [String]) -> PathRole {
             while roles.count <= pathID { roles.append(.unknown) }
             if roles[pathID].isUnknown {
-                let pathName = session.paths[pathID]
+                let pathName = paths[pathID]
                 var field = explicitPaths[pathName]
                 if field == nil, let leaf = pathName.split(separator: "/").last {
                     // Detection from the last path component (<email>, <raison_sociale>, @siret).
@@ -64,9 +64,9 @@ public enum XMLRecordReader {
             return roles[pathID]
         }
 
-        func extraSlot(of pathID: Int) -> Int {
+        func extraSlot(of pathID: Int, in paths: [String]) -> Int {
             if roles[pathID].extraSlot < 0 {
-                roles[pathID].extraSlot = sink.extraIndex(source: sourceIndex, name: session.paths[pathID])
+                roles[pathID].extraSlot = sink.extraIndex(source: sourceIndex, name: paths[pathID])
             }
             return roles[pathID].extraSlot
         }
@@ -78,7 +78,7 @@ public enum XMLRecordReader {
             extraSpans.removeAll(keepingCapacity: true)
             var sourceID = ""
             for (index, span) in record.spans.enumerated() {
-                let pathRole = role(of: span.path)
+                let pathRole = role(of: span.path, in: record.paths)
                 if pathRole.isID {
                     sourceID = String(decoding: Bytes.trimmed(record.bytes(index)), as: UTF8.self)
                 }
@@ -86,7 +86,7 @@ public enum XMLRecordReader {
                     fieldSpan[field.rawValue] = index
                 } else if span.end > span.start || pathRole.field == nil {
                     // Unmapped paths, and repeated ones (a second <telephone>), are kept as extras.
-                    extraSpans.append((extraSlot(of: span.path), index))
+                    extraSpans.append((extraSlot(of: span.path, in: record.paths), index))
                 }
             }
             let fields = assembler.pack(count: CanonicalField.count, checkUTF8: true) { field in
@@ -126,6 +126,8 @@ struct XMLRecordValues {
     var line: Int
     var spans: [Span]
     var arena: UnsafeBufferPointer<UInt8>
+    /// The relative paths met so far, by id (`Span.path`).
+    var paths: [String]
 
     func bytes(_ index: Int) -> UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer(rebasing: arena[spans[index].start..<spans[index].end])
@@ -144,23 +146,14 @@ struct PathRole {
     var isUnknown: Bool { !known }
 }
 
-/// Owns one xmlTextReader over a file descriptor, with secure options and error capture.
+/// Owns one xmlTextReader over a file descriptor, with secure options and error capture
+/// (`tamis inspect` reads the start of a file with it; records are read by `XMLRecordStream`).
 final class XMLSession {
     let displayName: String
     private let fd: Int32
-    private let size: Int
-    private(set) var bytesRead = 0
     private var reader: xmlTextReaderPtr?
     /// First fatal error reported by libxml2.
     private(set) var failure: InputError?
-    /// Set when the document asked for an external entity or DTD.
-    var externalRequest: String?
-    /// Interned relative paths ("societe/raison_sociale", "@id").
-    private(set) var paths: [String] = []
-    /// For each parent path id + 1 (0 = the record), its children seen so far: the interned
-    /// libxml2 name pointer, whether it is an attribute, and the child's path id. A parent
-    /// has few children, so a scan beats hashing.
-    private var children: [[(name: UnsafeRawPointer, attribute: Bool, id: Int)]] = [[]]
 
     init(path: String, displayName: String) throws {
         self.displayName = displayName
@@ -171,8 +164,7 @@ final class XMLSession {
         }
         var info = stat()
         fstat(fd, &info)
-        size = Int(info.st_size)
-        if size == 0 {
+        if info.st_size == 0 {
             Glibc.close(fd)
             throw InputError(file: displayName, problem: "the file is empty")
         }
@@ -181,9 +173,7 @@ final class XMLSession {
         reader = xmlReaderForIO({ context, buffer, length in
             guard let context, let buffer else { return -1 }
             let session = Unmanaged<XMLSession>.fromOpaque(context).takeUnretainedValue()
-            let n = Glibc.read(session.fd, buffer, Int(length))
-            if n > 0 { session.bytesRead += n }
-            return Int32(n)
+            return Int32(Glibc.read(session.fd, buffer, Int(length)))
         }, nil, context, "file://" + path, nil, options)
         guard let reader else {
             Glibc.close(fd)
@@ -192,7 +182,8 @@ final class XMLSession {
         xmlTextReaderSetStructuredErrorHandler(reader, { context, error in
             guard let context, let error else { return }
             let session = Unmanaged<XMLSession>.fromOpaque(context).takeUnretainedValue()
-            session.libxmlError(error.pointee)
+            guard error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue, session.failure == nil else { return }
+            session.failure = XMLSecurity.inputError(error.pointee, file: session.displayName)
         }, context)
     }
 
@@ -205,155 +196,6 @@ final class XMLSession {
         if let reader { xmlFreeTextReader(reader) }
         reader = nil
         Glibc.close(fd)
-    }
-
-    private func libxmlError(_ error: xmlError) {
-        guard error.level.rawValue >= XML_ERR_ERROR.rawValue, failure == nil else { return }
-        var message = error.message.map { String(cString: $0) } ?? "XML error"
-        message = message.trimmingASCIIWhitespace()
-        var hint = "fix the XML at that position (an unescaped & or <, a missing closing tag, a truncated file?)"
-        if message.hasPrefix("Excessive depth") {
-            hint = "the document nests elements more than 256 levels deep; no prospect export does that, so it is refused"
-        }
-        if message.contains("ntity") && (message.contains("loop") || message.contains("amplification")) {
-            message = "entity expansion refused: " + message
-            hint = "the document declares entities that expand enormously (a \"billion laughs\" attack); Tamis does not read it"
-        }
-        failure = InputError(file: displayName, line: Int(error.line), column: Int(error.int2),
-                             problem: message, hint: hint)
-    }
-
-    private func pathID(parent: Int, name: UnsafePointer<xmlChar>, attribute: Bool) -> Int {
-        let pointer = UnsafeRawPointer(name)
-        for child in children[parent + 1] where child.name == pointer && child.attribute == attribute {
-            return child.id
-        }
-        let leaf = (attribute ? "@" : "") + String(cString: name)
-        let full = parent < 0 ? leaf : paths[parent] + "/" + leaf
-        // Distinct interned pointers can name the same path (different prefixes): share ids.
-        let id = paths.firstIndex(of: full) ?? { paths.append(full); children.append([]); return paths.count - 1 }()
-        children[parent + 1].append((pointer, attribute, id))
-        return id
-    }
-
-    /// Calls `body` for each record element, in document order.
-    func forEachRecord(named recordName: String, progress: (Int, Int) -> Void,
-                       _ body: (XMLRecordValues) throws -> Void) throws {
-        guard let reader else { return }
-        let wanted = Array(recordName.utf8CString)
-        var inRecord = false
-        var recordDepth = 0
-        var stack: [Int] = []
-        var spans: [XMLRecordValues.Span] = []
-        var arena: [UInt8] = []
-        arena.reserveCapacity(4096)
-        /// Span index of the open text value of each path in this record (-1: none).
-        var openText: [Int] = []
-        var recordLine = 0
-        var count = 0
-        var refusalsBefore = XMLSecurity.refusalCount
-        func emit() throws {
-            try arena.withUnsafeBufferPointer { buffer in
-                try body(XMLRecordValues(line: recordLine, spans: spans, arena: buffer))
-            }
-            count += 1
-            if count & 0xFFF == 0 { progress(bytesRead, size) }
-        }
-        while true {
-            let status = xmlTextReaderRead(reader)
-            // Something was refused, here or in a file read at the same time on another thread.
-            if XMLSecurity.refusalCount != refusalsBefore {
-                refusalsBefore = XMLSecurity.refusalCount
-                if let request = XMLSecurity.takeRefusalOfThisThread() {
-                    externalRequest = request
-                    failure = InputError(file: displayName, line: Int(xmlTextReaderGetParserLineNumber(reader)),
-                                         column: Int(xmlTextReaderGetParserColumnNumber(reader)),
-                                         problem: "external entity or DTD refused: \(request)",
-                                         hint: "Tamis never loads external resources from XML (XXE protection); export the file without a DOCTYPE that points outside it")
-                    break
-                }
-            }
-            if status != 1 {
-                if status < 0 && failure == nil {
-                    failure = InputError(file: displayName, line: Int(xmlTextReaderGetParserLineNumber(reader)),
-                                         problem: "the XML could not be read to its end",
-                                         hint: "the file may be truncated")
-                }
-                break
-            }
-            let type = xmlTextReaderNodeType(reader)
-            switch type {
-            case 1:  // element
-                guard let name = xmlTextReaderConstLocalName(reader) else { continue }
-                let isEmpty = xmlTextReaderIsEmptyElement(reader) == 1
-                if !inRecord {
-                    guard strcmp(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self), wanted) == 0 else { continue }
-                    inRecord = true
-                    recordDepth = Int(xmlTextReaderDepth(reader))
-                    // The node's own line: the parser's position is ahead of it (read-ahead).
-                    recordLine = Int(xmlGetLineNo(xmlTextReaderCurrentNode(reader)))
-                    stack.removeAll(keepingCapacity: true)
-                    spans.removeAll(keepingCapacity: true)
-                    arena.removeAll(keepingCapacity: true)
-                    for i in openText.indices { openText[i] = -1 }
-                    readAttributes(reader, parent: -1, spans: &spans, arena: &arena)
-                    if isEmpty {
-                        inRecord = false
-                        try emit()
-                    }
-                    continue
-                }
-                let id = pathID(parent: stack.last ?? -1, name: name, attribute: false)
-                readAttributes(reader, parent: id, spans: &spans, arena: &arena)
-                if !isEmpty { stack.append(id) }
-            case 3, 4, 13, 14:  // text, CDATA, whitespace, significant whitespace
-                guard inRecord, let current = stack.last, let value = xmlTextReaderConstValue(reader) else { continue }
-                while openText.count <= current { openText.append(-1) }
-                let length = strlen(value)
-                if openText[current] >= 0 && spans[openText[current]].end == arena.count {
-                    arena.append(contentsOf: UnsafeBufferPointer(start: value, count: length))
-                    spans[openText[current]].end = arena.count
-                } else if type == 3 || type == 4 {
-                    openText[current] = spans.count
-                    let start = arena.count
-                    arena.append(contentsOf: UnsafeBufferPointer(start: value, count: length))
-                    spans.append(.init(path: current, start: start, end: arena.count))
-                }
-            case 15:  // end element
-                guard inRecord else { continue }
-                if stack.isEmpty {
-                    inRecord = false
-                    try emit()
-                } else {
-                    // A repeated element (two <telephone>) starts a new value next time.
-                    let closed = stack.removeLast()
-                    if closed < openText.count { openText[closed] = -1 }
-                }
-            default:
-                continue
-            }
-        }
-        _ = recordDepth
-        progress(bytesRead, size)
-        if failure == nil, externalRequest == nil, inRecord {
-            failure = InputError(file: displayName, line: recordLine, problem: "the file ends inside a record element")
-        }
-    }
-
-    private func readAttributes(_ reader: xmlTextReaderPtr, parent: Int,
-                                spans: inout [XMLRecordValues.Span], arena: inout [UInt8]) {
-        guard xmlTextReaderHasAttributes(reader) == 1 else { return }
-        while xmlTextReaderMoveToNextAttribute(reader) == 1 {
-            guard let name = xmlTextReaderConstLocalName(reader) else { continue }
-            if xmlTextReaderIsNamespaceDecl(reader) == 1 { continue }
-            let id = pathID(parent: parent, name: name, attribute: true)
-            let start = arena.count
-            if let value = xmlTextReaderConstValue(reader) {
-                arena.append(contentsOf: UnsafeBufferPointer(start: value, count: strlen(value)))
-            }
-            spans.append(.init(path: id, start: start, end: arena.count))
-        }
-        xmlTextReaderMoveToElement(reader)
     }
 }
 
@@ -382,6 +224,21 @@ enum XMLSecurity {
                 return nil
             }
         }
+    }
+
+    /// A libxml2 error as the steward reads it: where, what, and what to do.
+    static func inputError(_ error: xmlError, file: String) -> InputError {
+        var message = error.message.map { String(cString: $0) } ?? "XML error"
+        message = message.trimmingASCIIWhitespace()
+        var hint = "fix the XML at that position (an unescaped & or <, a missing closing tag, a truncated file?)"
+        if message.hasPrefix("Excessive depth") {
+            hint = "the document nests elements more than 256 levels deep; no prospect export does that, so it is refused"
+        }
+        if message.contains("ntity") && (message.contains("loop") || message.contains("amplification")) {
+            message = "entity expansion refused: " + message
+            hint = "the document declares entities that expand enormously (a \"billion laughs\" attack); Tamis does not read it"
+        }
+        return InputError(file: file, line: Int(error.line), column: Int(error.int2), problem: message, hint: hint)
     }
 
     /// The request refused on the calling thread since the last call, if any.
