@@ -157,17 +157,7 @@ final class XMLSession {
 
     init(path: String, displayName: String) throws {
         self.displayName = displayName
-        XMLSecurity.install()
-        fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw InputError(file: displayName, problem: "cannot open the file (\(String(cString: strerror(errno))))")
-        }
-        var info = stat()
-        fstat(fd, &info)
-        if info.st_size == 0 {
-            Glibc.close(fd)
-            throw InputError(file: displayName, problem: "the file is empty")
-        }
+        (fd, _) = try XMLSecurity.openInput(path: path, displayName: displayName)
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOENT.rawValue | XML_PARSE_NOCDATA.rawValue)
         let context = Unmanaged.passUnretained(self).toOpaque()
         reader = xmlReaderForIO({ context, buffer, length in
@@ -224,6 +214,23 @@ enum XMLSecurity {
                 return nil
             }
         }
+    }
+
+    /// Opens an XML file for reading, with libxml2 set up securely first: its descriptor and
+    /// size. A missing or empty file is a clear error.
+    static func openInput(path: String, displayName: String) throws -> (fd: Int32, size: Int) {
+        install()
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw InputError(file: displayName, problem: "cannot open the file (\(String(cString: strerror(errno))))")
+        }
+        var info = stat()
+        fstat(fd, &info)
+        if info.st_size == 0 {
+            Glibc.close(fd)
+            throw InputError(file: displayName, problem: "the file is empty")
+        }
+        return (fd, Int(info.st_size))
     }
 
     /// A libxml2 error as the steward reads it: where, what, and what to do.

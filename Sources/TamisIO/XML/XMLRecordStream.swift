@@ -59,18 +59,7 @@ struct XMLRecordStream {
 
     init(path: String, displayName: String) throws {
         self.displayName = displayName
-        XMLSecurity.install()
-        fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw InputError(file: displayName, problem: "cannot open the file (\(String(cString: strerror(errno))))")
-        }
-        var info = stat()
-        fstat(fd, &info)
-        size = Int(info.st_size)
-        if size == 0 {
-            Glibc.close(fd)
-            throw InputError(file: displayName, problem: "the file is empty")
-        }
+        (fd, size) = try XMLSecurity.openInput(path: path, displayName: displayName)
     }
 
     func close() { Glibc.close(fd) }
