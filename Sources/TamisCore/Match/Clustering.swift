@@ -11,7 +11,9 @@ public enum Clustering {
 
     /// - Parameters:
     ///   - edges: pair and weight, for the pairs at or above the match threshold.
-    ///   - clearlyDifferent: the guard, asked for each pair across two clusters about to join.
+    ///   - clearlyDifferent: the guard, asked for each pair across two clusters about to join,
+    ///     except the pair of the edge that joins them (a match: the pipeline's match threshold
+    ///     is at least 0.5, its guard at most 0.5).
     ///   - maxCheckedPairs: beyond this many cross pairs, the join is refused (a giant cluster
     ///     is far likelier a shared switchboard or a generic address than one person).
     public static func cluster(count: Int, edges: [(pair: UInt64, weight: Double)],
@@ -43,7 +45,10 @@ public enum Clustering {
                 check: while x >= 0 {
                     var y = rb
                     while y >= 0 {
-                        if clearlyDifferent(x, y) {
+                        // The edge's own two records are a match: the guard is not asked about
+                        // them (joining two single records asks it nothing).
+                        let isEdge = (x == a && y == b) || (x == b && y == a)
+                        if !isEdge && clearlyDifferent(x, y) {
                             allowed = false
                             break check
                         }
