@@ -63,16 +63,21 @@ public enum Establishments {
                 return establishment
             }
         }
-        var distinct = Set<UInt64>(minimumCapacity: named.count + 1024)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 17) { text in
-            text[0] = UInt8(ascii: "E")
-            let id = UnsafeBufferPointer(text)
-            for (g, value) in ids.enumerated() where value != none {
-                distinct.insert(value)
-                StableHash.writeHex(value, into: UnsafeMutableBufferPointer(rebasing: text[1..<17]))
-                state.golden[g].fields = state.golden[g].fields.replacing(CanonicalField.establishmentID.rawValue, with: id)
+        // Each golden record's ID written in place, on all cores (each worker its own records).
+        let assigned = ids
+        state.golden.withUnsafeMutableBufferPointer { buffer in
+            let golden = SharedBuffer(buffer), chunk = 4096
+            ParallelLoop.run((assigned.count + chunk - 1) / chunk) { c in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 17) { text in
+                    text[0] = UInt8(ascii: "E")
+                    let id = UnsafeBufferPointer(text)
+                    for g in (c * chunk)..<min((c + 1) * chunk, assigned.count) where assigned[g] != none {
+                        StableHash.writeHex(assigned[g], into: UnsafeMutableBufferPointer(rebasing: text[1..<17]))
+                        golden.buffer[g].fields = golden.buffer[g].fields.replacing(CanonicalField.establishmentID.rawValue, with: id)
+                    }
+                }
             }
         }
-        return distinct.count
+        return Set(ids.lazy.filter { $0 != none }).count
     }
 }
