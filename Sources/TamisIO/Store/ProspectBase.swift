@@ -211,13 +211,13 @@ public final class ProspectBase {
                     for (n, position) in range.enumerated() {
                         let g = goldenOrder[position]
                         try goldenRecords[g].fields.withValueBytes { values in
-                            row.bindInPlace(text.value(n * 3, in: bytes), notNull: true)  // golden_id
+                            text.bind(n, 0, to: &row, in: bytes)  // golden_id
                             for field in 0..<CanonicalField.count {
                                 row.bindInPlace(UnsafeBufferPointer(rebasing: values[goldenRecords[g].fields.valueRange(field)]))
                             }
-                            row.bindInPlace(text.value(n * 3 + 2, in: bytes), notNull: true)  // segments
+                            text.bind(n, 2, to: &row, in: bytes)  // segments
                             row.bind(goldenRecords[g].members.count)
-                            row.bindInPlace(text.value(n * 3 + 1, in: bytes), notNull: true)  // sources
+                            text.bind(n, 1, to: &row, in: bytes)  // sources
                             row.bind(goldenRecords[g].since ?? run.runID)
                             try row.step(db)
                         }
@@ -237,73 +237,58 @@ public final class ProspectBase {
                 JSONText.Keys((0..<count).map { $0 < info.extraNames.count ? info.extraNames[$0] : "extra_\($0)" })
             }
             let extraKeysBySource = state.sources.map { extraKeys($0, 64) }
-            // Each block's text (raw and extra values as JSON, quality, identity key) is made on
-            // the other core, a block ahead of the inserts: this thread only binds and steps.
-            let outcomes = state.outcomes, history = state.history, infos = state.sources
-            var names = EncodedRows(capacity: infos.count, valuesPerRow: 1), files = EncodedRows(capacity: state.files.count, valuesPerRow: 1)
-            for info in infos { names.append(info.name) }
-            for file in state.files { files.append(file) }
-            let fileCount = state.files.count
+            // Each block's text (names, IDs, raw and extra values as JSON, quality, identity key)
+            // is made on the other core, a block ahead of the inserts: this thread only binds
+            // the text and the record's values in place, and steps.
+            let outcomes = state.outcomes, history = state.history, infos = state.sources, files = state.files
             var identity = history.isEmpty ? RecordIdentity.Keys(sources: infos, records: records) : RecordIdentity.Keys(sources: infos)
             try Pipelined.run(records.count, block: block, produce: { range in
-                var text = EncodedRows(capacity: block, valuesPerRow: 6)
+                var text = EncodedRows(capacity: block, valuesPerRow: 11)
                 for i in range {
                     let record = records[i]
                     let key = history.isEmpty ? identity.next(record) : history[i].key  // every record, in order: repeats numbered
                     let outcome = outcomes[i]
                     if outcome.purged { text.skip(); continue }
+                    let past = history.isEmpty ? nil : history[i]
+                    let goldenID = outcome.disposition == .excluded ? nil : outcome.goldenIndex.map { goldenRecords[$0].id }
+                    text.append(infos[record.origin.sourceIndex].name)
+                    text.append(record.origin.sourceID)
+                    text.append(record.origin.fileIndex < files.count ? files[record.origin.fileIndex] : "")
+                    text.append(outcome.disposition.rawValue)
+                    text.append(goldenID)
                     JSONText.appendObject(keys: rawKeys, fields: record.raw, to: &text.bytes)
                     text.endValue()
                     JSONText.appendObject(keys: record.extras.count <= 64 ? extraKeysBySource[record.origin.sourceIndex]
                                                                           : extraKeys(infos[record.origin.sourceIndex], record.extras.count),
                                           fields: record.extras, to: &text.bytes)
                     text.endValue()
-                    ProspectBase.appendQualityText(record, to: &text.bytes)
+                    ProspectBase.appendQualityText(record, to: &text.bytes)  // "" when none (NOT NULL)
                     text.endValue()
-                    text.bytes.append(contentsOf: key.utf8)
-                    text.endValue()
-                    text.append(record.origin.sourceID)
-                    text.append(outcome.disposition == .excluded ? nil : outcome.goldenIndex.map { goldenRecords[$0].id })
+                    text.append(past?.since ?? run.runID)
+                    text.append(key)
+                    text.append(goldenID ?? past?.previousGoldenID)  // last_golden_id
                 }
                 return text
             }, consume: { range, text in
-                try names.bytes.withUnsafeBufferPointer { nameBytes in
-                try files.bytes.withUnsafeBufferPointer { fileBytes in
-                // Records and outcomes are read where they are (a copy of each would retain its
-                // buffers, on the cache lines the producer's thread is reading too); names,
-                // files and values are bound in place, not copied by SQLite.
+                // Records read where they are: a copy of each would retain its buffers, on the
+                // cache lines the producer's thread is reading too.
                 try text.bytes.withUnsafeBufferPointer { bytes in
                     try records.withUnsafeBufferPointer { records in
-                    try outcomes.withUnsafeBufferPointer { outcomes in
-                    for (n, i) in range.enumerated() where !outcomes[i].purged {
-                        let origin = records[i].origin
-                        let past = history.isEmpty ? nil : history[i]
-                        let goldenID = text.value(n * 6 + 5, in: bytes)
-                        try records[i].value.withValueBytes { values in
-                            row.bindInPlace(names.value(origin.sourceIndex, in: nameBytes), notNull: true)
-                            row.bindInPlace(text.value(n * 6 + 4, in: bytes), notNull: true)  // source_id
-                            row.bindInPlace(origin.fileIndex < fileCount ? files.value(origin.fileIndex, in: fileBytes) : UnsafeBufferPointer(start: nil, count: 0),
-                                            notNull: true)
-                            row.bind(origin.line)
-                            row.bind(outcomes[i].disposition.rawValue)
-                            row.bindInPlace(goldenID, notNull: !text.isNil(n * 6 + 5))
-                            for field in 0..<CanonicalField.count {
-                                row.bindInPlace(UnsafeBufferPointer(rebasing: values[records[i].value.valueRange(field)]))
+                        for (n, i) in range.enumerated() where !text.isNil(n, 0) {  // nil: purged, not stored
+                            try records[i].value.withValueBytes { values in
+                                for k in 0..<3 { text.bind(n, k, to: &row, in: bytes) }  // source, source_id, file
+                                row.bind(records[i].origin.line)
+                                for k in 3..<5 { text.bind(n, k, to: &row, in: bytes) }  // status, golden_id
+                                for field in 0..<CanonicalField.count {
+                                    row.bindInPlace(UnsafeBufferPointer(rebasing: values[records[i].value.valueRange(field)]))
+                                }
+                                for k in 5..<10 { text.bind(n, k, to: &row, in: bytes) }  // raw_json, extras_json, quality, run_id, record_key
+                                row.bind(records[i].origin.hasOwnID ? 1 : 0)
+                                text.bind(n, 10, to: &row, in: bytes)  // last_golden_id
+                                try row.step(db)
                             }
-                            row.bindInPlace(text.value(n * 6, in: bytes))  // raw_json
-                            row.bindInPlace(text.value(n * 6 + 1, in: bytes))  // extras_json
-                            row.bindInPlace(text.value(n * 6 + 2, in: bytes), notNull: true)  // quality: NOT NULL, "" when none
-                            row.bind(past?.since ?? run.runID)
-                            row.bindInPlace(text.value(n * 6 + 3, in: bytes), notNull: true)  // record_key
-                            row.bind(origin.hasOwnID ? 1 : 0)
-                            if text.isNil(n * 6 + 5) { row.bind(past?.previousGoldenID) } else { row.bindInPlace(goldenID, notNull: true) }
-                            try row.step(db)
                         }
                     }
-                    }
-                    }
-                }
-                }
                 }
             })
             times.append(("source records", clock.lap()))
@@ -341,10 +326,9 @@ public final class ProspectBase {
                     try text.bytes.withUnsafeBufferPointer { bytes in
                         for n in lines.indices {
                             row.bindInPlace(runID, notNull: true)
-                            for k in 0..<3 { row.bindInPlace(text.value(n * 7 + k, in: bytes), notNull: true) }  // source, id, file
+                            for k in 0..<3 { text.bind(n, k, to: &row, in: bytes) }  // source, id, file
                             row.bind(lines[n])
-                            row.bindInPlace(text.value(n * 7 + 3, in: bytes), notNull: true)  // status
-                            for k in 4..<7 { row.bindInPlace(text.value(n * 7 + k, in: bytes), notNull: !text.isNil(n * 7 + k)) }  // golden ID, reason, rule
+                            for k in 3..<7 { text.bind(n, k, to: &row, in: bytes) }  // status, golden ID, reason, rule
                             try row.step(db)
                         }
                     }
@@ -591,13 +575,18 @@ struct EncodedRows {
         nils.append(value == nil)
     }
 
-    func isNil(_ n: Int) -> Bool { nils[n] }
+    /// Whether value `k` of row `n` is nil.
+    func isNil(_ n: Int, _ k: Int) -> Bool { nils[n * valuesPerRow + k] }
 
-    /// A row with no values (not stored): empty ones, to keep positions.
-    mutating func skip() { for _ in 0..<valuesPerRow { endValue() } }
+    /// A row with no values (not stored): nil ones, to keep positions.
+    mutating func skip() { for _ in 0..<valuesPerRow { append(nil) } }
 
-    /// Value `n` within `bytes` (this buffer's, held by the caller).
-    func value(_ n: Int, in bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(rebasing: bytes[(n == 0 ? 0 : ends[n - 1])..<ends[n]])
+    /// Binds value `k` of row `n` in place: NULL when nil, else its text ("" stays "").
+    /// `bytes` is this buffer's, held by the caller until the row is stepped.
+    func bind(_ n: Int, _ k: Int, to row: inout RowBinder, in bytes: UnsafeBufferPointer<UInt8>) {
+        let i = n * valuesPerRow + k
+        if nils[i] { row.bindNull() } else {
+            row.bindInPlace(UnsafeBufferPointer(rebasing: bytes[(i == 0 ? 0 : ends[i - 1])..<ends[i]]), notNull: true)
+        }
     }
 }

@@ -54,12 +54,13 @@ struct RowBinder {
     }
 
     mutating func bind(_ text: String?) {
-        guard var text else {
-            sqlite3_bind_null(statement, index)
-            index += 1
-            return
-        }
+        guard var text else { return bindNull() }
         text.withUTF8 { bindNotNull($0) }
+    }
+
+    mutating func bindNull() {
+        sqlite3_bind_null(statement, index)
+        index += 1
     }
 
     /// Binds bytes as text, an empty one as "" (not NULL): columns declared NOT NULL hold it.
