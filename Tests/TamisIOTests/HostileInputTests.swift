@@ -93,6 +93,8 @@ final class HostileInputTests: XCTestCase {
         let report = try XMLRecordReader.read(path: path, displayName: "quad-attributes.xml", sourceIndex: 0, fileIndex: 0,
                                               options: XMLReadOptions(recordElement: "contact"), sink: sink, progress: { _, _ in })
         XCTAssertTrue(report.problem?.message.contains("entity expansion refused") == true, "\(String(describing: report.problem))")
+        XCTAssertEqual(report.problem?.file, "quad-attributes.xml")
+        XCTAssertEqual(report.problem?.line, 3, "the file's contacts are all on line 3")
         XCTAssertLessThan(sink.records.count, 2_000, "reading stops at the blow-up")
     }
 

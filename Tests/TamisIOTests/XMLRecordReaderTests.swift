@@ -93,6 +93,8 @@ final class XMLRecordReaderTests: XCTestCase {
         let (sink, report) = try read(xml, options: XMLReadOptions(recordElement: "contact"))
         let problem = try XCTUnwrap(report.problem)
         XCTAssertTrue(problem.message.contains("external entity or DTD refused"), problem.message)
+        XCTAssertEqual(problem.file, "export.xml")
+        XCTAssertEqual(problem.line, 3, "the line that uses the entity")
         XCTAssertTrue(sink.records.allSatisfy { !($0[.lastName] ?? "").contains("root:") }, "no file content may leak in")
         XCTAssertTrue(sink.records.isEmpty)
     }
@@ -146,6 +148,8 @@ final class XMLRecordReaderTests: XCTestCase {
         let xml = String(repeating: "<a>", count: 2000) + "<contact><nom>x</nom></contact>" + String(repeating: "</a>", count: 2000)
         let (_, report) = try read(xml, options: XMLReadOptions(recordElement: "contact"))
         XCTAssertTrue(report.problem?.message.contains("depth") == true, "\(String(describing: report.problem))")
+        XCTAssertEqual(report.problem?.file, "export.xml")
+        XCTAssertEqual(report.problem?.line, 1, "where the 257th level opens")
     }
 }
 
