@@ -4,7 +4,7 @@ import XCTest
 final class GoldenIDAssignmentTests: XCTestCase {
     /// Records 0…n with their golden ID in the base (nil: new record).
     func assign(_ clusters: [[Int]], previous: [Int: String], issued: Set<String> = [], merged: Set<String> = []) -> GoldenIDAssignment {
-        GoldenIDAssignment.assign(clusters: clusters, previousID: { previous[$0] }, newID: { "Gnew\($0)" },
+        GoldenIDAssignment.assign(clusters: clusters, previousID: { previous[$0] }, newIDs: clusters.map { "Gnew\($0[0])" },
                                   issued: issued.union(previous.values), merged: merged)
     }
 

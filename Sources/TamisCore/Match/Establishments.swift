@@ -66,12 +66,12 @@ public enum Establishments {
         // Each golden record's ID written in place, on all cores (each worker its own records).
         let assigned = ids
         state.golden.withUnsafeMutableBufferPointer { buffer in
-            let golden = SharedBuffer(buffer), chunk = 4096
-            ParallelLoop.run((assigned.count + chunk - 1) / chunk) { c in
+            let golden = SharedBuffer(buffer)
+            ParallelLoop.run(assigned.count, chunk: 4096) { chunk in
                 withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 17) { text in
                     text[0] = UInt8(ascii: "E")
                     let id = UnsafeBufferPointer(text)
-                    for g in (c * chunk)..<min((c + 1) * chunk, assigned.count) where assigned[g] != none {
+                    for g in chunk where assigned[g] != none {
                         StableHash.writeHex(assigned[g], into: UnsafeMutableBufferPointer(rebasing: text[1..<17]))
                         golden.buffer[g].fields = golden.buffer[g].fields.replacing(CanonicalField.establishmentID.rawValue, with: id)
                     }

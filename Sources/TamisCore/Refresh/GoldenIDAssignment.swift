@@ -15,8 +15,8 @@ public struct GoldenIDAssignment: Sendable, Equatable {
     /// - Parameters:
     ///   - clusters: record indices, founding record first.
     ///   - previousID: a record's golden ID in the base, if any.
-    ///   - newID: the hash-based ID of a cluster founded by a record.
-    public static func assign(clusters: [[Int]], previousID: (Int) -> String?, newID: (Int) -> String,
+    ///   - newIDs: each cluster's hash-based ID (of its founding record), used when it needs a new one.
+    public static func assign(clusters: [[Int]], previousID: (Int) -> String?, newIDs: [String],
                               issued: Set<String>, merged: Set<String>) -> GoldenIDAssignment {
         // Votes: for each existing ID, how many records of each cluster carried it.
         var votes: [String: [(cluster: Int, count: Int)]] = [:]
@@ -50,7 +50,7 @@ public struct GoldenIDAssignment: Sendable, Equatable {
             for other in ranked.dropFirst() { merges.append(GoldenMerge(from: other.id, into: survivor.id)) }
         }
         for c in needsNew {
-            let base = newID(clusters[c][0])
+            let base = newIDs[c]
             var id = base
             var n = 2
             while issued.contains(id) || taken.contains(id) {

@@ -53,9 +53,8 @@ public struct SegmentStage: PipelineStage {
         let records = state.records, sourceNames = state.sources.map(\.name), segments = self.segments
         state.golden.withUnsafeMutableBufferPointer { buffer in
             let golden = SharedBuffer(buffer)
-            let chunk = 1024
-            ParallelLoop.run((golden.buffer.count + chunk - 1) / chunk) { c in
-                for g in (c * chunk)..<min((c + 1) * chunk, golden.buffer.count) {
+            ParallelLoop.run(buffer.count, chunk: 1024) { chunk in
+                for g in chunk {
                     let tier = SegmentStage.qualityTier(members: golden.buffer[g].members, records: records)
                     golden.buffer[g].fields = golden.buffer[g].fields.replacing(CanonicalField.qualityTier.rawValue, with: tier.utf8)
                     guard !segments.isEmpty else { continue }

@@ -123,16 +123,12 @@ public struct DeduplicateStage: PipelineStage {
         let sources = state.sources
         let records = state.records
         let history = state.history
-        // Each cluster's hash-based ID, made on all cores (asked for by founding record).
-        let hashed = ParallelLoop.map(ordered.count, filling: "") { c in
-            DeduplicateStage.hashID(for: records[ordered[c][0]], sources: sources)
-        }
-        var clusterFounded = [Int32](repeating: -1, count: records.count)
-        for (c, members) in ordered.enumerated() { clusterFounded[members[0]] = Int32(c) }
         let assignment = GoldenIDAssignment.assign(
             clusters: ordered,
             previousID: { history.isEmpty ? nil : history[$0].previousGoldenID },
-            newID: { hashed[Int(clusterFounded[$0])] },
+            newIDs: ParallelLoop.map(ordered.count, filling: "") { c in  // on all cores
+                DeduplicateStage.hashID(for: records[ordered[c][0]], sources: sources)
+            },
             issued: state.issuedGoldenIDs, merged: state.mergedGoldenIDs)
         state.goldenMerges = assignment.merges
         stats.seconds["golden_ids"] = clock.lap()

@@ -16,15 +16,13 @@ public struct NormalizeStage: PipelineStage {
         var changed = 0
         if let normalizer {
             // Records are independent: normalise chunks on every core, then count in order.
-            let chunk = 4096
-            let chunks = (state.records.count + chunk - 1) / chunk
             state.records.withUnsafeMutableBufferPointer { records in
                 let shared = SharedBuffer(records)
-                ParallelLoop.run(chunks) { c in
+                ParallelLoop.run(records.count, chunk: 4096) { chunk in
                     // A chunk's records share equal quality arrays at once (the copies are
                     // freed while hot); the whole run's, below.
                     var interned = Set<QualityVector>(minimumCapacity: 512)
-                    for i in (c * chunk)..<min((c + 1) * chunk, shared.buffer.count) {
+                    for i in chunk {
                         let (value, quality) = normalizer.normalize(shared.buffer[i].raw)
                         shared.buffer[i].value = value
                         shared.buffer[i].quality = interned.insert(QualityVector(quality)).memberAfterInsert.fields

@@ -16,11 +16,16 @@ public enum ParallelLoop {
         var results = [T](repeating: initial, count: count)
         results.withUnsafeMutableBufferPointer { buffer in
             let shared = SharedBuffer(buffer)
-            run((count + chunk - 1) / chunk) { c in
-                for i in (c * chunk)..<min(count, (c + 1) * chunk) { shared.buffer[i] = body(i) }
+            run(count, chunk: chunk) { range in
+                for i in range { shared.buffer[i] = body(i) }
             }
         }
         return results
+    }
+
+    /// `body(range)` for consecutive ranges of `chunk` indices covering `0..<count`, on all cores.
+    public static func run(_ count: Int, chunk: Int, _ body: @escaping (Range<Int>) -> Void) {
+        run((count + chunk - 1) / chunk) { c in body((c * chunk)..<min(count, (c + 1) * chunk)) }
     }
 
     public static func run(_ count: Int, _ body: @escaping (Int) -> Void) {

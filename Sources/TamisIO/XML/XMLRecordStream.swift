@@ -188,6 +188,16 @@ struct XMLRecordStream {
         return true
     }
 
+    /// Counts text handed to a record (character data, attribute values); false when the
+    /// document's text has grown past ten times the bytes read: entities that blow up.
+    private mutating func deliver(_ count: Int) -> Bool {
+        delivered += count
+        guard delivered > 10 * bytesRead + 10_000_000 else { return true }
+        refuse(problem: "entity expansion refused: the document's text expands to over ten times its size",
+               hint: "the document declares entities that expand enormously (a \"billion laughs\" attack); Tamis does not read it")
+        return false
+    }
+
     /// Ends the reading on a document this stream will not read further.
     private mutating func refuse(problem: String, hint: String) {
         refused = true
@@ -224,10 +234,6 @@ struct XMLRecordStream {
         let id = pathID(parent: stack.last ?? -1, name: localName, attribute: false)
         readAttributes(attributeCount, attributes, parent: id)
         stack.append(id)
-        if delivered > 10 * bytesRead + 10_000_000 {  // attribute values made of entities
-            refuse(problem: "entity expansion refused: the document's text expands to over ten times its size",
-                   hint: "the document declares entities that expand enormously (a \"billion laughs\" attack); Tamis does not read it")
-        }
     }
 
     private mutating func endElement() {
@@ -249,13 +255,7 @@ struct XMLRecordStream {
     /// nothing was read since; otherwise it starts a new value, dropped at its end if it was
     /// only white space. A CDATA section is a run of its own, never dropped.
     private mutating func characters(_ text: UnsafeBufferPointer<UInt8>, cdata: Bool) {
-        guard !stopped else { return }
-        delivered += text.count
-        if delivered > 10 * bytesRead + 10_000_000 {
-            refuse(problem: "entity expansion refused: the document's text expands to over ten times its size",
-                   hint: "the document declares entities that expand enormously (a \"billion laughs\" attack); Tamis does not read it")
-            return
-        }
+        guard !stopped, deliver(text.count) else { return }
         guard inRecord, let current = stack.last else { return }
         if cdata { endRun() }
         if !runOpen {
@@ -315,8 +315,8 @@ struct XMLRecordStream {
             let id = pathID(parent: parent, name: name, attribute: true)
             let start = arena.count
             if let value = attributes[a * 5 + 3], let end = attributes[a * 5 + 4] {
+                guard deliver(end - value) else { return }
                 arena.append(contentsOf: UnsafeBufferPointer(start: value, count: end - value))
-                delivered += end - value
             }
             spans.append(.init(path: id, start: start, end: arena.count))
         }

@@ -194,8 +194,9 @@ public final class PipelineRunner {
         }
         summary.finishedAt = PipelineRunner.timestamp()
         if options.dryRun {
-            summary.report = buildReport()
-            console.say("report       built" + String(format: " (%.2f s)", reportSeconds))
+            let (report, seconds) = buildReport()
+            summary.report = report
+            console.say("report       built" + String(format: " (%.2f s)", seconds))
             console.say("dry run: \(state.golden.count) golden records would be written; nothing was written")
             return summary
         }
@@ -205,14 +206,11 @@ public final class PipelineRunner {
         return summary
     }
 
-    private var reportSeconds = 0.0
-
-    /// The quality report of the run's state (the seconds it took in `reportSeconds`).
-    private func buildReport() -> QualityReport {
+    /// The quality report of the run's state, and the seconds it took.
+    private func buildReport() -> (QualityReport, Double) {
         let clock = ContinuousClock.now
         let report = QualityReport.build(from: state, segments: definition.segments.map(\.name))
-        reportSeconds = (ContinuousClock.now - clock).seconds
-        return report
+        return (report, (ContinuousClock.now - clock).seconds)
     }
 
     // MARK: - Ingest
@@ -419,12 +417,12 @@ public final class PipelineRunner {
                 // quality report: the base needs the summary (with it) only for its last row.
                 let state = self.state, definition = self.definition
                 let staged = DispatchSemaphore(value: 0), reported = DispatchSemaphore(value: 0)
-                var summary = summary
+                var summary = summary, reportSeconds = 0.0
                 var files: Result<(files: Double, report: Double), Error> = .success((0, 0))
                 var written: Result<(total: Double, parts: [(part: String, seconds: Double)]), Error> = .success((0, []))
                 ParallelLoop.run(2) { part in
                     if part == 0 {
-                        summary.report = self.buildReport()
+                        (summary.report, reportSeconds) = self.buildReport()
                         reported.signal()
                         files = Result {
                             var clock = Stopwatch()
