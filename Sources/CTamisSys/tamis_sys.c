@@ -13,7 +13,14 @@
 int tamis_exchange_paths(const char *a, const char *b) {
     return (int)syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
 }
+long tamis_copy_file_range(int from, long long from_offset, int to, long long to_offset, long length) {
+    off64_t in = from_offset, out = to_offset;
+    return (long)copy_file_range(from, &in, to, &out, (size_t)length, 0);
+}
 #else
+long tamis_copy_file_range(int from, long long from_offset, int to, long long to_offset, long length) {
+    (void)from; (void)from_offset; (void)to; (void)to_offset; (void)length; errno = ENOSYS; return -1;
+}
 int tamis_exchange_paths(const char *a, const char *b) {
     (void)a; (void)b; errno = ENOSYS; return -1;
 }

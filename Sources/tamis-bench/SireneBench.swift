@@ -40,7 +40,7 @@ enum SireneBench {
     static func run(establishments: Int, prospects: Int, seed: UInt64, keep: String?, refdata: String, json: String?,
                     checksOnly: Bool = false, reuseRegister: Bool = false) throws {
         let dir = keep ?? NSTemporaryDirectory() + "tamis-sirene-\(getpid())"
-        let register = dir + "/register.sqlite"
+        let register = dir + "/sirene.register"
         var clock = ContinuousClock.now
         if !FileManager.default.fileExists(atPath: dir + "/truth.csv") {
             var generator = SireneGenerator(settings: .init(establishments: establishments, prospects: prospects, seed: seed),
@@ -65,6 +65,7 @@ enum SireneBench {
             imported = (seconds, rows, peakMemoryMB())
             print(String(format: "import: %d rows (%d establishments, %d units, %d name keys) in %.1f s = %.0f rows/s; peak memory %.0f MB",
                          rows, report.info.establishments, report.info.units, report.nameKeys, seconds, Double(rows) / seconds, peakMemoryMB()))
+            print("  phases: " + report.phases.map { String(format: "%@ %.2f s", $0.0, $0.1) }.joined(separator: ", "))
         }
         let registerMB = Double((try FileManager.default.attributesOfItem(atPath: register)[.size] as? Int) ?? 0) / 1_048_576
         print(String(format: "register: %.0f MB", registerMB))

@@ -15,7 +15,7 @@ struct Sirene: ParsableCommand {
             discussion: """
                 Download StockEtablissement_utf8.zip and StockUniteLegale_utf8.zip from data.gouv.fr
                 ("Base Sirene des entreprises et de leurs établissements"), then:
-                  tamis sirene import StockEtablissement_utf8.zip StockUniteLegale_utf8.zip --register data/sirene.sqlite
+                  tamis sirene import StockEtablissement_utf8.zip StockUniteLegale_utf8.zip --register data/sirene.register
                 Zipped or unzipped files, or extracts with the same header; columns are read by name.
                 """)
 

@@ -26,6 +26,70 @@ final class SiretisationTests: XCTestCase {
         XCTAssertEqual(CompanyNameKey.department(ofPostalCode: "20000"), "20")
     }
 
+    /// The keys as first written, plainly with arrays and sets: the byte-level builder the
+    /// import uses must give the same keys, in the same order (the register and the
+    /// prospects' lookups must agree, or siretisation silently finds nothing).
+    static func referenceKeys(names: [String], postalCode: String) -> [UInt64] {
+        let dropped: Set<[UInt8]> = Set(["sarl", "sas", "sasu", "sa", "eurl", "sci", "snc", "scop", "scp", "sel", "selarl", "selas",
+            "selafa", "selca", "gie", "gaec", "earl", "ei", "eirl", "sca", "scs", "scea", "sem", "scic", "sarlu", "spa", "ltd", "gmbh",
+            "inc", "societe", "ste", "ets", "etablissements", "etablissement", "entreprise", "entreprises", "groupe", "cie",
+            "compagnie", "et", "the", "le", "la", "les", "l", "d", "de", "du", "des", "au", "aux", "en"].map { Array($0.utf8) })
+        func tokens(_ name: String) -> [[UInt8]] {
+            var folded: [UInt8] = []
+            Array(name.utf8).withUnsafeBufferPointer { AccentFolding.fold($0, into: &folded) }
+            let raw = folded.split(separator: 0x20).map(Array.init)
+            var joined: [[UInt8]] = [], run: [UInt8] = []
+            for token in raw {
+                if token.count == 1 && token[0] >= 0x61 { run.append(token[0]); continue }
+                if !run.isEmpty { joined.append(run); run = [] }
+                joined.append(token)
+            }
+            if !run.isEmpty { joined.append(run) }
+            let kept = joined.filter { !dropped.contains($0) }
+            return kept.isEmpty ? joined : kept
+        }
+        func hash(_ kind: String, _ place: String, _ value: [UInt8]) -> UInt64 {
+            var h = StableHash()
+            h.combine(kind)
+            h.combine(place)
+            h.combine(value)
+            return h.value & 0x7FFF_FFFF_FFFF_FFFF
+        }
+        guard postalCode.utf8.count == 5 else { return [] }
+        let department = CompanyNameKey.department(ofPostalCode: postalCode)
+        var keys: [UInt64] = []
+        for name in names {
+            let tokens = tokens(name)
+            if tokens.isEmpty { continue }
+            for token in tokens.prefix(3) where token.count >= 2 { keys.append(hash("t", postalCode, token)) }
+            if let first = tokens.first, first.count > 4 { keys.append(hash("f", postalCode, Array(first.prefix(4)))) }
+            let whole = Array(tokens.joined(separator: [0x20]))
+            keys.append(hash("p", postalCode, whole))
+            keys.append(hash("n", department, whole))
+        }
+        var seen = Set<UInt64>()
+        return keys.filter { seen.insert($0).inserted }
+    }
+
+    func test_blocking_keys_from_bytes_equal_the_plain_reference_on_generated_names() {
+        let words = ["SARL", "S.A.R.L.", "sas", "Société", "Sté", "Ets", "la", "L'", "d'", "de", "Boulangerie", "MARTIN", "Dupré-Lefèvre",
+                     "Œuvre", "I", "B", "M", "a", "x", "2", "42", "Électricité", "Groupe", "ET", "Soft'Œuvre", "Ça", "ÉTS.", "Arvelly",
+                     "Ferronnerie", "du", "Café", "GmbH", "&", "—", "  ", "Ñandú", "ß", "Æsop", "Zoé"]
+        let postalCodes = ["69003", "97411", "20000", "2A004", "7500", "", "75 01", "97200"]
+        var random = SplitMix64(seed: 7)
+        var compared = 0
+        for _ in 0..<4000 {
+            let names = (0..<Int(random.next() % 4)).map { _ in
+                (0..<Int(random.next() % 6)).map { _ in words[Int(random.next() % UInt64(words.count))] }.joined(separator: random.next() % 5 == 0 ? "" : " ")
+            }
+            let postal = postalCodes[Int(random.next() % UInt64(postalCodes.count))]
+            let reference = SiretisationTests.referenceKeys(names: names, postalCode: postal)
+            XCTAssertEqual(CompanyNameKey.blockingKeys(names: names, postalCode: postal), reference, "\(names) at \(postal)")
+            compared += reference.count
+        }
+        XCTAssertGreaterThan(compared, 10_000, "the generated names make keys")
+    }
+
     func test_street_keys_ignore_types_and_compare_numbers() throws {
         let register = try XCTUnwrap(StreetKey("12 BD EUGENE DERUELLE"))
         let prospect = try XCTUnwrap(StreetKey("12, boulevard Eugène Déruelle"))

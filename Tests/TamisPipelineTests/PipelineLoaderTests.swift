@@ -256,13 +256,13 @@ final class PipelineLoaderTests: XCTestCase {
             sources: [{ path: in.csv, optional: true }]
             stages:
               sirene:
-                register: registers/sirene.sqlite
+                register: registers/sirene.register
                 exclude: { defunct: false, unknown: true }
                 siretisation: { threshold: 0.9, review_below: 0.6, margin: 0.1 }
                 enrich: { fields: [naf, address], register_wins: [naf] }
             """
         let definition = try PipelineLoader.load(yaml: yaml, file: dir.appendingPathComponent("p.yml").path)
-        XCTAssertEqual(definition.sirene.register, dir.appendingPathComponent("registers/sirene.sqlite").path, "relative to the pipeline file")
+        XCTAssertEqual(definition.sirene.register, dir.appendingPathComponent("registers/sirene.register").path, "relative to the pipeline file")
         XCTAssertFalse(definition.sirene.excludeDefunct)
         XCTAssertTrue(definition.sirene.excludeUnknown)
         XCTAssertTrue(definition.sirene.excludeOpposition, "the default stays")
@@ -277,7 +277,7 @@ final class PipelineLoaderTests: XCTestCase {
             sources: [{ path: in.csv }]
             stages:
               sirene:
-                register: r.sqlite
+                register: r.register
                 exclude: { ceased: true }
                 siretisation: { threshold: 0.8, review_below: 0.9 }
                 enrich: { fields: [naf, turnover] }

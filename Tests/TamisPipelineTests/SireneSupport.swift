@@ -61,13 +61,13 @@ enum StockFiles {
         "unit_naf": "activitePrincipaleUniteLegale",
     ]
 
-    /// Writes both files into `dir` and imports them into `dir/register.sqlite`.
+    /// Writes both files into `dir` and imports them into `dir/sirene.register`.
     @discardableResult
     static func register(in dir: URL, establishments: [[String: String]], units: [[String: String]]) throws -> String {
         let e = dir.appendingPathComponent("StockEtablissement_utf8.csv"), u = dir.appendingPathComponent("StockUniteLegale_utf8.csv")
         try csv(header: establishmentHeader, rows: establishments).write(to: e, atomically: true, encoding: .utf8)
         try csv(header: unitHeader, rows: units).write(to: u, atomically: true, encoding: .utf8)
-        let path = dir.appendingPathComponent("register.sqlite").path
+        let path = dir.appendingPathComponent("sirene.register").path
         try SireneImport.run(files: [e.path, u.path], registerPath: path, importedAt: "2026-11-01T00:00:00Z")
         return path
     }

@@ -216,9 +216,9 @@ final class SireneTests: XCTestCase {
     }
 
     func test_a_missing_register_is_a_clear_error() throws {
-        XCTAssertThrowsError(try runSirenePipeline(in: dir, prospects: prospects([]), register: dir.appendingPathComponent("none.sqlite").path)) { error in
+        XCTAssertThrowsError(try runSirenePipeline(in: dir, prospects: prospects([]), register: dir.appendingPathComponent("none.register").path)) { error in
             let text = "\(error)"
-            XCTAssertTrue(text.contains("none.sqlite"), text)
+            XCTAssertTrue(text.contains("none.register"), text)
             XCTAssertTrue(text.contains("tamis sirene import"), text)
         }
     }
@@ -235,7 +235,7 @@ final class SireneTests: XCTestCase {
         try zip.write(to: zipPath)
         let units = dir.appendingPathComponent("StockUniteLegale_utf8.zip")
         try StockFiles.zip(name: "StockUniteLegale_utf8.csv", content: Data(StockFiles.csv(header: StockFiles.unitHeader, rows: [StockFiles.unit(acme, "ACME")]).utf8)).write(to: units)
-        let register = dir.appendingPathComponent("r.sqlite").path
+        let register = dir.appendingPathComponent("r.register").path
         let report = try SireneImport.run(files: [units.path, zipPath.path], registerPath: register, importedAt: "now")
         XCTAssertEqual(report.files.map(\.kind), [.units, .establishments])
         XCTAssertEqual(report.info.establishments, 1)
@@ -255,7 +255,7 @@ final class SireneTests: XCTestCase {
         let establishments = other.appendingPathComponent("etablissements-extrait.csv"), units = other.appendingPathComponent("unites.csv")
         try FileManager.default.copyItem(at: dir.appendingPathComponent("StockEtablissement_utf8.csv"), to: establishments)
         try FileManager.default.copyItem(at: dir.appendingPathComponent("StockUniteLegale_utf8.csv"), to: units)
-        let path = other.appendingPathComponent("r.sqlite").path
+        let path = other.appendingPathComponent("r.register").path
         let report = try SireneImport.run(files: [establishments.path, units.path], registerPath: path, importedAt: "now")
         let reference = try SireneImport.run(files: [dir.appendingPathComponent("StockEtablissement_utf8.csv").path,
                                                      dir.appendingPathComponent("StockUniteLegale_utf8.csv").path],
@@ -268,24 +268,94 @@ final class SireneTests: XCTestCase {
         }
         XCTAssertEqual(try a.candidates(forKey: CompanyNameKey.blockingKeys(names: ["Le Fournil Gourmand"], postalCode: "31000")[0], limit: 10),
                        [UInt64(dupontSiret)!])
-        // A key's candidates come from the index alone (on a 10M register, one table read per
-        // candidate made siretisation 1.6× slower).
-        let plan = try SQLiteConnection(path: path, readOnly: true).prepare("EXPLAIN QUERY PLAN SELECT siret FROM name_keys WHERE key = ? LIMIT ?")
-        XCTAssertTrue(try plan.next())
-        XCTAssertTrue(plan.text(3).contains("COVERING INDEX"), plan.text(3))
+    }
+
+    /// A SIRET read twice (a later extract, or a correction appended to a file): the later
+    /// row is the register's, counted once.
+    func test_a_later_row_for_the_same_siret_replaces_the_earlier_one() throws {
+        let register = try StockFiles.register(in: dir, establishments: [
+            StockFiles.establishment(acmeParis, ["state": "F", "postal": "75002", "since": "2019-01-01"]),
+            StockFiles.establishment(acmeLyon, ["postal": "69003"]),
+            StockFiles.establishment(acmeParis, ["postal": "75008", "street": "RUE DU FAUBOURG SAINT HONORE"]),
+        ], units: [StockFiles.unit(acme, "ACME")])
+        let file = try SireneRegisterFile(path: register)
+        XCTAssertEqual(file.info.establishments, 2)
+        let reader = try file.makeReader()
+        let paris = try XCTUnwrap(try reader.establishment(UInt64(acmeParis)!))
+        XCTAssertEqual(paris.postalCode, "75008")
+        XCTAssertTrue(paris.isActive)
+        XCTAssertEqual(try reader.establishmentState(UInt64(acmeParis)!), RegisterState(isActive: true, isPartial: false))
+        XCTAssertEqual(try reader.openEstablishments(ofSiren: UInt64(acme)!).map(\.siret), [UInt64(acmeParis)!, UInt64(acmeLyon)!].sorted())
+        // A later, smaller file (read at the same time, its records copied in after the
+        // bigger file's): its row still wins.
+        let correction = dir.appendingPathComponent("correction.csv")
+        try StockFiles.csv(header: StockFiles.establishmentHeader, rows: [StockFiles.establishment(acmeLyon, ["state": "F", "postal": "69007"])])
+            .write(to: correction, atomically: true, encoding: .utf8)
+        let files = ["StockEtablissement_utf8.csv", "StockUniteLegale_utf8.csv"].map { dir.appendingPathComponent($0).path }
+        for (order, lyonIsOpen) in [(files + [correction.path], false), ([correction.path] + files, true)] {
+            try SireneImport.run(files: order, registerPath: register, importedAt: "now")
+            let reader = try SireneRegisterFile(path: register).makeReader()
+            XCTAssertEqual(try reader.establishment(UInt64(acmeLyon)!)?.isActive, lyonIsOpen, "\(order)")
+            XCTAssertEqual(try reader.establishment(UInt64(acmeLyon)!)?.postalCode, lyonIsOpen ? "69003" : "69007")
+            XCTAssertEqual(try reader.establishment(UInt64(acmeParis)!)?.postalCode, "75008", "the other records are where they were")
+            XCTAssertEqual(try reader.unit(UInt64(acme)!)?.name, "ACME")
+        }
+    }
+
+    /// A register cut short (a full disk, a copy interrupted), one from an earlier Tamis, or
+    /// another file: a clear error naming the file, never a crash or a wrong answer.
+    func test_a_damaged_or_foreign_register_is_refused_with_what_to_do() throws {
+        let register = try makeRegister()
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: register))
+        func refusal(_ data: Data) -> String {
+            let path = dir.appendingPathComponent("bad.register").path
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: data))
+            do {
+                _ = try SireneRegisterFile(path: path)
+                return "accepted"
+            } catch let error as InputError {
+                XCTAssertEqual(error.file, path)
+                XCTAssertNotNil(error.hint)
+                return error.problem
+            } catch {
+                return "\(error)"
+            }
+        }
+        XCTAssertTrue(refusal(bytes.prefix(bytes.count / 2)).contains("damaged"), refusal(bytes.prefix(bytes.count / 2)))
+        XCTAssertTrue(refusal(bytes.prefix(40)).contains("not a Tamis SIRENE register"))
+        XCTAssertTrue(refusal(Data("SQLite format 3\0".utf8) + Data(count: 4096)).contains("earlier version"))
+        XCTAssertTrue(refusal(Data("siret,etatAdministratifEtablissement\n".utf8)).contains("not a Tamis SIRENE register"))
+        var wrongVersion = bytes
+        wrongVersion[8] = 9
+        XCTAssertTrue(refusal(wrongVersion).contains("format 9"))
+        // Every byte of the header and section table damaged in turn: refused or read, never a crash.
+        for position in 8..<RegisterLayout.headerSize {
+            var damaged = bytes
+            damaged[position] ^= 0xA5
+            let path = dir.appendingPathComponent("bad.register").path
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: damaged))
+            if let file = try? SireneRegisterFile(path: path) {
+                let reader = try file.makeReader()
+                _ = try reader.establishment(UInt64(acmeParis)!)
+                _ = try reader.openEstablishments(ofSiren: UInt64(acme)!)
+                _ = try reader.unit(UInt64(acme)!)
+                _ = try reader.candidates(forKey: 12345, limit: 5)
+            }
+        }
+        XCTAssertEqual(refusal(bytes), "accepted")
     }
 
     func test_a_file_that_is_not_a_stock_is_refused_with_the_columns_it_lacks() throws {
         let file = dir.appendingPathComponent("contacts.csv")
         try "siret,raison_sociale\n73282932000074,ACME\n".write(to: file, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try SireneImport.run(files: [file.path], registerPath: dir.appendingPathComponent("r.sqlite").path, importedAt: "now")) { error in
+        XCTAssertThrowsError(try SireneImport.run(files: [file.path], registerPath: dir.appendingPathComponent("r.register").path, importedAt: "now")) { error in
             XCTAssertTrue("\(error)".contains("etatAdministratifEtablissement"), "\(error)")
         }
         try "nom,prenom\nA,B\n".write(to: file, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try SireneImport.run(files: [file.path], registerPath: dir.appendingPathComponent("r.sqlite").path, importedAt: "now")) { error in
+        XCTAssertThrowsError(try SireneImport.run(files: [file.path], registerPath: dir.appendingPathComponent("r.register").path, importedAt: "now")) { error in
             XCTAssertTrue("\(error)".contains("not a SIRENE stock file"), "\(error)")
         }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("r.sqlite").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("r.register").path))
     }
 
     func test_a_truncated_zip_or_csv_is_reported_and_the_previous_register_stays() throws {

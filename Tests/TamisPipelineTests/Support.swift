@@ -26,10 +26,10 @@ func samplePipeline(in dir: URL, extra: String = "") throws -> String {
     try FileManager.default.createDirectory(at: dir.appendingPathComponent("pipelines"), withIntermediateDirectories: true)
     var yaml = try String(contentsOf: packageRoot.appendingPathComponent("pipelines/pre-campaign.yml"), encoding: .utf8)
     yaml += extra
-    // The pipeline checks companies against `../out/sirene.sqlite`: built from the bundled extract.
+    // The pipeline checks companies against `../out/sirene.register`: built from the bundled extract.
     let sirene = packageRoot.appendingPathComponent("data/sirene")
     try SireneImport.run(files: ["StockEtablissement_sample.csv", "StockUniteLegale_sample.csv"].map { sirene.appendingPathComponent($0).path },
-                         registerPath: dir.appendingPathComponent("out/sirene.sqlite").path, importedAt: "2026-11-01T00:00:00Z")
+                         registerPath: dir.appendingPathComponent("out/sirene.register").path, importedAt: "2026-11-01T00:00:00Z")
     let path = dir.appendingPathComponent("pipelines/pre-campaign.yml").path
     try yaml.write(toFile: path, atomically: true, encoding: .utf8)
     return path

@@ -4,6 +4,9 @@
 /// Returns 0 on success, -1 with errno set otherwise (e.g. EINVAL when the filesystem
 /// does not support it; callers fall back to two renames).
 int tamis_exchange_paths(const char *a, const char *b);
+/// Copies `length` bytes between files inside the kernel (Linux copy_file_range): the bytes
+/// copied, or -1 with errno set (ENOSYS, EXDEV…: callers fall back to read and write).
+long tamis_copy_file_range(int from, long long from_offset, int to, long long to_offset, long length);
 /// Sets SQLite's process-wide options before its first use: multi-thread mode (no mutex on
 /// each connection and statement call: GRDB and the SIRENE register already use a connection
 /// from one thread at a time) and no memory statistics (a global mutex on every allocation).

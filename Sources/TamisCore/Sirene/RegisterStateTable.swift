@@ -31,8 +31,20 @@ public struct RegisterStateTable: Sendable {
 
     /// The state of `key`, or nil when the register does not have it.
     public func state(_ key: UInt64) -> RegisterState? {
+        guard let position = position(key) else { return nil }
+        return RegisterState(isActive: entries[position] & 2 != 0, isPartial: entries[position] & 1 != 0)
+    }
+
+    /// Where `key` is among the sorted entries, or nil when the register does not have it.
+    public func position(_ key: UInt64) -> Int? {
+        let position = lowerBound(key)
+        return position < entries.count && entries[position] >> 2 == key ? position : nil
+    }
+
+    /// The position of the first entry whose key is `key` or more (`count` if none).
+    public func lowerBound(_ key: UInt64) -> Int {
         let quotient = key / divisor
-        guard quotient < UInt64(directory.count - 1) else { return nil }  // beyond the last key
+        guard quotient < UInt64(directory.count - 1) else { return entries.count }  // beyond the last key
         let bucket = Int(quotient)
         return entries.withUnsafeBufferPointer { entries in
             directory.withUnsafeBufferPointer { directory in
@@ -41,9 +53,11 @@ public struct RegisterStateTable: Sendable {
                     let mid = (low + high) >> 1
                     if entries[mid] >> 2 < key { low = mid + 1 } else { high = mid }
                 }
-                guard low < entries.count, entries[low] >> 2 == key else { return nil }
-                return RegisterState(isActive: entries[low] & 2 != 0, isPartial: entries[low] & 1 != 0)
+                return low
             }
         }
     }
+
+    /// The entry at `position`: `key·4 + flags`.
+    public func entry(_ position: Int) -> UInt64 { entries[position] }
 }

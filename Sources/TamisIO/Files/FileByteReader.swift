@@ -60,6 +60,12 @@ public final class FileByteReader {
     }
 
     /// The first `count` bytes of a file (for sniffing); reads no further.
+    /// The file's size in bytes, 0 when it cannot be read (the reading then says why).
+    public static func size(of path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    }
+
     public static func prefix(of path: String, count: Int) throws -> [UInt8] {
         let reader = try FileByteReader(path: path, chunkSize: max(1, count))
         var out: [UInt8] = []

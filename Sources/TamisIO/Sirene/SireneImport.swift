@@ -1,4 +1,3 @@
-import GRDBSQLite
 import TamisCore
 #if canImport(Glibc)
 import Glibc
@@ -8,9 +7,10 @@ import Glibc
 /// `StockUniteLegale_utf8.csv`, zipped or not) or any extract with the same header.
 ///
 /// Columns are read by name (INSEE adds some over the years); the kind of each file is told
-/// by its header. Rows stream from the (inflated) file into SQLite through one prepared
-/// statement: memory stays flat whatever the size. Everything goes to a new file next to the
-/// register, which replaces the old one by `rename(2)` only once complete: a failed or
+/// by its header. Rows stream from the (inflated) file: each becomes a record in the register's
+/// heap, and its identifier goes to an external sort (`PairBuckets`), so memory stays flat
+/// whatever the size (`RegisterLayout` describes the file). Everything goes to a new file next
+/// to the register, which replaces the old one by `rename(2)` only once complete: a failed or
 /// interrupted import leaves the previous register in place.
 public enum SireneImport {
     public enum Kind: String, Sendable { case establishments, units }
@@ -72,211 +72,292 @@ public enum SireneImport {
         unlink(temporary)
         var succeeded = false
         defer { if !succeeded { unlink(temporary) } }
-        let connection = try SQLiteConnection(path: temporary, readOnly: false)
-        try connection.execute("""
-            PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE;
-            PRAGMA cache_size = -262144; PRAGMA temp_store = FILE;
-            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            CREATE TABLE establishments (
-                siret INTEGER PRIMARY KEY, active INTEGER NOT NULL, partial INTEGER NOT NULL, period_start TEXT,
-                head_office INTEGER NOT NULL, created TEXT, headcount TEXT, naf TEXT, naf_nomenclature TEXT, naf2025 TEXT,
-                names TEXT, street_number TEXT, street_repeat TEXT, street_type TEXT, street_name TEXT, complement TEXT,
-                postal_code TEXT, commune_code TEXT, city TEXT);
-            CREATE TABLE units (
-                siren INTEGER PRIMARY KEY, active INTEGER NOT NULL, partial INTEGER NOT NULL, name TEXT, acronym TEXT,
-                usual_names TEXT, legal_category TEXT, naf TEXT, headcount TEXT, size_category TEXT, head_office_nic TEXT,
-                created TEXT);
-            CREATE TABLE name_keys (key INTEGER NOT NULL, siret INTEGER NOT NULL);
-            BEGIN;
-            """)
-        var reports: [FileReport] = []
-        var latest: [UInt8] = []
+        let out = try BufferedFileWriter(path: temporary)
+        try out.write([UInt8](repeating: 0, count: RegisterLayout.headerSize))
+        let recordsStart = out.offset
         var watch = Stopwatch()
         var phases: [(String, Double)] = []
-        // Legal units first (INSEE's file names say which is which): establishments can then
-        // get their siretisation keys as they are read, with their unit's names, in one pass.
-        let ordered = files.enumerated().sorted { a, b in
-            let ua = a.element.lowercased().contains("unitelegale"), ub = b.element.lowercased().contains("unitelegale")
-            return ua != ub ? ua : a.offset < b.offset
-        }.map(\.element)
-        var inlineKeys = 0
-        var establishmentsWithoutKeys = false
-        for file in ordered {
-            let unitsLoaded = reports.contains { $0.kind == .units && $0.rows > 0 }
-            let (report, keys) = try load(file: file, into: connection, latest: &latest, inlineKeys: unitsLoaded, progress: progress)
-            reports.append(report)
-            inlineKeys += keys
-            if report.kind == .establishments && !unitsLoaded { establishmentsWithoutKeys = true }
+        // The files are read at the same time, biggest first: each job writes its records to a
+        // heap of its own (the biggest one's straight into the register, the others' to scratch
+        // files copied in afterwards) and its identifiers to buckets of its own.
+        let sizes = files.map { FileByteReader.size(of: $0) }
+        let order = files.indices.sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 < $1 }
+        let jobs = try files.indices.map { index in
+            let heap = index == order[0] ? out : try BufferedFileWriter(scratch: temporary + ".heap\(index)")
+            return FileJob(file: files[index], index: index, heap: heap, heapStart: heap === out ? recordsStart : 0, scratch: temporary)
         }
-        let establishments = reports.filter { $0.kind == .establishments }.reduce(0) { $0 + $1.rows - $1.skipped }
-        let units = reports.filter { $0.kind == .units }.reduce(0) { $0 + $1.rows - $1.skipped }
+        withoutActuallyEscaping(progress) { progress in
+            let reading = ProgressGate(progress)
+            ParallelLoop.run(order.count) { n in jobs[order[n]].run(progress: reading) }
+        }
+        for job in jobs { if let error = job.error { throw error } }
+        // The other heaps after the biggest one; each job's record offsets move by its heap's base.
+        for index in order.dropFirst() {
+            jobs[index].base = out.offset - recordsStart
+            try out.append(jobs[index].heap)
+        }
+        try out.write([UInt8](repeating: 0, count: (16 - out.offset % 16) % 16))  // the sorted sections are 16-byte aligned
+        let records = (offset: recordsStart, length: out.offset - recordsStart)
+        let reports = jobs.map(\.report!)
+        let latest = jobs.map(\.latest).max { $0.lexicographicallyPrecedes($1) } ?? []
         phases.append(("files", watch.lap()))
-        // Establishments read before any unit file: keys in a second pass, over the whole table.
-        let nameKeys = establishmentsWithoutKeys ? try rebuildNameKeys(connection) : inlineKeys
-        phases.append(("name keys", watch.lap()))
-        // (key, siret): a covering index, so a key's candidates are read from the index alone
-        // instead of one table lookup per SIRET (random pages of a multi-GB file).
-        try connection.execute("COMMIT; CREATE INDEX name_keys_key ON name_keys (key, siret);")
-        try buildStates(connection)
+        let establishments = try writeIndex(jobs.filter { $0.report?.kind == .establishments }, to: out)
+        let units = try writeIndex(jobs.filter { $0.report?.kind == .units }, to: out)
+        try out.flush()
         phases.append(("index", watch.lap()))
+        let keyParts = try makeNameKeys(register: try MappedFile(path: temporary), records: records, establishments: establishments,
+                                         units: units, scratch: temporary)
+        phases.append(("name keys", watch.lap()))
+        let (nameKeys, keyDirectory) = try writeNameKeys(keyParts, to: out)
+        phases.append(("key index", watch.lap()))
         let date = stockDate ?? String(decoding: latest.prefix(10), as: UTF8.self)
-        let info = RegisterInfo(stockDate: date, importedAt: importedAt, establishments: establishments, units: units)
-        let meta = try connection.prepare("INSERT INTO meta (key, value) VALUES (?, ?)")
+        let info = RegisterInfo(stockDate: date, importedAt: importedAt, establishments: establishments.length / 16, units: units.length / 16)
+        var meta = ""
         for (key, value) in [("format", SireneRegisterFile.formatVersion), ("stock_date", date), ("imported_at", importedAt),
-                             ("establishments", String(establishments)), ("units", String(units)),
+                             ("establishments", String(info.establishments)), ("units", String(info.units)),
                              ("files", files.map { String($0.split(separator: "/").last ?? "") }.joined(separator: "|"))] {
-            meta.bind(key)
-            meta.bind(value)
-            try meta.run()
+            meta += key + "=" + value.filter { $0 != "\n" } + "\n"
         }
-        try connection.execute("ANALYZE")
-        phases.append(("statistics", watch.lap()))
+        let metaSection = (offset: out.offset, length: meta.utf8.count)
+        try out.write(Array(meta.utf8))
+        try out.flush()
+        let header = RegisterLayout.header(sections: [records, establishments, units, nameKeys, keyDirectory, metaSection]
+            .map { (UInt64($0.offset), UInt64($0.length)) })
+        try header.withUnsafeBytes { try PairBuckets.writeAll(out.fd, $0.baseAddress!, $0.count, at: 0, path: temporary) }
         guard rename(temporary, registerPath) == 0 else {
             throw InputError(file: registerPath, problem: "cannot replace the register (\(String(cString: strerror(errno))))")
         }
         succeeded = true
-        return Report(info: info, files: reports, nameKeys: nameKeys, seconds: (ContinuousClock.now - clock).seconds, phases: phases)
+        phases.append(("write", watch.lap()))
+        return Report(info: info, files: reports, nameKeys: nameKeys.length / 16, seconds: (ContinuousClock.now - clock).seconds,
+                      phases: phases)
     }
 
     // MARK: - One file
 
-    private static func load(file: String, into connection: SQLiteConnection, latest: inout [UInt8], inlineKeys: Bool,
-                             progress: Progress) throws -> (FileReport, Int) {
-        var loader = StockLoader(file: file, connection: connection)
-        loader.inlineKeys = inlineKeys
-        var parser = CSVParser(dialect: CSVDialect(delimiter: UInt8(ascii: ",")))
-        var bytes = 0
-        let zipped = ZipEntryStream.isZip(file)
-        let size: Int
-        func feed(_ chunk: UnsafeBufferPointer<UInt8>) throws {
-            parser.parse(chunk, into: &loader)
-            if let failure = loader.failure { throw failure }
-            bytes += chunk.count
-            if loader.rows - loader.reportedRows >= 1_000_000 {
-                loader.reportedRows = loader.rows
-                progress(file, loader.rows, bytes, 0)
-            }
-        }
-        do {
-            if zipped {
-                let zip = try ZipEntryStream(path: file)
-                size = zip.fileSize
-                try zip.forEachChunk(feed)
-            } else {
-                let reader = try FileByteReader(path: file)
-                size = reader.size
-                try reader.forEachChunk(feed)
-            }
-            parser.finish(into: &loader)
-            if let failure = loader.failure { throw failure }
-        } catch var error as InputError {
-            if loader.rows > 0 {
-                error.problem += " — \(loader.rows) rows read (row \(loader.rows) reached, line \(loader.lastLine))"
-            }
-            throw error
-        }
-        guard let kind = loader.kind else {
-            throw InputError(file: file, problem: "the file is empty", hint: "expected a SIRENE stock file with its header row")
-        }
-        if loader.lastRowBroken {
-            throw InputError(file: file, line: loader.lastLine,
-                             problem: "the file ends in the middle of a row (truncated download?) — \(loader.rows) rows read",
-                             hint: "download the stock file again; the previous register is left in place")
-        }
-        progress(file, loader.rows, size, size)
-        if loader.latest.lexicographicallyPrecedes(latest) == false && !loader.latest.isEmpty { latest = loader.latest }
-        return (FileReport(file: file, kind: kind, rows: loader.rows, skipped: loader.skipped, firstSkippedLine: loader.firstSkippedLine),
-                loader.keys?.written ?? 0)
-    }
+    /// One stock file read into its own heap and index buckets.
+    final class FileJob: @unchecked Sendable {
+        let file: String
+        let index: Int
+        let heap: BufferedFileWriter
+        let heapStart: Int
+        let scratch: String
+        /// Where this job's heap starts in the register's records (set once all are read).
+        var base = 0
+        var identifiers: PairBuckets?
+        var report: FileReport?
+        var latest: [UInt8] = []
+        var error: Error?
 
-    /// The state of every establishment and unit as one sorted array of `identifier·4 + flags`
-    /// (bit 1 active, bit 0 partial diffusion), 8 bytes each, stored as a BLOB written in
-    /// pieces (memory stays flat): a run loads it once and checks SIRETs by binary search,
-    /// a million a second, without a query per record.
-    private static func buildStates(_ connection: SQLiteConnection) throws {
-        try connection.execute("CREATE TABLE states (kind TEXT PRIMARY KEY, entries INTEGER NOT NULL, data BLOB NOT NULL)")
-        for (kind, table, key) in [("establishments", "establishments", "siret"), ("units", "units", "siren")] {
-            let count = try connection.prepare("SELECT count(*) FROM \(table)")
-            _ = try count.next()
-            let entries = Int(count.int(0))
-            count.reset()
-            try connection.execute("INSERT INTO states (kind, entries, data) VALUES ('\(kind)', \(entries), zeroblob(\(max(1, entries) * 8)))")
-            let rowid = sqlite3_last_insert_rowid(connection.handle)
-            var blob: OpaquePointer?
-            guard sqlite3_blob_open(connection.handle, "main", "states", "data", rowid, 1, &blob) == SQLITE_OK else {
-                throw connection.error("cannot write the state index")
+        init(file: String, index: Int, heap: BufferedFileWriter, heapStart: Int, scratch: String) {
+            self.file = file
+            self.index = index
+            self.heap = heap
+            self.heapStart = heapStart
+            self.scratch = scratch
+        }
+
+        func run(progress: ProgressGate) {
+            do {
+                try read(progress: progress)
+            } catch {
+                self.error = error
             }
-            defer { sqlite3_blob_close(blob) }
-            let select = try connection.prepare("SELECT \(key), active, partial FROM \(table) ORDER BY \(key)")
-            var buffer = [UInt64]()
-            buffer.reserveCapacity(8192)
-            var offset: Int32 = 0
-            func flush() throws {
-                guard !buffer.isEmpty else { return }
-                let code = buffer.withUnsafeBytes { sqlite3_blob_write(blob, $0.baseAddress, Int32($0.count), offset) }
-                guard code == SQLITE_OK else { throw connection.error("cannot write the state index") }
-                offset += Int32(buffer.count * 8)
-                buffer.removeAll(keepingCapacity: true)
+        }
+
+        private func read(progress: ProgressGate) throws {
+            var loader = StockLoader(file: file, records: heap, recordsStart: heapStart, scratch: scratch + ".index\(index)")
+            var parser = CSVParser(dialect: CSVDialect(delimiter: UInt8(ascii: ",")))
+            var bytes = 0
+            let zipped = ZipEntryStream.isZip(file)
+            let size: Int
+            func feed(_ chunk: UnsafeBufferPointer<UInt8>) throws {
+                parser.parse(chunk, into: &loader)
+                if let failure = loader.failure { throw failure }
+                bytes += chunk.count
+                if loader.rows - loader.reportedRows >= 1_000_000 {
+                    loader.reportedRows = loader.rows
+                    progress.report(file, loader.rows, bytes, 0)
+                }
             }
-            while try select.next() {
-                let packed = UInt64(select.int(0)) << 2 | (select.int(1) != 0 ? 2 : 0) | (select.int(2) != 0 ? 1 : 0)
-                buffer.append(packed.littleEndian)
-                if buffer.count == 8192 { try flush() }
+            do {
+                if zipped {
+                    let zip = try ZipEntryStream(path: file)
+                    size = zip.fileSize
+                    try zip.forEachChunk(feed)
+                } else {
+                    let reader = try FileByteReader(path: file)
+                    size = reader.size
+                    try reader.forEachChunk(feed)
+                }
+                parser.finish(into: &loader)
+                if let failure = loader.failure { throw failure }
+            } catch var error as InputError {
+                if loader.rows > 0 {
+                    error.problem += " — \(loader.rows) rows read (row \(loader.rows) reached, line \(loader.lastLine))"
+                }
+                throw error
             }
-            try flush()
-            select.reset()
+            guard let kind = loader.kind else {
+                throw InputError(file: file, problem: "the file is empty", hint: "expected a SIRENE stock file with its header row")
+            }
+            if loader.lastRowBroken {
+                throw InputError(file: file, line: loader.lastLine,
+                                 problem: "the file ends in the middle of a row (truncated download?) — \(loader.rows) rows read",
+                                 hint: "download the stock file again; the previous register is left in place")
+            }
+            progress.report(file, loader.rows, size, size)
+            identifiers = loader.identifiers
+            latest = loader.latest
+            report = FileReport(file: file, kind: kind, rows: loader.rows, skipped: loader.skipped, firstSkippedLine: loader.firstSkippedLine)
         }
     }
 
-    /// Blocking keys of every active, fully diffusible establishment, from its own names and
-    /// its unit's (`CompanyNameKey.blockingKeys`).
-    private static func rebuildNameKeys(_ connection: SQLiteConnection) throws -> Int {
-        try connection.execute("DELETE FROM name_keys")
-        let select = try connection.prepare("""
-            SELECT e.siret, e.postal_code, e.names, u.name, u.acronym, u.usual_names
-            FROM establishments e LEFT JOIN units u ON u.siren = e.siret / 100000
-            WHERE e.active = 1 AND e.partial = 0 AND (u.partial IS NULL OR u.partial = 0)
-            """)
-        var keys = try NameKeyWriter(connection)
-        while try select.next() {
-            let names = NameKeyWriter.unitNames(name: select.text(3), acronym: select.text(4), usual: select.text(5))
-                + SireneRegisterFile.names(select.text(2))
-            try keys.write(siret: select.int(0), names: names, postalCode: select.text(1))
+    /// Hands progress from the reading threads to the caller's closure one at a time.
+    final class ProgressGate: @unchecked Sendable {
+        private let progress: Progress
+        private var lock = pthread_mutex_t()
+
+        init(_ progress: @escaping Progress) {
+            self.progress = progress
+            pthread_mutex_init(&lock, nil)
         }
-        select.reset()
-        return keys.written
+
+        deinit { pthread_mutex_destroy(&lock) }
+
+        func report(_ file: String, _ rows: Int, _ bytes: Int, _ size: Int) {
+            pthread_mutex_lock(&lock)
+            progress(file, rows, bytes, size)
+            pthread_mutex_unlock(&lock)
+        }
+    }
+
+    // MARK: - Sorted sections
+
+    /// Writes the `(identifier·4 + flags, record offset)` pairs of `jobs` (files of one kind,
+    /// in the order given) sorted by identifier. When an identifier was read twice, the later
+    /// row wins: the buckets hold `(identifier, record offset·4 + flags)`, and read back with
+    /// the file's position in the top byte and its heap's base added, equal identifiers sort
+    /// by file, then by row.
+    private static func writeIndex(_ jobs: [FileJob], to out: BufferedFileWriter) throws -> (offset: Int, length: Int) {
+        let start = out.offset
+        let parts = jobs.compactMap { job in job.identifiers.map { ($0, UInt64(job.index) << 56 | UInt64(job.base) << 2) } }
+        let offsetMask: UInt64 = (1 << 56) - 1
+        try PairBuckets.forEachSortedBucket(of: parts) { pairs in
+            for (i, pair) in pairs.enumerated() where i + 1 == pairs.count || pairs[i + 1].key != pair.key {
+                try out.write(KeyValuePair(key: pair.key << 2 | pair.value & 3, value: (pair.value & offsetMask) >> 2))
+            }
+        }
+        return (start, out.offset - start)
+    }
+
+    /// The siretisation keys (`CompanyNameKey.blockingKeys`) of every open, fully diffusible
+    /// establishment, from its own names (signs, usual name) and its unit's (legal name,
+    /// acronym, usual names), unless the unit is partially diffused: computed on all cores
+    /// over the establishments in SIRET order, walking the units alongside, then sorted by key.
+    /// Returns one part of `(key, SIRET)` pairs per core, in SIRET order.
+    private static func makeNameKeys(register: MappedFile, records: (offset: Int, length: Int), establishments: (offset: Int, length: Int),
+                                     units: (offset: Int, length: Int), scratch: String) throws -> [PairBuckets] {
+        let heap = UnsafeBufferPointer(rebasing: register.bytes[records.offset..<(records.offset + records.length)])
+        let establishmentPairs = register.array(of: KeyValuePair.self, at: establishments.offset, count: establishments.length / 16)
+        let unitPairs = register.array(of: KeyValuePair.self, at: units.offset, count: units.length / 16)
+        let threads = ParallelLoop.threadCount
+        let parts = try (0..<threads).map { try PairBuckets(keyBits: 63, scratch: scratch + ".keys\($0)") }
+        let failure = FirstError()
+        ParallelLoop.run(threads) { part in
+            let range = (establishmentPairs.count * part / threads)..<(establishmentPairs.count * (part + 1) / threads)
+            guard !range.isEmpty else { return }
+            var unit = StockLoader.lowerBound(unitPairs, (establishmentPairs[range.lowerBound].key >> 2) / 100_000)
+            var builder = CompanyNameKey.KeyBuilder()
+            let keys = parts[part]
+            do {
+                for position in range {
+                    // The pages read so far leave this process (they stay in the page cache):
+                    // its memory stays flat whatever the register's size.
+                    if position & 0xFFFF == 0 { register.release() }
+                    let entry = establishmentPairs[position]
+                    guard entry.key & 3 == 2 else { continue }  // active, not partial
+                    let siret = entry.key >> 2, siren = siret / 100_000
+                    guard let establishment = RegisterRecord.View(heap: heap, offset: entry.value, fields: RegisterRecord.establishmentFields),
+                          builder.begin(postalCode: establishment.bytes(RegisterRecord.postalCode)) else { continue }
+                    while unit < unitPairs.count && unitPairs[unit].key >> 2 < siren { unit += 1 }
+                    if unit < unitPairs.count && unitPairs[unit].key >> 2 == siren {
+                        if unitPairs[unit].key & 1 != 0 { continue }  // the unit is partially diffused
+                        // Legal name, acronym, usual names: the order siretisation tries them.
+                        if let names = RegisterRecord.View(heap: heap, offset: unitPairs[unit].value, fields: RegisterRecord.unitFields) {
+                            builder.add(name: names.bytes(RegisterRecord.unitName))
+                            builder.add(name: names.bytes(RegisterRecord.acronym))
+                            addEach(names.bytes(RegisterRecord.usualNames), to: &builder)
+                        }
+                    }
+                    addEach(establishment.bytes(RegisterRecord.names), to: &builder)
+                    for key in builder.keys { try keys.append(key: key, value: siret) }
+                }
+            } catch {
+                failure.keep(error)
+            }
+        }
+        if let error = failure.error { throw error }
+        return parts
+    }
+
+    /// Writes the name keys sorted by key then SIRET, and their directory.
+    private static func writeNameKeys(_ parts: [PairBuckets], to out: BufferedFileWriter) throws
+        -> (keys: (offset: Int, length: Int), directory: (offset: Int, length: Int)) {
+        let start = out.offset
+        var directory = [UInt64](repeating: 0, count: RegisterLayout.keyDirectoryCount + 1)
+        var nextSlot = 0, position: UInt64 = 0
+        try PairBuckets.forEachSortedBucket(of: parts.map { ($0, 0) }) { pairs in
+            for pair in pairs {
+                let slot = Int(pair.key >> RegisterLayout.keyDirectoryShift)
+                while nextSlot <= slot { directory[nextSlot] = position; nextSlot += 1 }
+                position += 1
+            }
+            try pairs.withUnsafeBytes { try out.write($0.bindMemory(to: UInt8.self)) }
+        }
+        while nextSlot <= RegisterLayout.keyDirectoryCount { directory[nextSlot] = position; nextSlot += 1 }
+        let keys = (offset: start, length: out.offset - start)
+        var directoryBytes: [UInt8] = []
+        directoryBytes.reserveCapacity(directory.count * 8)
+        for value in directory { RegisterLayout.append(value, to: &directoryBytes) }
+        try out.write(directoryBytes)
+        return (keys, (keys.offset + keys.length, directory.count * 8))
     }
 }
 
-/// Writes the siretisation keys of open establishments (`CompanyNameKey.blockingKeys`),
-/// whether as the establishments are read or in a pass over the table.
-struct NameKeyWriter {
-    private let insert: PreparedStatement
-    private(set) var written = 0
-
-    init(_ connection: SQLiteConnection) throws {
-        insert = try connection.prepare("INSERT INTO name_keys (key, siret) VALUES (?, ?)")
-    }
-
-    /// A unit's names in the order siretisation tries them: legal name, acronym, usual names.
-    static func unitNames(name: String, acronym: String, usual: String) -> [String] {
-        [name, acronym].filter { !$0.isEmpty } + SireneRegisterFile.names(usual)
-    }
-
-    mutating func write(siret: Int64, names: [String], postalCode: String) throws {
-        for key in CompanyNameKey.blockingKeys(names: names, postalCode: postalCode) {
-            insert.bind(Int64(bitPattern: key))
-            insert.bind(siret)
-            try insert.run()
-            written += 1
-        }
+/// Adds each name of a `|`-joined list.
+private func addEach(_ joined: UnsafeBufferPointer<UInt8>, to builder: inout CompanyNameKey.KeyBuilder) {
+    var start = 0
+    for i in 0...joined.count where i == joined.count || joined[i] == UInt8(ascii: "|") {
+        if i > start { builder.add(name: UnsafeBufferPointer(rebasing: joined[start..<i])) }
+        start = i + 1
     }
 }
 
-/// Receives the rows of one stock file and writes them to the register.
+/// The first error thrown on any thread.
+final class FirstError: @unchecked Sendable {
+    private var lock = pthread_mutex_t()
+    private(set) var error: Error?
+
+    init() { pthread_mutex_init(&lock, nil) }
+    deinit { pthread_mutex_destroy(&lock) }
+
+    func keep(_ error: Error) {
+        pthread_mutex_lock(&lock)
+        if self.error == nil { self.error = error }
+        pthread_mutex_unlock(&lock)
+    }
+}
+
+/// Receives the rows of one stock file: each row's record goes to the heap, its identifier
+/// and the record's place to the index buckets.
 struct StockLoader: CSVRowHandler {
     let file: String
-    let connection: SQLiteConnection
+    let records: BufferedFileWriter
+    let recordsStart: Int
+    let scratch: String
+    /// The identifiers read and where their records are, made once the header tells the kind.
+    private(set) var identifiers: PairBuckets?
     var kind: SireneImport.Kind?
     var failure: InputError?
     var rows = 0
@@ -286,21 +367,15 @@ struct StockLoader: CSVRowHandler {
     var lastLine = 0
     var lastRowBroken = false
     var latest: [UInt8] = []
-    /// Write each establishment's siretisation keys as it is read (its unit is already loaded).
-    var inlineKeys = false
-    private(set) var keys: NameKeyWriter?
-    private var unitNames: PreparedStatement?
-    private var lastSiren: Int64 = -1
-    private var lastUnit: (partial: Bool, names: [String]) = (false, [])
     /// Field index of each wanted column (-1: absent).
     private var slots: [Int] = []
     private var fieldCount = 0
-    private var insert: PreparedStatement?
-    private var scratch: [UInt8] = []
 
-    init(file: String, connection: SQLiteConnection) {
+    init(file: String, records: BufferedFileWriter, recordsStart: Int, scratch: String) {
         self.file = file
-        self.connection = connection
+        self.records = records
+        self.recordsStart = recordsStart
+        self.scratch = scratch
     }
 
     mutating func problem(_ problem: CSVProblem) {
@@ -376,25 +451,8 @@ struct StockLoader: CSVRowHandler {
         }
         slots = wanted.map { names.firstIndex(of: $0) ?? -1 }
         do {
-            switch kind! {
-            case .establishments:
-                if inlineKeys {
-                    keys = try NameKeyWriter(connection)
-                    unitNames = try connection.prepare("SELECT partial, name, acronym, usual_names FROM units WHERE siren = ?")
-                }
-                insert = try connection.prepare("""
-                    INSERT OR REPLACE INTO establishments (siret, active, partial, period_start, head_office, created, headcount, naf,
-                        naf_nomenclature, naf2025, names, street_number, street_repeat, street_type, street_name, complement,
-                        postal_code, commune_code, city)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            case .units:
-                insert = try connection.prepare("""
-                    INSERT OR REPLACE INTO units (siren, active, partial, name, acronym, usual_names, legal_category, naf, headcount,
-                        size_category, head_office_nic, created)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            }
+            // SIRETs are below 10¹⁴ < 2⁴⁷, SIRENs below 10⁹ < 2³⁰.
+            identifiers = try PairBuckets(keyBits: kind == .establishments ? 47 : 30, scratch: scratch)
         } catch let error as InputError {
             failure = error
         } catch {
@@ -417,84 +475,85 @@ struct StockLoader: CSVRowHandler {
         if date.count == 10, latest.lexicographicallyPrecedes(date) { latest = Array(date) }
     }
 
-    /// `a|b|c` from the non-empty fields, into `scratch`.
-    private mutating func joined(_ row: CSVRow, _ slotsToJoin: [Int]) {
-        scratch.removeAll(keepingCapacity: true)
-        for slot in slotsToJoin {
-            let value = field(row, slot)
-            if value.isEmpty { continue }
-            if !scratch.isEmpty { scratch.append(UInt8(ascii: "|")) }
-            scratch.append(contentsOf: value)
+    /// Active (`A`) and partial diffusion (`P`): columns 2 and 1 of both kinds of file, as the
+    /// index's flags (bit 1 active, bit 0 partial).
+    private func stateFlags(_ row: CSVRow) -> UInt64 {
+        (StockLoader.equals(field(row, 2), "A") ? 2 : 0) | (StockLoader.equals(field(row, 1), "P") ? 1 : 0)
+    }
+
+    /// The non-empty fields of `slotsToJoin` as one field, `a|b|c`.
+    private func joined(_ row: CSVRow, _ slotsToJoin: [Int], into record: inout RegisterRecord.Encoder) {
+        var length = -1
+        for slot in slotsToJoin where !field(row, slot).isEmpty { length += field(row, slot).count + 1 }
+        record.length(max(0, length))
+        var first = true
+        for slot in slotsToJoin where !field(row, slot).isEmpty {
+            if !first { record.raw(StockLoader.bar) }
+            record.raw(field(row, slot))
+            first = false
         }
     }
 
-    /// The identifier, then active (`A`) and partial diffusion (`P`): columns 0, 2 and 1 of
-    /// both kinds of file, the first three of both tables.
-    private func bindIdentity(_ s: PreparedStatement, _ identifier: Int64, _ row: CSVRow) {
-        s.bind(identifier)
-        s.bind(StockLoader.equals(field(row, 2), "A") ? 1 : 0)
-        s.bind(StockLoader.equals(field(row, 1), "P") ? 1 : 0)
+    private static let bar = UnsafeBufferPointer(start: ("|" as StaticString).utf8Start, count: 1)
+
+    /// A record started at the end of the heap, with room for any record made from `row`.
+    private func beginRecord(_ row: CSVRow, flags: UInt8) throws -> RegisterRecord.Encoder {
+        RegisterRecord.Encoder(start: try records.reserve(RegisterRecord.Encoder.capacity(forRowBytes: row.bytes.count)), flags: flags)
+    }
+
+    /// Ends the record in the heap, and notes its identifier and place.
+    private func endRecord(_ record: RegisterRecord.Encoder, identifier: UInt64, flags: UInt64) throws {
+        let offset = UInt64(records.offset - recordsStart)
+        records.commit(record.count)
+        try identifiers!.append(key: identifier, value: offset << 2 | flags)
     }
 
     private mutating func establishment(_ row: CSVRow) throws {
-        guard let siret = SiretNumber.number(field(row, 0), digits: 14).map(Int64.init) else { skip(row.line); return }
-        let s = insert!
-        bindIdentity(s, siret, row)
-        s.bind(field(row, 3))
-        s.bind(StockLoader.equals(field(row, 4), "true") ? 1 : 0)
-        for slot in 5...9 { s.bind(field(row, slot)) }
-        joined(row, [10, 11, 12, 13])
-        scratch.withUnsafeBufferPointer { s.bind($0) }
-        for slot in 14...21 { s.bind(field(row, slot)) }
+        guard let siret = SiretNumber.number(field(row, 0), digits: 14) else { skip(row.line); return }
+        let flags = stateFlags(row)
         noteDate(field(row, 22))
-        try s.run()
-        if inlineKeys && StockLoader.equals(field(row, 2), "A") && !StockLoader.equals(field(row, 1), "P") {
-            try writeKeys(siret: siret, row: row)
-        }
-    }
-
-    /// Siretisation keys of an open establishment, from its own names and its unit's.
-    private mutating func writeKeys(siret: Int64, row: CSVRow) throws {
-        let siren = siret / 100_000
-        if siren != lastSiren, let unitNames {
-            lastSiren = siren
-            lastUnit = (false, [])
-            unitNames.bind(siren)
-            if try unitNames.next() {
-                lastUnit = (unitNames.int(0) != 0,
-                            NameKeyWriter.unitNames(name: unitNames.text(1), acronym: unitNames.text(2), usual: unitNames.text(3)))
-            }
-            unitNames.reset()
-        }
-        guard !lastUnit.partial, keys != nil else { return }
-        var names = lastUnit.names
-        for slot in 10...13 where !field(row, slot).isEmpty { names.append(String(decoding: field(row, slot), as: UTF8.self)) }
-        try keys!.write(siret: siret, names: names, postalCode: String(decoding: field(row, 19), as: UTF8.self))
+        // Record flags: bit 0 active, bit 1 partial, bit 2 head office.
+        var record = try beginRecord(row, flags: UInt8(flags >> 1) | UInt8(flags & 1) << 1 | (StockLoader.equals(field(row, 4), "true") ? 4 : 0))
+        record.field(field(row, 3))
+        for slot in 5...9 { record.field(field(row, slot)) }
+        joined(row, [10, 11, 12, 13], into: &record)
+        for slot in 14...21 { record.field(field(row, slot)) }
+        try endRecord(record, identifier: siret, flags: flags)
     }
 
     private mutating func unit(_ row: CSVRow) throws {
-        guard let siren = SiretNumber.number(field(row, 0), digits: 9).map(Int64.init) else { skip(row.line); return }
-        let s = insert!
-        bindIdentity(s, siren, row)
+        guard let siren = SiretNumber.number(field(row, 0), digits: 9) else { skip(row.line); return }
+        let flags = stateFlags(row)
+        noteDate(field(row, 18))
+        var record = try beginRecord(row, flags: UInt8(flags >> 1) | UInt8(flags & 1) << 1)
         // Legal persons have a denomination; sole traders a name and first name.
         if !field(row, 3).isEmpty {
-            s.bind(field(row, 3))
+            record.field(field(row, 3))
         } else {
-            let last = field(row, 9).isEmpty ? 8 : 9
-            let first = field(row, 11).isEmpty ? 10 : 11
-            scratch.removeAll(keepingCapacity: true)
-            scratch.append(contentsOf: field(row, last))
-            if !field(row, first).isEmpty {
-                if !scratch.isEmpty { scratch.append(0x20) }
-                scratch.append(contentsOf: field(row, first))
+            let last = field(row, field(row, 9).isEmpty ? 8 : 9)
+            let first = field(row, field(row, 11).isEmpty ? 10 : 11)
+            record.length(last.count + (first.isEmpty ? 0 : (last.isEmpty ? 0 : 1) + first.count))
+            record.raw(last)
+            if !first.isEmpty {
+                if !last.isEmpty { record.raw(StockLoader.space) }
+                record.raw(first)
             }
-            scratch.withUnsafeBufferPointer { s.bind($0) }
         }
-        s.bind(field(row, 4))
-        joined(row, [5, 6, 7])
-        scratch.withUnsafeBufferPointer { s.bind($0) }
-        for slot in 12...17 { s.bind(field(row, slot)) }
-        noteDate(field(row, 18))
-        try s.run()
+        record.field(field(row, 4))
+        joined(row, [5, 6, 7], into: &record)
+        for slot in 12...17 { record.field(field(row, slot)) }
+        try endRecord(record, identifier: siren, flags: flags)
+    }
+
+    private static let space = UnsafeBufferPointer(start: (" " as StaticString).utf8Start, count: 1)
+
+    /// The first position of `pairs` (sorted by `key >> 2`) whose identifier is `identifier` or more.
+    static func lowerBound(_ pairs: UnsafeBufferPointer<KeyValuePair>, _ identifier: UInt64) -> Int {
+        var low = 0, high = pairs.count
+        while low < high {
+            let mid = (low + high) >> 1
+            if pairs[mid].key >> 2 < identifier { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 }

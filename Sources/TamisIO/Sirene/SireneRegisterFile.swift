@@ -1,21 +1,25 @@
-import GRDBSQLite
 import TamisCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The local SIRENE register built by `tamis sirene import` (an SQLite file).
+/// The local SIRENE register built by `tamis sirene import` (`RegisterLayout`), mapped into
+/// memory: every thread reads the same pages, and a lookup is a few array reads.
 ///
-/// Tables: `establishments` keyed by SIRET (the row id: a SIREN's establishments are one
-/// contiguous range, `siren·10⁵ … siren·10⁵ + 99999`), `units` keyed by SIREN, `name_keys`
-/// (siretisation blocking keys of active establishments → SIRET) and `meta`.
+/// The states of all SIRETs and SIRENs are copied into `RegisterStateTable`s (8 bytes each)
+/// when the register is opened; records are read in place from the mapping.
 public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
-    public static let formatVersion = "2"
+    public static let formatVersion = "3"
     public let path: String
     public let info: RegisterInfo
-    /// Sorted `siret·4 + flags` and `siren·4 + flags` (see `SireneImport.buildStates`).
     let establishmentStates: RegisterStateTable
     let unitStates: RegisterStateTable
+    private let file: MappedFile
+    private let records: UnsafeBufferPointer<UInt8>
+    private let establishmentPairs: UnsafeBufferPointer<KeyValuePair>
+    private let unitPairs: UnsafeBufferPointer<KeyValuePair>
+    private let keyPairs: UnsafeBufferPointer<KeyValuePair>
+    private let keyDirectory: UnsafeBufferPointer<UInt64>
 
     public init(path: String) throws {
         self.path = path
@@ -23,38 +27,61 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
             throw InputError(file: path, problem: "the SIRENE register does not exist",
                              hint: "build it first: tamis sirene import StockEtablissement_utf8.zip StockUniteLegale_utf8.zip --register \(path)")
         }
-        let connection = try SQLiteConnection(path: path, readOnly: true)
-        var meta: [String: String] = [:]
-        do {
-            let statement = try connection.prepare("SELECT key, value FROM meta")
-            while try statement.next() { meta[statement.text(0)] = statement.text(1) }
-        } catch {
-            throw InputError(file: path, problem: "this is not a Tamis SIRENE register (no meta table)",
-                             hint: "build one with `tamis sirene import … --register \(path)`")
+        file = try MappedFile(path: path)
+        let bytes = file.bytes
+        func damaged(_ what: String) -> InputError {
+            InputError(file: path, problem: "the SIRENE register is damaged (\(what))", hint: "import the stock files again")
         }
-        guard meta["format"] == SireneRegisterFile.formatVersion else {
-            throw InputError(file: path, problem: "register format \(meta["format"] ?? "?") is not the one this Tamis reads (\(SireneRegisterFile.formatVersion))",
+        if bytes.starts(with: RegisterLayout.sqliteMagic) {
+            throw InputError(file: path, problem: "this register was built by an earlier version of Tamis (an SQLite file, format 2)",
+                             hint: "import the stock files again with this version: tamis sirene import … --register \(path)")
+        }
+        guard bytes.count >= RegisterLayout.headerSize, bytes.starts(with: RegisterLayout.magic) else {
+            throw InputError(file: path, problem: "this is not a Tamis SIRENE register",
+                             hint: "build one with `tamis sirene import StockEtablissement_utf8.zip StockUniteLegale_utf8.zip --register \(path)`")
+        }
+        func word(_ offset: Int) -> UInt64 {
+            (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << UInt64(8 * $1) }
+        }
+        let version = word(8) & 0xFFFF_FFFF
+        guard version == RegisterLayout.version else {
+            throw InputError(file: path, problem: "register format \(version) is not the one this Tamis reads (\(RegisterLayout.version))",
                              hint: "import the stock files again with this version of Tamis")
         }
-        info = RegisterInfo(stockDate: meta["stock_date"] ?? "", importedAt: meta["imported_at"] ?? "",
-                            establishments: Int(meta["establishments"] ?? "") ?? 0, units: Int(meta["units"] ?? "") ?? 0)
-        func states(_ kind: String) throws -> [UInt64] {
-            let statement = try connection.prepare("SELECT entries, data FROM states WHERE kind = ?")
-            statement.bind(kind)
-            defer { statement.reset() }
-            guard try statement.next() else { return [] }
-            let entries = Int(statement.int(0))
-            guard let bytes = sqlite3_column_blob(statement.statement, 1), Int(sqlite3_column_bytes(statement.statement, 1)) >= entries * 8 else {
-                throw InputError(file: path, problem: "the register's state index is damaged", hint: "import the stock files again")
+        var sections: [(offset: Int, length: Int)] = []
+        for section in RegisterLayout.Section.allCases {
+            let offset = word(RegisterLayout.tableOffset + section.rawValue * 16), length = word(RegisterLayout.tableOffset + section.rawValue * 16 + 8)
+            guard offset <= UInt64(bytes.count), length <= UInt64(bytes.count) - offset else { throw damaged("section \(section) outside the file: truncated?") }
+            if section != .records && section != .meta {
+                guard offset % 16 == 0, length % (section == .keyDirectory ? 8 : 16) == 0 else { throw damaged("section \(section) misaligned") }
             }
-            return [UInt64](unsafeUninitializedCapacity: entries) { buffer, count in
-                if entries > 0 { memcpy(buffer.baseAddress!, bytes, entries * 8) }
-                for i in 0..<entries { buffer[i] = UInt64(littleEndian: buffer[i]) }
-                count = entries
-            }
+            sections.append((Int(offset), Int(length)))
         }
-        establishmentStates = RegisterStateTable(entries: try states("establishments"))
-        unitStates = RegisterStateTable(entries: try states("units"))
+        func section(_ section: RegisterLayout.Section) -> (offset: Int, length: Int) { sections[section.rawValue] }
+        records = UnsafeBufferPointer(rebasing: bytes[section(.records).offset..<(section(.records).offset + section(.records).length)])
+        establishmentPairs = file.array(of: KeyValuePair.self, at: section(.establishments).offset, count: section(.establishments).length / 16)
+        unitPairs = file.array(of: KeyValuePair.self, at: section(.units).offset, count: section(.units).length / 16)
+        keyPairs = file.array(of: KeyValuePair.self, at: section(.nameKeys).offset, count: section(.nameKeys).length / 16)
+        keyDirectory = file.array(of: UInt64.self, at: section(.keyDirectory).offset, count: section(.keyDirectory).length / 8)
+        guard keyDirectory.count == RegisterLayout.keyDirectoryCount + 1,
+              keyDirectory.last == UInt64(keyPairs.count),
+              zip(keyDirectory, keyDirectory.dropFirst()).allSatisfy({ $0 <= $1 }) else { throw damaged("name key directory") }
+        var meta: [String: String] = [:]
+        let metaBytes = bytes[section(.meta).offset..<(section(.meta).offset + section(.meta).length)]
+        for line in metaBytes.split(separator: 0x0A) {
+            guard let equals = line.firstIndex(of: 0x3D) else { continue }
+            meta[String(decoding: line[..<equals], as: UTF8.self)] = String(decoding: line[(equals + 1)...], as: UTF8.self)
+        }
+        guard meta["format"] == SireneRegisterFile.formatVersion else { throw damaged("no format in its meta data") }
+        info = RegisterInfo(stockDate: meta["stock_date"] ?? "", importedAt: meta["imported_at"] ?? "",
+                            establishments: establishmentPairs.count, units: unitPairs.count)
+        func states(_ pairs: UnsafeBufferPointer<KeyValuePair>) throws -> RegisterStateTable {
+            let keys = pairs.map(\.key)
+            guard zip(keys, keys.dropFirst()).allSatisfy({ $0 >> 2 < $1 >> 2 }) else { throw damaged("index not sorted") }
+            return RegisterStateTable(entries: keys)
+        }
+        establishmentStates = try states(establishmentPairs)
+        unitStates = try states(unitPairs)
     }
 
     /// Names stored joined by `|` (signs, usual names), split again.
@@ -63,47 +90,24 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
     }
 
     public func makeReader() throws -> SireneReader {
-        try Reader(path: path, register: self)
+        Reader(register: self)
     }
 
-    final class Reader: SireneReader {
-        let connection: SQLiteConnection
-        let byEstablishment: PreparedStatement
-        let bySiren: PreparedStatement
-        let unitStatement: PreparedStatement
-        let keyStatement: PreparedStatement
-        let closingStatement: PreparedStatement
-        let candidateStatement: PreparedStatement
-        static let columns = """
-            siret, active, partial, period_start, head_office, created, headcount, naf, naf_nomenclature, naf2025, names,
-            street_number, street_repeat, street_type, street_name, complement, postal_code, commune_code, city
-            """
+    /// The establishment record at `position` of the index.
+    fileprivate func establishmentRecord(_ position: Int) -> RegisterRecord.View? {
+        RegisterRecord.View(heap: records, offset: establishmentPairs[position].value, fields: RegisterRecord.establishmentFields)
+    }
 
+    fileprivate func unitRecord(_ position: Int) -> RegisterRecord.View? {
+        RegisterRecord.View(heap: records, offset: unitPairs[position].value, fields: RegisterRecord.unitFields)
+    }
+
+    /// Reads the shared mapping; holds nothing of its own (the protocol hands one to each thread).
+    final class Reader: SireneReader {
         let register: SireneRegisterFile
 
-        init(path: String, register: SireneRegisterFile) throws {
+        init(register: SireneRegisterFile) {
             self.register = register
-            connection = try SQLiteConnection(path: path, readOnly: true)
-            // Pages mapped rather than read with a syscall each, and one read transaction for the
-            // reader's life: otherwise every lookup is its own transaction (a lock, a stat for a
-            // hot journal, a read of page 1): 20 µs of system calls instead of 1 µs of lookup.
-            // Nothing writes a register in place (an import replaces the file), so this is safe.
-            try connection.execute("PRAGMA cache_size = -65536; PRAGMA mmap_size = 17179869184; BEGIN")
-            byEstablishment = try connection.prepare("SELECT \(Reader.columns) FROM establishments WHERE siret = ?")
-            bySiren = try connection.prepare("""
-                SELECT siret, active, partial, head_office, street_number, street_type, street_name, postal_code
-                FROM establishments WHERE siret BETWEEN ? AND ? AND active = 1
-                """)
-            unitStatement = try connection.prepare("""
-                SELECT active, partial, name, acronym, usual_names, legal_category, naf, headcount, size_category, head_office_nic, created
-                FROM units WHERE siren = ?
-                """)
-            keyStatement = try connection.prepare("SELECT siret FROM name_keys WHERE key = ? LIMIT ?")
-            candidateStatement = try connection.prepare("""
-                SELECT active, partial, names, street_number, street_type, street_name, postal_code, city
-                FROM establishments WHERE siret = ?
-                """)
-            closingStatement = try connection.prepare("SELECT active, partial, period_start, postal_code FROM establishments WHERE siret = ?")
         }
 
         func establishmentState(_ siret: UInt64) throws -> RegisterState? {
@@ -114,68 +118,75 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
             register.unitStates.state(siren)
         }
 
-        /// The one row `statement` finds for `key`, read by `row`.
-        private func one<T>(_ statement: PreparedStatement, _ key: UInt64, _ row: (PreparedStatement) -> T) throws -> T? {
-            defer { statement.reset() }
-            statement.bind(Int64(key))
-            return try statement.next() ? row(statement) : nil
+        private func record(_ siret: UInt64) -> RegisterRecord.View? {
+            register.establishmentStates.position(siret).flatMap(register.establishmentRecord)
         }
 
         func establishment(_ siret: UInt64) throws -> RegisteredEstablishment? {
-            try one(byEstablishment, siret) { s in
-                RegisteredEstablishment(
-                    siret: siret, isActive: s.int(1) != 0, isPartial: s.int(2) != 0, periodStart: s.text(3),
-                    isHeadOffice: s.int(4) != 0, created: s.text(5), headcountBand: s.text(6), naf: s.text(7),
-                    nafNomenclature: s.text(8), naf2025: s.text(9), names: SireneRegisterFile.names(s.text(10)),
-                    streetNumber: s.text(11), streetRepeat: s.text(12), streetType: s.text(13), streetName: s.text(14),
-                    complement: s.text(15), postalCode: s.text(16), communeCode: s.text(17), city: s.text(18))
-            }
+            guard let r = record(siret) else { return nil }
+            return RegisteredEstablishment(
+                siret: siret, isActive: r.flags & 1 != 0, isPartial: r.flags & 2 != 0, periodStart: r.text(RegisterRecord.periodStart),
+                isHeadOffice: r.flags & 4 != 0, created: r.text(RegisterRecord.created), headcountBand: r.text(RegisterRecord.headcount),
+                naf: r.text(RegisterRecord.naf), nafNomenclature: r.text(RegisterRecord.nafNomenclature), naf2025: r.text(RegisterRecord.naf2025),
+                names: SireneRegisterFile.names(r.text(RegisterRecord.names)), streetNumber: r.text(RegisterRecord.streetNumber),
+                streetRepeat: r.text(RegisterRecord.streetRepeat), streetType: r.text(RegisterRecord.streetType),
+                streetName: r.text(RegisterRecord.streetName), complement: r.text(RegisterRecord.complement),
+                postalCode: r.text(RegisterRecord.postalCode), communeCode: r.text(RegisterRecord.communeCode), city: r.text(RegisterRecord.city))
         }
 
         func candidate(_ siret: UInt64) throws -> RegisteredEstablishment? {
-            try one(candidateStatement, siret) { s in
-                RegisteredEstablishment(
-                    siret: siret, isActive: s.int(0) != 0, isPartial: s.int(1) != 0, names: SireneRegisterFile.names(s.text(2)),
-                    streetNumber: s.text(3), streetType: s.text(4), streetName: s.text(5), postalCode: s.text(6), city: s.text(7))
-            }
+            guard let r = record(siret) else { return nil }
+            return RegisteredEstablishment(
+                siret: siret, isActive: r.flags & 1 != 0, isPartial: r.flags & 2 != 0, names: SireneRegisterFile.names(r.text(RegisterRecord.names)),
+                streetNumber: r.text(RegisterRecord.streetNumber), streetType: r.text(RegisterRecord.streetType),
+                streetName: r.text(RegisterRecord.streetName), postalCode: r.text(RegisterRecord.postalCode), city: r.text(RegisterRecord.city))
         }
 
         func closing(_ siret: UInt64) throws -> RegisteredEstablishment? {
-            try one(closingStatement, siret) { s in
-                RegisteredEstablishment(siret: siret, isActive: s.int(0) != 0, isPartial: s.int(1) != 0, periodStart: s.text(2),
-                                        postalCode: s.text(3))
-            }
+            guard let r = record(siret) else { return nil }
+            return RegisteredEstablishment(siret: siret, isActive: r.flags & 1 != 0, isPartial: r.flags & 2 != 0,
+                                           periodStart: r.text(RegisterRecord.periodStart), postalCode: r.text(RegisterRecord.postalCode))
         }
 
         func openEstablishments(ofSiren siren: UInt64) throws -> [RegisteredEstablishment] {
-            defer { bySiren.reset() }
-            bySiren.bind(Int64(siren * 100_000))
-            bySiren.bind(Int64(siren * 100_000 + 99_999))
+            let states = register.establishmentStates
             var result: [RegisteredEstablishment] = []
-            let s = bySiren
-            while try s.next() {
+            var position = states.lowerBound(siren * 100_000)
+            while position < states.count && states.entry(position) >> 2 <= siren * 100_000 + 99_999 {
+                defer { position += 1 }
+                guard states.entry(position) & 2 != 0, let r = register.establishmentRecord(position) else { continue }
                 result.append(RegisteredEstablishment(
-                    siret: UInt64(s.int(0)), isActive: s.int(1) != 0, isPartial: s.int(2) != 0, isHeadOffice: s.int(3) != 0,
-                    streetNumber: s.text(4), streetType: s.text(5), streetName: s.text(6), postalCode: s.text(7)))
+                    siret: states.entry(position) >> 2, isActive: true, isPartial: r.flags & 2 != 0, isHeadOffice: r.flags & 4 != 0,
+                    streetNumber: r.text(RegisterRecord.streetNumber), streetType: r.text(RegisterRecord.streetType),
+                    streetName: r.text(RegisterRecord.streetName), postalCode: r.text(RegisterRecord.postalCode)))
             }
             return result
         }
 
         func unit(_ siren: UInt64) throws -> RegisteredUnit? {
-            try one(unitStatement, siren) { s in
-                RegisteredUnit(
-                    siren: siren, isActive: s.int(0) != 0, isPartial: s.int(1) != 0, name: s.text(2), acronym: s.text(3),
-                    usualNames: SireneRegisterFile.names(s.text(4)), legalCategory: s.text(5), naf: s.text(6),
-                    headcountBand: s.text(7), sizeCategory: s.text(8), headOfficeNIC: UInt64(s.text(9)), created: s.text(10))
-            }
+            guard let r = register.unitStates.position(siren).flatMap(register.unitRecord) else { return nil }
+            return RegisteredUnit(
+                siren: siren, isActive: r.flags & 1 != 0, isPartial: r.flags & 2 != 0, name: r.text(RegisterRecord.unitName),
+                acronym: r.text(RegisterRecord.acronym), usualNames: SireneRegisterFile.names(r.text(RegisterRecord.usualNames)),
+                legalCategory: r.text(RegisterRecord.legalCategory), naf: r.text(RegisterRecord.unitNaf),
+                headcountBand: r.text(RegisterRecord.unitHeadcount), sizeCategory: r.text(RegisterRecord.sizeCategory),
+                headOfficeNIC: UInt64(r.text(RegisterRecord.headOfficeNIC)), created: r.text(RegisterRecord.unitCreated))
         }
 
         func candidates(forKey key: UInt64, limit: Int) throws -> [UInt64] {
+            let pairs = register.keyPairs, directory = register.keyDirectory
+            let slot = Int(key >> RegisterLayout.keyDirectoryShift)
+            guard slot < RegisterLayout.keyDirectoryCount else { return [] }
+            var low = Int(directory[slot]), high = Int(directory[slot + 1])
+            while low < high {
+                let mid = (low + high) >> 1
+                if pairs[mid].key < key { low = mid + 1 } else { high = mid }
+            }
             var result: [UInt64] = []
-            defer { keyStatement.reset() }
-            keyStatement.bind(Int64(bitPattern: key))
-            keyStatement.bind(Int64(limit))
-            while try keyStatement.next() { result.append(UInt64(keyStatement.int(0))) }
+            while low < pairs.count && pairs[low].key == key && result.count < limit {
+                result.append(pairs[low].value)
+                low += 1
+            }
             return result
         }
     }

@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The local SIRENE register's file: one file written by `tamis sirene import`, mapped into
+/// memory by the runs that read it.
+///
+/// Written by hand rather than kept in SQLite: a register is built once a month and then only
+/// read, by key, from several threads. Sorted arrays and a record heap are written at the
+/// speed of the disk (an SQLite import of ten million establishments with its indexes took
+/// four and a half minutes), and a lookup is a few array reads instead of a prepared statement.
+///
+/// ```
+/// 0    "TAMISREG"  format version (UInt32)  0 (UInt32)
+/// 16   section table: (offset, length) UInt64 pairs, little-endian, in `Section` order
+/// …    sections
+/// ```
+/// - `records`: the heap of establishment and unit records (`RegisterRecord`).
+/// - `establishments`, `units`: `(identifier·4 + flags, record offset)` pairs sorted by
+///   identifier (flags: bit 1 active, bit 0 partial diffusion), one per SIRET or SIREN.
+/// - `nameKeys`: `(key, SIRET)` pairs sorted by key then SIRET: the siretisation keys
+///   (`CompanyNameKey.blockingKeys`) of open, fully diffusible establishments.
+/// - `keyDirectory`: for each of the 2¹⁶ values of a key's top bits, the position of its first
+///   pair (2¹⁶ + 1 UInt64), so a lookup searches one small slice.
+/// - `meta`: `key=value` lines (format, stock date, import date, counts, files).
+#if _endian(big)
+#error("the register is read in place as little-endian integers")
+#endif
+enum RegisterLayout {
+    static let magic: [UInt8] = Array("TAMISREG".utf8)
+    static let version: UInt32 = 3
+    static let sqliteMagic: [UInt8] = Array("SQLite format 3".utf8)
+
+    enum Section: Int, CaseIterable {
+        case records, establishments, units, nameKeys, keyDirectory, meta
+    }
+
+    static let tableOffset = 16
+    static var headerSize: Int { tableOffset + Section.allCases.count * 16 }
+    /// Name keys are 63-bit hashes: their top 16 bits index the key directory.
+    static let keyDirectoryShift: UInt64 = 47
+    static let keyDirectoryCount = 1 << 16
+
+    static func header(sections: [(offset: UInt64, length: UInt64)]) -> [UInt8] {
+        var bytes = magic
+        append(UInt64(version), to: &bytes)  // the version (UInt32), then 4 reserved zero bytes
+        for section in sections {
+            append(section.offset, to: &bytes)
+            append(section.length, to: &bytes)
+        }
+        return bytes
+    }
+
+    static func append(_ value: UInt64, to bytes: inout [UInt8]) {
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+}
+
+/// The fields of one register record, in the heap: a flags byte, then each text field as its
+/// length (LEB128) and bytes.
+///
+/// - Establishment: flags (bit 0 active, 1 partial, 2 head office), then `establishmentFields`.
+/// - Unit: flags (bit 0 active, 1 partial), then `unitFields`.
+enum RegisterRecord {
+    static let establishmentFields = 15
+    static let unitFields = 9
+    // Establishment field positions.
+    static let periodStart = 0, created = 1, headcount = 2, naf = 3, nafNomenclature = 4, naf2025 = 5, names = 6,
+               streetNumber = 7, streetRepeat = 8, streetType = 9, streetName = 10, complement = 11, postalCode = 12,
+               communeCode = 13, city = 14
+    // Unit field positions.
+    static let unitName = 0, acronym = 1, usualNames = 2, legalCategory = 3, unitNaf = 4, unitHeadcount = 5, sizeCategory = 6,
+               headOfficeNIC = 7, unitCreated = 8
+
+    /// Writes a record at `start`, which has room for it (`capacity(forRowBytes:)`).
+    struct Encoder {
+        let start: UnsafeMutablePointer<UInt8>
+        private(set) var count = 0
+
+        /// Room enough for a record made from a row of `rowBytes` bytes: every field at most
+        /// once, plus lengths, separators and the flags.
+        static func capacity(forRowBytes rowBytes: Int) -> Int { rowBytes + 3 * 24 + 8 }
+
+        init(start: UnsafeMutablePointer<UInt8>, flags: UInt8) {
+            self.start = start
+            start[0] = flags
+            count = 1
+        }
+
+        mutating func length(_ length: Int) {
+            var n = UInt(length)
+            while n >= 0x80 {
+                start[count] = UInt8(truncatingIfNeeded: n) | 0x80
+                count += 1
+                n >>= 7
+            }
+            start[count] = UInt8(n)
+            count += 1
+        }
+
+        mutating func raw(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard let source = bytes.baseAddress else { return }
+            (start + count).update(from: source, count: bytes.count)
+            count += bytes.count
+        }
+
+        mutating func field(_ bytes: UnsafeBufferPointer<UInt8>) {
+            length(bytes.count)
+            raw(bytes)
+        }
+    }
+
+    /// A record read in place: its flags and the byte range of each field, bounds-checked
+    /// against the heap (a damaged register gives nil, never a read past the mapping).
+    struct View {
+        let flags: UInt8
+        private let base: UnsafePointer<UInt8>
+        private var starts: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        private var lengths: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+        /// Reads the record at `offset` of `heap`, with `fields` fields (at most 15).
+        init?(heap: UnsafeBufferPointer<UInt8>, offset: UInt64, fields: Int) {
+            guard let start = heap.baseAddress, offset < UInt64(heap.count) else { return nil }
+            base = start + Int(offset)
+            let available = heap.count - Int(offset)
+            flags = base[0]
+            var position = 1
+            for field in 0..<fields {
+                var length = 0, shift = 0
+                while true {
+                    guard position < available, shift < 28 else { return nil }
+                    let byte = base[position]
+                    position += 1
+                    length |= Int(byte & 0x7F) << shift
+                    if byte < 0x80 { break }
+                    shift += 7
+                }
+                guard length <= available - position else { return nil }
+                withUnsafeMutableBytes(of: &starts) { $0.storeBytes(of: Int32(position), toByteOffset: field * 4, as: Int32.self) }
+                withUnsafeMutableBytes(of: &lengths) { $0.storeBytes(of: Int32(length), toByteOffset: field * 4, as: Int32.self) }
+                position += length
+            }
+        }
+
+        func bytes(_ field: Int) -> UnsafeBufferPointer<UInt8> {
+            let start = withUnsafeBytes(of: starts) { $0.load(fromByteOffset: field * 4, as: Int32.self) }
+            let length = withUnsafeBytes(of: lengths) { $0.load(fromByteOffset: field * 4, as: Int32.self) }
+            return UnsafeBufferPointer(start: base + Int(start), count: Int(length))
+        }
+
+        func text(_ field: Int) -> String {
+            String(decoding: bytes(field), as: UTF8.self)
+        }
+    }
+}
