@@ -59,31 +59,54 @@ public struct SireneStage: PipelineStage {
         }
     }
 
+    /// What one chunk of records adds to the stage's outcome; chunks are merged in order, so
+    /// the outcome does not depend on the cores.
+    struct Tally {
+        var statuses = [Int](repeating: 0, count: SireneStage.statuses.count)
+        var review: [SiretisationReview] = []
+        var conflicts: [EnrichmentConflict] = []
+        var enriched: [String: Int] = [:]
+        var excluded: [String: Int] = [:]
+        /// Changes to each source's field-quality counts.
+        var quality: [Int: FieldQualityCounts] = [:]
+    }
+
+    /// The statuses in a fixed order (`allCases` makes a new array at each call).
+    static let statuses = SireneStatus.allCases
+
     public func run(_ state: inout RunState, progress: ProgressSink) throws -> StageCounts {
         progress.begin(stage: name, total: state.records.count)
         let indices = state.activeIndices
         let chunk = 8192
         let chunks = (indices.count + chunk - 1) / chunk
-        var changes = [Change](repeating: Change(), count: indices.count)
+        var tallies = [Tally](repeating: Tally(), count: chunks)
         let failure = FirstError()
         let pool = ReaderPool(register)
-        do {
-            let records = state.records
-            changes.withUnsafeMutableBufferPointer { buffer in
-                let shared = SharedBuffer(buffer)
-                ParallelLoop.run(chunks) { c in
-                    do {
-                        let reader = try pool.take()
-                        defer { pool.give(reader) }
-                        var cache = UnitCache()
-                        for n in (c * chunk)..<min(indices.count, (c + 1) * chunk) {
-                            let index = indices[n]
-                            let finding = try find(records[index], reader: reader, cache: &cache)
-                            shared.buffer[n] = change(records[index], index: index, finding: finding)
-                            cache.trim()
+        let sources = state.fieldQuality.count
+        // Each record is looked up, changed and counted on the core that has it: records and
+        // outcomes are written in place (one index each), counts go to the chunk's tally.
+        state.records.withUnsafeMutableBufferPointer { records in
+            state.outcomes.withUnsafeMutableBufferPointer { outcomes in
+                tallies.withUnsafeMutableBufferPointer { tallies in
+                    let records = SharedBuffer(records), outcomes = SharedBuffer(outcomes), tallies = SharedBuffer(tallies)
+                    ParallelLoop.run(chunks) { c in
+                        do {
+                            let reader = try pool.take()
+                            defer { pool.give(reader) }
+                            var cache = UnitCache()
+                            var tally = Tally()
+                            for n in (c * chunk)..<min(indices.count, (c + 1) * chunk) {
+                                let index = indices[n]
+                                let finding = try find(records.buffer[index], reader: reader, cache: &cache)
+                                let change = change(records.buffer[index], index: index, finding: finding)
+                                apply(change, to: &records.buffer[index], outcome: &outcomes.buffer[index], index: index,
+                                      sources: sources, tally: &tally)
+                                cache.trim()
+                            }
+                            tallies.buffer[c] = tally
+                        } catch {
+                            failure.record(error)
                         }
-                    } catch {
-                        failure.record(error)
                     }
                 }
             }
@@ -93,36 +116,16 @@ public struct SireneStage: PipelineStage {
 
         var outcome = SireneOutcome(info: register.info)
         var excluded: [String: Int] = [:]
-        var statuses: [SireneStatus: Int] = [:]
-        for (n, index) in indices.enumerated() {
-            let change = changes[n]
-            statuses[change.status, default: 0] += 1
-            if change.status == .review {
-                outcome.review.append(SiretisationReview(record: index, candidates: change.candidates))
-            }
-            outcome.conflicts += change.conflicts
-            for field in change.filled where field != .siret { outcome.enriched[field.name, default: 0] += 1 }
-            let source = state.records[index].origin.sourceIndex
-            let counted = source < state.fieldQuality.count
-            if let quality = change.renormalisedQuality {
-                if counted { state.fieldQuality[source].replace(state.records[index].quality, with: quality) }
-                state.records[index].quality = quality
-            }
-            if state.records[index].quality.count < CanonicalField.count {
-                state.records[index].quality += repeatElement(.missing, count: CanonicalField.count - state.records[index].quality.count)
-            }
-            for (field, quality) in change.qualityEdits {
-                if counted { state.fieldQuality[source].move(field, from: state.records[index].quality[field], to: quality) }
-                state.records[index].quality[field] = quality
-            }
-            if let value = change.value { state.records[index].value = value }
-            if let reason = exclusion(change) {
-                state.outcomes[index].disposition = .excluded
-                state.outcomes[index].reason = reason
-                excluded[reason.code, default: 0] += 1
-            }
+        var statuses = [Int](repeating: 0, count: SireneStage.statuses.count)
+        for tally in tallies {
+            for (status, count) in tally.statuses.enumerated() { statuses[status] += count }
+            outcome.review += tally.review
+            outcome.conflicts += tally.conflicts
+            outcome.enriched.merge(tally.enriched, uniquingKeysWith: +)
+            excluded.merge(tally.excluded, uniquingKeysWith: +)
+            for (source, counts) in tally.quality { state.fieldQuality[source].add(counts) }
         }
-        for (status, count) in statuses { outcome.statuses[status.rawValue] = count }
+        for (status, count) in zip(SireneStage.statuses, statuses) where count > 0 { outcome.statuses[status.rawValue] = count }
         progress.end()
         state.sirene = outcome
         var details = outcome.statuses
@@ -132,6 +135,36 @@ public struct SireneStage: PipelineStage {
         details["conflicts"] = outcome.conflicts.count
         let out = indices.count - excluded.values.reduce(0, +)
         return StageCounts(stage: name, recordsIn: indices.count, recordsOut: out, details: details)
+    }
+
+    /// Writes a change into its record and outcome, and counts it.
+    private func apply(_ change: Change, to record: inout ProspectRecord, outcome: inout RecordOutcome, index: Int, sources: Int,
+                       tally: inout Tally) {
+        tally.statuses[SireneStage.statuses.firstIndex(of: change.status)!] += 1
+        if change.status == .review {
+            tally.review.append(SiretisationReview(record: index, candidates: change.candidates))
+        }
+        tally.conflicts += change.conflicts
+        for field in change.filled where field != .siret { tally.enriched[field.name, default: 0] += 1 }
+        let source = record.origin.sourceIndex
+        let counted = source < sources
+        if let quality = change.renormalisedQuality {
+            if counted { tally.quality[source, default: FieldQualityCounts()].replace(record.quality, with: quality) }
+            record.quality = quality
+        }
+        if record.quality.count < CanonicalField.count {
+            record.quality += repeatElement(.missing, count: CanonicalField.count - record.quality.count)
+        }
+        for (field, quality) in change.qualityEdits {
+            if counted { tally.quality[source, default: FieldQualityCounts()].move(field, from: record.quality[field], to: quality) }
+            record.quality[field] = quality
+        }
+        if let value = change.value { record.value = value }
+        if let reason = exclusion(change) {
+            outcome.disposition = .excluded
+            outcome.reason = reason
+            tally.excluded[reason.code, default: 0] += 1
+        }
     }
 
     // MARK: - Looking up
@@ -339,7 +372,7 @@ public struct SireneStage: PipelineStage {
         }
         var derived: [(CanonicalField, String)] = [(.sireneStatus, finding.status.rawValue)]
         let usable = finding.status == .active || finding.status == .closed || finding.status == .siretised
-        if usable, let e = finding.establishment {
+        if usable, !settings.enrich.isEmpty, let e = finding.establishment {
             enrich(record: record, index: index, establishment: e, unit: finding.unit, open: finding.status != .closed,
                    filled: &filled, derived: &derived, conflicts: &change.conflicts)
         }

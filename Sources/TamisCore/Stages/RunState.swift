@@ -156,6 +156,14 @@ public struct FieldQualityCounts: Sendable, Equatable {
         reasons = Array(repeating: Array(repeating: 0, count: QualityReason.allCases.count), count: CanonicalField.count)
     }
 
+    /// Adds another set of counts (or changes of counts) to these.
+    public mutating func add(_ other: FieldQualityCounts) {
+        for field in counts.indices {
+            for status in counts[field].indices { counts[field][status] += other.counts[field][status] }
+            for reason in reasons[field].indices { reasons[field][reason] += other.reasons[field][reason] }
+        }
+    }
+
     public mutating func add(_ quality: [FieldQuality]) {
         for (field, q) in quality.enumerated() {
             counts[field][Int(q.status.rawValue)] += 1

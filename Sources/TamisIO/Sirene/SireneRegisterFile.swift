@@ -76,9 +76,8 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
         info = RegisterInfo(stockDate: meta["stock_date"] ?? "", importedAt: meta["imported_at"] ?? "",
                             establishments: establishmentPairs.count, units: unitPairs.count)
         func states(_ pairs: UnsafeBufferPointer<KeyValuePair>) throws -> RegisterStateTable {
-            let keys = pairs.map(\.key)
-            guard zip(keys, keys.dropFirst()).allSatisfy({ $0 >> 2 < $1 >> 2 }) else { throw damaged("index not sorted") }
-            return RegisterStateTable(entries: keys)
+            guard zip(pairs, pairs.dropFirst()).allSatisfy({ $0.key >> 2 < $1.key >> 2 }) else { throw damaged("index not sorted") }
+            return RegisterStateTable(entries: pairs.map(\.key))
         }
         establishmentStates = try states(establishmentPairs)
         unitStates = try states(unitPairs)
