@@ -132,7 +132,12 @@ final class SiretisationTests: XCTestCase {
         for size in [0, 1, 1, 3, 17, 5_000] {
             var keys = Set<UInt64>()
             while keys.count < size { keys.insert(UInt64.random(in: 0..<100_000_000_000_000, using: &generator)) }
-            if size == 5_000 { keys.insert(0); keys.insert(99_999_999_999_999) }
+            if size == 5_000 {
+                keys.insert(0)
+                keys.insert(99_999_999_999_999)
+                // A crowded stretch: one bucket of the directory holds thousands of keys.
+                for key in UInt64(42_000_000_000_000)..<UInt64(42_000_000_003_000) { keys.insert(key) }
+            }
             if size == 1 && keys.contains(0) == false && Bool.random(using: &generator) { keys = [0] }
             let sorted = keys.sorted()
             let entries = sorted.map { $0 << 2 | UInt64.random(in: 0...3, using: &generator) }
@@ -150,6 +155,11 @@ final class SiretisationTests: XCTestCase {
             for (i, key) in sorted.enumerated() {
                 XCTAssertEqual(table.state(key), RegisterState(isActive: entries[i] & 2 != 0, isPartial: entries[i] & 1 != 0))
             }
+            // The batch answers what the lookups one by one answer, in the same order.
+            let batch = table.states(probes)
+            XCTAssertEqual(batch.count, probes.count)
+            XCTAssertEqual(zip(batch, probes).filter { $0.0 != table.state($0.1) }.count, 0, "batch of \(probes.count) in a table of \(entries.count)")
+            XCTAssertEqual(table.states(sorted).filter { $0 == nil }.count, 0)
         }
     }
 }

@@ -137,6 +137,9 @@ public protocol SireneReader: AnyObject {
     /// The state of an establishment, without reading its other columns (the fast path of the checks).
     func establishmentState(_ siret: UInt64) throws -> RegisterState?
     func unitState(_ siren: UInt64) throws -> RegisterState?
+    /// The states of many establishments or units at once (identifier 0: none, nil).
+    func establishmentStates(_ sirets: [UInt64]) throws -> [RegisterState?]
+    func unitStates(_ sirens: [UInt64]) throws -> [RegisterState?]
     func establishment(_ siret: UInt64) throws -> RegisteredEstablishment?
     func unit(_ siren: UInt64) throws -> RegisteredUnit?
     /// What siretisation compares: state, signs and usual name, street address and city.
@@ -150,6 +153,18 @@ public protocol SireneReader: AnyObject {
     /// SIRETs of the active establishments indexed under this siretisation key
     /// (`CompanyNameKey.blockingKeys`), at most `limit`.
     func candidates(forKey key: UInt64, limit: Int) throws -> [UInt64]
+}
+
+extension SireneReader {
+    /// The states of many establishments (SIRET 0: none), as `establishmentState` one by one.
+    /// A register in memory answers them side by side, faster.
+    public func establishmentStates(_ sirets: [UInt64]) throws -> [RegisterState?] {
+        try sirets.map { $0 == 0 ? nil : try establishmentState($0) }
+    }
+
+    public func unitStates(_ sirens: [UInt64]) throws -> [RegisterState?] {
+        try sirens.map { $0 == 0 ? nil : try unitState($0) }
+    }
 }
 
 /// A register the pipeline can read from several threads.

@@ -95,9 +95,15 @@ public struct SireneStage: PipelineStage {
                             defer { pool.give(reader) }
                             var cache = UnitCache()
                             var tally = Tally()
-                            for n in (c * chunk)..<min(indices.count, (c + 1) * chunk) {
+                            let range = (c * chunk)..<min(indices.count, (c + 1) * chunk)
+                            // The chunk's SIRET states in one batch (the reads overlap).
+                            let sirets = range.map { SireneStage.identifier(records.buffer[indices[$0]], .siret, digits: 14) ?? 0 }
+                            let states = try reader.establishmentStates(sirets)
+                            let unitStates = try reader.unitStates(sirets.map { $0 / 100_000 })
+                            for (k, n) in range.enumerated() {
                                 let index = indices[n]
-                                let finding = try find(records.buffer[index], reader: reader, cache: &cache)
+                                let known = sirets[k] == 0 ? nil : KnownStates(establishment: states[k], unit: unitStates[k])
+                                let finding = try find(records.buffer[index], reader: reader, cache: &cache, known: known)
                                 let change = change(records.buffer[index], index: index, finding: finding)
                                 apply(change, to: &records.buffer[index], outcome: &outcomes.buffer[index], index: index,
                                       sources: sources, tally: &tally)
@@ -183,19 +189,25 @@ public struct SireneStage: PipelineStage {
         return record.value.withBytes(field.rawValue) { SiretNumber.number($0, digits: digits) }
     }
 
-    func find(_ record: ProspectRecord, reader: SireneReader, cache: inout UnitCache) throws -> Finding {
+    /// The register's states of a record's SIRET and of its SIREN, when already looked up.
+    struct KnownStates {
+        var establishment: RegisterState?
+        var unit: RegisterState?
+    }
+
+    func find(_ record: ProspectRecord, reader: SireneReader, cache: inout UnitCache, known: KnownStates? = nil) throws -> Finding {
         var finding = Finding()
         // Made only where needed: an active SIRET, the common case, uses neither.
         var postal: String { record[.postalCode] ?? "" }
         var street: String { record[.address1] ?? "" }
         if let siret = SireneStage.identifier(record, .siret, digits: 14) {
             // The fast path reads two small rows; the whole establishment only when needed.
-            guard let state = try reader.establishmentState(siret) else {
+            guard let state = try known.map({ $0.establishment }) ?? reader.establishmentState(siret) else {
                 finding.status = .unknown
                 return finding
             }
             let siren = siret / 100_000
-            let unitState = try reader.unitState(siren)
+            let unitState = try known.map { $0.unit } ?? reader.unitState(siren)
             if state.isPartial || unitState?.isPartial == true {
                 finding.status = .partial
             } else if !state.isActive {

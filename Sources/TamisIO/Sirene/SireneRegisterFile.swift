@@ -117,6 +117,14 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
             register.unitStates.state(siren)
         }
 
+        func establishmentStates(_ sirets: [UInt64]) throws -> [RegisterState?] {
+            register.establishmentStates.states(sirets)
+        }
+
+        func unitStates(_ sirens: [UInt64]) throws -> [RegisterState?] {
+            register.unitStates.states(sirens)
+        }
+
         private func record(_ siret: UInt64) -> RegisterRecord.View? {
             register.establishmentStates.position(siret).flatMap(register.establishmentRecord)
         }
