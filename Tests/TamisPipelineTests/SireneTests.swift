@@ -114,6 +114,13 @@ final class SireneTests: XCTestCase {
         let excluded = try readCSVRecords(dir.appendingPathComponent("out/run/excluded.csv").path)
         XCTAssertEqual(Set(excluded.map { $0["reason"] ?? "" }), ["defunct", "sirene_opposition"])
         XCTAssertEqual(summary.fieldQuality["leads"]?["siret"]?.reasons["sirene_closed"], 2)
+        // The stage keeps the per-source counts in step with the records it changes, on the
+        // plain path of active SIRETs and the general one alike: counted again from the records,
+        // they are the same.
+        var recount = FieldQualityCounts()
+        for record in runner.state.records { recount.add(record.quality) }
+        XCTAssertEqual(runner.state.fieldQuality[0], recount)
+        XCTAssertEqual(recount.count(.sireneStatus, .valid), 6)
         let report = try String(contentsOfFile: dir.appendingPathComponent("out/run/report.html").path, encoding: .utf8)
         XCTAssertTrue(report.contains("SIRENE register (stock of 2026-10-31)"), "the report says how fresh the register is")
     }

@@ -103,6 +103,10 @@ public struct SireneStage: PipelineStage {
                             for (k, n) in range.enumerated() {
                                 let index = indices[n]
                                 let known = sirets[k] == 0 ? nil : KnownStates(establishment: states[k], unit: unitStates[k])
+                                if let known, known.isPlainlyActive, settings.enrich.isEmpty {
+                                    markActive(&records.buffer[index], sources: sources, tally: &tally)
+                                    continue
+                                }
                                 let finding = try find(records.buffer[index], reader: reader, cache: &cache, known: known)
                                 let change = change(records.buffer[index], index: index, finding: finding)
                                 apply(change, to: &records.buffer[index], outcome: &outcomes.buffer[index], index: index,
@@ -142,6 +146,24 @@ public struct SireneStage: PipelineStage {
         let out = indices.count - excluded.values.reduce(0, +)
         return StageCounts(stage: name, recordsIn: indices.count, recordsOut: out, details: details)
     }
+
+    /// The common case, an active SIRET of an active company with nothing to fill: the
+    /// record gets its status, as `change` and `apply` would give it, without their
+    /// intermediate values.
+    private func markActive(_ record: inout ProspectRecord, sources: Int, tally: inout Tally) {
+        tally.statuses[SireneStage.activeOrdinal] += 1
+        record.value = record.value.replacing(CanonicalField.sireneStatus.rawValue, with: SireneStatus.active.rawValue.utf8)
+        if record.quality.count < CanonicalField.count {
+            record.quality += repeatElement(.missing, count: CanonicalField.count - record.quality.count)
+        }
+        let field = CanonicalField.sireneStatus.rawValue, valid = FieldQuality.valid
+        if record.origin.sourceIndex < sources {
+            tally.quality[record.origin.sourceIndex, default: FieldQualityCounts()].move(field, from: record.quality[field], to: valid)
+        }
+        record.quality[field] = valid
+    }
+
+    static let activeOrdinal = statuses.firstIndex(of: .active)!
 
     /// Writes a change into its record and outcome, and counts it.
     private func apply(_ change: Change, to record: inout ProspectRecord, outcome: inout RecordOutcome, index: Int, sources: Int,
@@ -193,6 +215,12 @@ public struct SireneStage: PipelineStage {
     struct KnownStates {
         var establishment: RegisterState?
         var unit: RegisterState?
+
+        /// Establishment active and public, its company too (or not in the register).
+        var isPlainlyActive: Bool {
+            guard let establishment, establishment.isActive, !establishment.isPartial else { return false }
+            return unit.map { $0.isActive && !$0.isPartial } ?? true
+        }
     }
 
     func find(_ record: ProspectRecord, reader: SireneReader, cache: inout UnitCache, known: KnownStates? = nil) throws -> Finding {
