@@ -114,15 +114,36 @@ final class SireneTests: XCTestCase {
         let excluded = try readCSVRecords(dir.appendingPathComponent("out/run/excluded.csv").path)
         XCTAssertEqual(Set(excluded.map { $0["reason"] ?? "" }), ["defunct", "sirene_opposition"])
         XCTAssertEqual(summary.fieldQuality["leads"]?["siret"]?.reasons["sirene_closed"], 2)
-        // The stage keeps the per-source counts in step with the records it changes, on the
-        // plain path of active SIRETs and the general one alike: counted again from the records,
-        // they are the same.
-        var recount = FieldQualityCounts()
-        for record in runner.state.records { recount.add(record.quality) }
-        XCTAssertEqual(runner.state.fieldQuality[0], recount)
-        XCTAssertEqual(recount.count(.sireneStatus, .valid), 6)
         let report = try String(contentsOfFile: dir.appendingPathComponent("out/run/report.html").path, encoding: .utf8)
         XCTAssertTrue(report.contains("SIRENE register (stock of 2026-10-31)"), "the report says how fresh the register is")
+    }
+
+    /// Without enrichment, active SIRETs take a shorter path through the stage: the same
+    /// statuses, values and qualities as the general path, and each source's field-quality
+    /// counts stay in step with the records (counted again from them, they are the same).
+    func test_active_sirets_without_enrichment_end_as_on_the_general_path() throws {
+        let rows = [
+            "active;Ana;Roux;Acme;\(acmeParis);;;;ana@acme.fr;1 rue de la Paix;75002;Paris",
+            "lyon;Léo;Brun;Acme;\(acmeLyon);;;;leo@acme.fr;;69003;Lyon",
+            "closed;Cid;Noir;Acme Lyon;\(acmeLyonClosed);;;;cid@acme.fr;10 rue Garibaldi;69003;Lyon",
+            "defunct;Eve;Vert;Vieux Métiers;\(goneSiret);;;;eve@vieux.fr;;44000;Nantes",
+        ]
+        let (_, general) = try run(rows, sirene: "enrich:\n  fields: [naf]")
+        let (_, plain) = try run(rows, sirene: "enrich:\n  fields: []")
+        for runner in [general, plain] {
+            var recount = FieldQualityCounts()
+            for record in runner.state.records { recount.add(record.quality) }
+            XCTAssertTrue(runner.state.fieldQuality[0] == recount, "the field-quality counts are out of step with the records")
+            XCTAssertEqual(recount.count(.sireneStatus, .valid), rows.count)
+        }
+        for id in ["active", "lyon", "closed", "defunct"] {
+            let a = try XCTUnwrap(general.record(id)), b = try XCTUnwrap(plain.record(id))
+            XCTAssertEqual(a.0[.sireneStatus], b.0[.sireneStatus], id)
+            XCTAssertEqual(a.0.quality(.sireneStatus), b.0.quality(.sireneStatus), id)
+            XCTAssertEqual(a.0.quality(.siret), b.0.quality(.siret), id)
+            XCTAssertEqual(a.1.disposition, b.1.disposition, id)
+        }
+        XCTAssertEqual(plain.record("lyon")?.0[.sireneStatus], "active")
     }
 
     func test_exclusions_follow_the_pipeline() throws {
