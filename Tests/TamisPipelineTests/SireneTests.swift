@@ -373,6 +373,79 @@ final class SireneTests: XCTestCase {
         XCTAssertEqual(refusal(bytes), "accepted")
     }
 
+    /// Big files are read in parts on all cores (here cut every few hundred bytes): the
+    /// register holds the same answers as one read from start to end, a quoted field whose
+    /// line break falls on a cut sends the file to be read again whole, and skipped rows and
+    /// truncation are reported at the file's own line numbers.
+    func test_files_read_in_parts_give_the_register_read_whole() throws {
+        var establishments: [[String: String]] = []
+        var units: [[String: String]] = []
+        for n in 0..<120 {
+            let siren = StockFiles.siren(String(format: "6%07d", n))
+            units.append(StockFiles.unit(siren, "SOCIETE \(n)", n % 7 == 0 ? ["unit_state": "C"] : [:]))
+            for nic in ["0001", "0002"] {
+                establishments.append(StockFiles.establishment(StockFiles.siret(siren, nic), [
+                    "postal": String(format: "%05d", 10000 + n * 10), "street": "RUE NUMERO \(n)",
+                    "state": nic == "0002" && n % 3 == 0 ? "F" : "A", "sign": n % 5 == 0 ? "ENSEIGNE, \"\(n)\"" : ""]))
+            }
+        }
+        let e = dir.appendingPathComponent("StockEtablissement_utf8.csv"), u = dir.appendingPathComponent("StockUniteLegale_utf8.csv")
+        var establishmentText = StockFiles.csv(header: StockFiles.establishmentHeader, rows: establishments)
+        // A sign with line breaks inside its quotes, longer than a part, in the middle of the file.
+        let sign = (1...60).map { "LIGNE \($0)," }.joined(separator: "\n")
+        let middle = establishmentText.index(establishmentText.startIndex, offsetBy: establishmentText.utf8.count / 2)
+        let lineStart = establishmentText[..<middle].lastIndex(of: "\n")!
+        establishmentText = String(establishmentText[...lineStart]) + StockFiles.csv(header: StockFiles.establishmentHeader, rows: [
+            StockFiles.establishment(StockFiles.siret(StockFiles.siren("59999999"), "0001"), ["sign": sign, "postal": "75001"])
+        ]).split(separator: "\n", maxSplits: 1)[1] + String(establishmentText[establishmentText.index(after: lineStart)...])
+        try establishmentText.write(to: e, atomically: true, encoding: .utf8)
+        try StockFiles.csv(header: StockFiles.unitHeader, rows: units).write(to: u, atomically: true, encoding: .utf8)
+        let whole = dir.appendingPathComponent("whole.register").path
+        let wholeReport = try SireneImport.run(files: [e.path, u.path], registerPath: whole, importedAt: "now")
+        XCTAssertEqual(wholeReport.files.map(\.rows), [establishments.count + 1, units.count])
+        let reference = try SireneRegisterFile(path: whole).makeReader()
+        let sirets = establishments.compactMap { UInt64($0["siret"]!) } + [UInt64(StockFiles.siret(StockFiles.siren("59999999"), "0001"))!]
+        // Cuts every 300 to 5,000 bytes: some fall inside the quoted sign, some do not.
+        for segmentSize in [300, 777, 1_500, 5_000] {
+            let path = dir.appendingPathComponent("parts-\(segmentSize).register").path
+            let report = try SireneImport.run(files: [e.path, u.path], registerPath: path, importedAt: "now", segmentSize: segmentSize)
+            XCTAssertEqual(report.files.map(\.rows), wholeReport.files.map(\.rows), "segment size \(segmentSize)")
+            XCTAssertEqual(report.nameKeys, wholeReport.nameKeys)
+            let reader = try SireneRegisterFile(path: path).makeReader()
+            for siret in sirets {
+                XCTAssertEqual(try reader.establishment(siret), try reference.establishment(siret), "\(siret), segment size \(segmentSize)")
+                XCTAssertEqual(try reader.unit(siret / 100_000), try reference.unit(siret / 100_000))
+            }
+            for key in CompanyNameKey.blockingKeys(names: ["Societe 42"], postalCode: "10420") {
+                XCTAssertEqual(try reader.candidates(forKey: key, limit: 10), try reference.candidates(forKey: key, limit: 10))
+            }
+            XCTAssertEqual(try reader.establishment(sirets.last!)?.names, [sign])
+        }
+
+        // A row with a field too many, late in the file: skipped, at its own line.
+        var lines = StockFiles.csv(header: StockFiles.establishmentHeader, rows: establishments).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines[200] += ",extra"
+        try lines.joined(separator: "\n").write(to: e, atomically: true, encoding: .utf8)
+        for segmentSize in [0, 500] {
+            let report = try SireneImport.run(files: [e.path], registerPath: dir.appendingPathComponent("s.register").path, importedAt: "now",
+                                              segmentSize: segmentSize)
+            XCTAssertEqual(report.files[0].skipped, 1)
+            XCTAssertEqual(report.files[0].firstSkippedLine, 201, "segment size \(segmentSize)")
+        }
+        // Cut short in the middle of a row: reported, at the last line, whatever the parts.
+        let text = lines.joined(separator: "\n")
+        let truncated = String(text[..<text.index(text.startIndex, offsetBy: text.utf8.count - 40)]).replacingOccurrences(of: "\"", with: "") + "\"TRONQU"
+        try truncated.write(to: e, atomically: true, encoding: .utf8)
+        for segmentSize in [0, 500] {
+            XCTAssertThrowsError(try SireneImport.run(files: [e.path], registerPath: whole, importedAt: "now", segmentSize: segmentSize)) { error in
+                let problem = (error as? InputError)?.problem ?? "\(error)"
+                XCTAssertTrue(problem.contains("ends in the middle of a row"), problem)
+                XCTAssertEqual((error as? InputError)?.line, truncated.split(separator: "\n", omittingEmptySubsequences: false).count,
+                               "segment size \(segmentSize)")
+            }
+        }
+    }
+
     func test_a_file_that_is_not_a_stock_is_refused_with_the_columns_it_lacks() throws {
         let file = dir.appendingPathComponent("contacts.csv")
         try "siret,raison_sociale\n73282932000074,ACME\n".write(to: file, atomically: true, encoding: .utf8)

@@ -122,6 +122,12 @@ public struct CSVParser {
     public private(set) var blankLines = 0
     public private(set) var rows = 0
 
+    /// The line the parser has reached (1-based; each line break read moves it on).
+    public var currentLine: Int { line }
+
+    /// True between rows: nothing of a row is pending (a file cut here ends with whole rows).
+    public var isAtRowStart: Bool { state == .fieldStart && !afterCR && ends.isEmpty && rowBytes.isEmpty }
+
     public init(dialect: CSVDialect, limits: CSVLimits = CSVLimits()) {
         self.dialect = dialect
         self.limits = limits

@@ -53,6 +53,36 @@ public final class FileByteReader {
         }
     }
 
+    /// Calls `body` with each chunk of the bytes `range` of the file (positioned reads: the
+    /// reader's place in the file does not move).
+    public func forEachChunk(in range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let wanted = min(buffer.count, range.upperBound - offset)
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, wanted, off_t(offset)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw InputError(file: path, problem: "read failed (\(String(cString: strerror(errno))))") }
+            if n == 0 { return }  // the file is shorter than it was
+            bytesRead += n
+            offset += n
+            try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<n])) }
+        }
+    }
+
+    /// The position just after the first line break at or after `offset`, looking at most
+    /// `limit` bytes ahead; nil when there is none.
+    public func lineBreak(after offset: Int, limit: Int = 1 << 20) -> Int? {
+        var position = offset
+        while position < min(size, offset + limit) {
+            let wanted = min(buffer.count, size - position)
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, wanted, off_t(position)) }
+            guard n > 0 else { return nil }
+            if let found = buffer[0..<n].firstIndex(of: 0x0A) { return position + found + 1 }
+            position += n
+        }
+        return nil
+    }
+
     /// The next chunk as an array (for readers that pull), nil at the end of the file.
     public func nextChunk() throws -> [UInt8]? {
         let n = try readChunk()

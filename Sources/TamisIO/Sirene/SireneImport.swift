@@ -59,9 +59,11 @@ public enum SireneImport {
     /// Imports `files` into a new register at `registerPath` (replaced atomically).
     /// - Parameter stockDate: the stock's date if known; by default the latest
     ///   `dateDernierTraitement…` found in the files.
+    /// - Parameter segmentSize: plain files larger than this are read in parts of about this
+    ///   size on all cores.
     @discardableResult
     public static func run(files: [String], registerPath: String, stockDate: String? = nil, importedAt: String,
-                           progress: Progress = { _, _, _, _ in }) throws -> Report {
+                           segmentSize: Int = 128 << 20, progress: @escaping Progress = { _, _, _, _ in }) throws -> Report {
         let clock = ContinuousClock.now
         guard !files.isEmpty else {
             throw InputError(file: registerPath, problem: "no stock file given",
@@ -77,32 +79,41 @@ public enum SireneImport {
         let recordsStart = out.offset
         var watch = Stopwatch()
         var phases: [(String, Double)] = []
-        // The files are read at the same time, biggest first: each job writes its records to a
-        // heap of its own (the biggest one's straight into the register, the others' to scratch
-        // files copied in afterwards) and its identifiers to buckets of its own.
-        let sizes = files.map { FileByteReader.size(of: $0) }
-        let order = files.indices.sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 < $1 }
-        let jobs = try files.indices.map { index in
+        // The files are read at the same time, and big plain files in parts, biggest first:
+        // each job writes its records to a heap of its own (the biggest one's straight into the
+        // register, the others' to scratch files copied in afterwards) and its identifiers to
+        // buckets of its own.
+        let parts = StockFilePart.plan(files: files, segmentSize: segmentSize)
+        let order = parts.indices.sorted { parts[$0].bytes != parts[$1].bytes ? parts[$0].bytes > parts[$1].bytes : $0 < $1 }
+        var jobs = try parts.indices.map { index in
             let heap = index == order[0] ? out : try BufferedFileWriter(scratch: temporary + ".heap\(index)")
-            return FileJob(file: files[index], index: index, heap: heap, heapStart: heap === out ? recordsStart : 0, scratch: temporary)
+            return StockFileJob(part: parts[index], file: files[parts[index].file], index: index, heap: heap,
+                                heapStart: heap === out ? recordsStart : 0, scratch: temporary)
         }
-        withoutActuallyEscaping(progress) { progress in
-            let reading = ProgressGate(progress)
-            ParallelLoop.run(order.count) { n in jobs[order[n]].run(progress: reading) }
+        let reading = ProgressGate(progress, files: files, jobs: jobs)
+        ParallelLoop.run(order.count) { [jobs] n in jobs[order[n]].run(progress: reading) }
+        // A file cut where a quoted field held a line break: read again, whole.
+        for file in Set(jobs.filter { !$0.part.isLast && !$0.endsAtRowStart }.map(\.part.file)).sorted() {
+            let first = jobs.first { $0.part.file == file }!
+            let again = StockFileJob(part: StockFilePart(file: file, bytes: first.part.bytes), file: files[file], index: first.index,
+                                     heap: try BufferedFileWriter(scratch: temporary + ".heap-again\(file)"), heapStart: 0, scratch: temporary)
+            again.run(progress: reading)
+            jobs.removeAll { $0.part.file == file }
+            jobs.append(again)
         }
-        for job in jobs { if let error = job.error { throw error } }
-        // The other heaps after the biggest one; each job's record offsets move by its heap's base.
-        for index in order.dropFirst() {
-            jobs[index].base = out.offset - recordsStart
-            try out.append(jobs[index].heap)
+        jobs.sort { $0.index < $1.index }
+        let reports = try StockFileJob.reports(jobs)
+        // The other heaps after the one written in place; each job's record offsets move by its heap's base.
+        for job in jobs where job.heap !== out {
+            job.base = out.offset - recordsStart
+            try out.append(job.heap)
         }
         try out.write([UInt8](repeating: 0, count: (16 - out.offset % 16) % 16))  // the sorted sections are 16-byte aligned
         let records = (offset: recordsStart, length: out.offset - recordsStart)
-        let reports = jobs.map(\.report!)
         let latest = jobs.map(\.latest).max { $0.lexicographicallyPrecedes($1) } ?? []
         phases.append(("files", watch.lap()))
-        let establishments = try writeIndex(jobs.filter { $0.report?.kind == .establishments }, to: out)
-        let units = try writeIndex(jobs.filter { $0.report?.kind == .units }, to: out)
+        let establishments = try writeIndex(jobs.filter { $0.kind == .establishments }, to: out)
+        let units = try writeIndex(jobs.filter { $0.kind == .units }, to: out)
         try out.flush()
         phases.append(("index", watch.lap()))
         let keyParts = try makeNameKeys(register: try MappedFile(path: temporary), records: records, establishments: establishments,
@@ -133,105 +144,6 @@ public enum SireneImport {
                       phases: phases)
     }
 
-    // MARK: - One file
-
-    /// One stock file read into its own heap and index buckets.
-    final class FileJob: @unchecked Sendable {
-        let file: String
-        let index: Int
-        let heap: BufferedFileWriter
-        let heapStart: Int
-        let scratch: String
-        /// Where this job's heap starts in the register's records (set once all are read).
-        var base = 0
-        var identifiers: PairBuckets?
-        var report: FileReport?
-        var latest: [UInt8] = []
-        var error: Error?
-
-        init(file: String, index: Int, heap: BufferedFileWriter, heapStart: Int, scratch: String) {
-            self.file = file
-            self.index = index
-            self.heap = heap
-            self.heapStart = heapStart
-            self.scratch = scratch
-        }
-
-        func run(progress: ProgressGate) {
-            do {
-                try read(progress: progress)
-            } catch {
-                self.error = error
-            }
-        }
-
-        private func read(progress: ProgressGate) throws {
-            var loader = StockLoader(file: file, records: heap, recordsStart: heapStart, scratch: scratch + ".index\(index)")
-            var parser = CSVParser(dialect: CSVDialect(delimiter: UInt8(ascii: ",")))
-            var bytes = 0
-            let zipped = ZipEntryStream.isZip(file)
-            let size: Int
-            func feed(_ chunk: UnsafeBufferPointer<UInt8>) throws {
-                parser.parse(chunk, into: &loader)
-                if let failure = loader.failure { throw failure }
-                bytes += chunk.count
-                if loader.rows - loader.reportedRows >= 1_000_000 {
-                    loader.reportedRows = loader.rows
-                    progress.report(file, loader.rows, bytes, 0)
-                }
-            }
-            do {
-                if zipped {
-                    let zip = try ZipEntryStream(path: file)
-                    size = zip.fileSize
-                    try zip.forEachChunk(feed)
-                } else {
-                    let reader = try FileByteReader(path: file)
-                    size = reader.size
-                    try reader.forEachChunk(feed)
-                }
-                parser.finish(into: &loader)
-                if let failure = loader.failure { throw failure }
-            } catch var error as InputError {
-                if loader.rows > 0 {
-                    error.problem += " — \(loader.rows) rows read (row \(loader.rows) reached, line \(loader.lastLine))"
-                }
-                throw error
-            }
-            guard let kind = loader.kind else {
-                throw InputError(file: file, problem: "the file is empty", hint: "expected a SIRENE stock file with its header row")
-            }
-            if loader.lastRowBroken {
-                throw InputError(file: file, line: loader.lastLine,
-                                 problem: "the file ends in the middle of a row (truncated download?) — \(loader.rows) rows read",
-                                 hint: "download the stock file again; the previous register is left in place")
-            }
-            progress.report(file, loader.rows, size, size)
-            identifiers = loader.identifiers
-            latest = loader.latest
-            report = FileReport(file: file, kind: kind, rows: loader.rows, skipped: loader.skipped, firstSkippedLine: loader.firstSkippedLine)
-        }
-    }
-
-    /// Hands progress from the reading threads to the caller's closure one at a time.
-    final class ProgressGate: @unchecked Sendable {
-        private let progress: Progress
-        private var lock = pthread_mutex_t()
-
-        init(_ progress: @escaping Progress) {
-            self.progress = progress
-            pthread_mutex_init(&lock, nil)
-        }
-
-        deinit { pthread_mutex_destroy(&lock) }
-
-        func report(_ file: String, _ rows: Int, _ bytes: Int, _ size: Int) {
-            pthread_mutex_lock(&lock)
-            progress(file, rows, bytes, size)
-            pthread_mutex_unlock(&lock)
-        }
-    }
-
     // MARK: - Sorted sections
 
     /// Writes the `(identifier·4 + flags, record offset)` pairs of `jobs` (files of one kind,
@@ -239,7 +151,7 @@ public enum SireneImport {
     /// row wins: the buckets hold `(identifier, record offset·4 + flags)`, and read back with
     /// the file's position in the top byte and its heap's base added, equal identifiers sort
     /// by file, then by row.
-    private static func writeIndex(_ jobs: [FileJob], to out: BufferedFileWriter) throws -> (offset: Int, length: Int) {
+    private static func writeIndex(_ jobs: [StockFileJob], to out: BufferedFileWriter) throws -> (offset: Int, length: Int) {
         let start = out.offset
         let parts = jobs.compactMap { job in job.identifiers.map { ($0, UInt64(job.index) << 56 | UInt64(job.base) << 2) } }
         let offsetMask: UInt64 = (1 << 56) - 1
