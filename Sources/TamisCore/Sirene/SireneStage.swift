@@ -539,14 +539,14 @@ final class ReaderPool: @unchecked Sendable {
 }
 
 /// The first error thrown by parallel workers.
-final class FirstError: @unchecked Sendable {
+public final class FirstError: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
-    private(set) var error: Error?
+    public private(set) var error: Error?
 
-    init() { pthread_mutex_init(&mutex, nil) }
+    public init() { pthread_mutex_init(&mutex, nil) }
     deinit { pthread_mutex_destroy(&mutex) }
 
-    func record(_ error: Error) {
+    public func record(_ error: Error) {
         pthread_mutex_lock(&mutex)
         if self.error == nil { self.error = error }
         pthread_mutex_unlock(&mutex)

@@ -140,7 +140,7 @@ final class PairBuckets {
             let buckets = Array(first..<min(bucketCount, first + batch))
             let failure = FirstError()
             let sorted = ParallelLoop.map(buckets.count, chunk: 1, filling: [KeyValuePair]()) { i in
-                do { return try sortedBucket(buckets[i], of: parts) } catch { failure.keep(error); return [] }
+                do { return try sortedBucket(buckets[i], of: parts) } catch { failure.record(error); return [] }
             }
             if let error = failure.error { throw error }
             for pairs in sorted { try body(pairs) }

@@ -206,7 +206,7 @@ public enum SireneImport {
                     for key in builder.keys { try keys.append(key: key, value: siret) }
                 }
             } catch {
-                failure.keep(error)
+                failure.record(error)
             }
         }
         if let error = failure.error { throw error }
@@ -246,20 +246,6 @@ private func addEach(_ joined: UnsafeBufferPointer<UInt8>, to builder: inout Com
     }
 }
 
-/// The first error thrown on any thread.
-final class FirstError: @unchecked Sendable {
-    private var lock = pthread_mutex_t()
-    private(set) var error: Error?
-
-    init() { pthread_mutex_init(&lock, nil) }
-    deinit { pthread_mutex_destroy(&lock) }
-
-    func keep(_ error: Error) {
-        pthread_mutex_lock(&lock)
-        if self.error == nil { self.error = error }
-        pthread_mutex_unlock(&lock)
-    }
-}
 
 /// Receives the rows of one stock file: each row's record goes to the heap, its identifier
 /// and the record's place to the index buckets.
@@ -364,7 +350,8 @@ struct StockLoader: CSVRowHandler {
         slots = wanted.map { names.firstIndex(of: $0) ?? -1 }
         do {
             // SIRETs are below 10¹⁴ < 2⁴⁷, SIRENs below 10⁹ < 2³⁰.
-            identifiers = try PairBuckets(keyBits: kind == .establishments ? 47 : 30, scratch: scratch)
+            // Small buffers (4 MB a part at most): there are as many sets as parts of files.
+            identifiers = try PairBuckets(keyBits: kind == .establishments ? 47 : 30, scratch: scratch, bufferPairs: 256)
         } catch let error as InputError {
             failure = error
         } catch {

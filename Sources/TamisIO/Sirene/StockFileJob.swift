@@ -18,15 +18,18 @@ struct StockFilePart {
     /// How many bytes the job reads (to start the biggest jobs first).
     var bytes: Int
 
+    static let maximumParts = 64
+
     init(file: Int, bytes: Int) {
         self.file = file
         self.bytes = bytes
     }
 
     /// The parts of `files`: a plain file over 1.5 × `segmentSize` is cut after line breaks
-    /// into parts of about `segmentSize` (at most 250 parts in all, since a job's position
-    /// orders its rows). A cut that falls inside a quoted field is found when the part before
-    /// it does not end between rows, and that file is then read again whole.
+    /// into parts of about `segmentSize`, at most 64 parts in all (each holds index buckets in
+    /// memory, and a job's position, kept in a byte, orders its rows). A cut that falls inside
+    /// a quoted field is found when the part before it does not end between rows, and that
+    /// file is then read again whole.
     static func plan(files: [String], segmentSize: Int) -> [StockFilePart] {
         var parts: [StockFilePart] = []
         for (index, path) in files.enumerated() {
@@ -38,7 +41,7 @@ struct StockFilePart {
                 parts.append(whole)
                 continue
             }
-            let count = min(max(2, (size + segmentSize / 2) / segmentSize), max(1, 250 - parts.count - (files.count - index - 1)))
+            let count = min(max(2, (size + segmentSize / 2) / segmentSize), max(1, StockFilePart.maximumParts - parts.count - (files.count - index - 1)))
             var starts = [headerEnd]
             for k in 1..<max(1, count) {
                 guard let start = reader.lineBreak(after: size / count * k), start < size else { break }
