@@ -29,7 +29,7 @@ public enum SireneImport {
         public var files: [FileReport]
         public var nameKeys: Int
         public var seconds: Double
-        /// Seconds per phase: reading the files, name keys, indexing, statistics.
+        /// Seconds per phase: reading the files, indexes, siretisation keys, their index, writing.
         public var phases: [(String, Double)] = []
     }
 
