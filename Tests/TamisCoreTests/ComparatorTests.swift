@@ -79,14 +79,37 @@ final class ComparatorTests: XCTestCase {
             }
             return d[a.count][b.count]
         }
-        for _ in 0..<2000 {
-            let a = (0..<Int(rng.next() % 9)).map { _ in UInt8(0x61 + rng.next() % 4) }
-            let b = (0..<Int(rng.next() % 9)).map { _ in UInt8(0x61 + rng.next() % 4) }
+        // Letters, then digits mixed with bytes that share their class of the count filter (`!` and `a`: 0x21, 0x61).
+        let alphabets: [[UInt8]] = [[0x61, 0x62, 0x63, 0x64], [0x30, 0x31, 0x32, 0x21, 0x61, 0x70, 0x31]]
+        for round in 0..<4000 {
+            let alphabet = alphabets[round % 2]
+            let a = (0..<Int(rng.next() % 11)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            let b = (0..<Int(rng.next() % 11)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
             let exact = plain(a, b)
             XCTAssertEqual(a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { EditDistance.damerau(x, $0) } }, exact, "\(a) \(b)")
             for bound in 0...3 {
                 let bounded = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { EditDistance.damerau(x, $0, bound: bound) } }
                 XCTAssertEqual(bounded, exact <= bound ? exact : bound + 1, "bound \(bound): \(a) \(b)")
+            }
+        }
+    }
+
+    /// Byte equality by words for 4 to 16 bytes: every length, a difference at every position.
+    func test_byte_equality_sees_a_difference_anywhere_at_every_length() {
+        for length in 0...24 {
+            let a = (0..<length).map { UInt8(0x30 + $0 % 10) }
+            a.withUnsafeBufferPointer { x in
+                let copy = Array(a)
+                copy.withUnsafeBufferPointer { XCTAssertTrue(Bytes.equal(x, $0), "length \(length)") }
+                for position in 0..<length {
+                    var other = a
+                    other[position] ^= 0x01
+                    other.withUnsafeBufferPointer { XCTAssertFalse(Bytes.equal(x, $0), "length \(length), position \(position)") }
+                }
+                (a + [0x30]).withUnsafeBufferPointer { XCTAssertFalse(Bytes.equal(x, $0), "lengths differ") }
+                // A slice inside a longer buffer: only its own bytes count.
+                let longer = [0x41] + a + [0x42]
+                longer.withUnsafeBufferPointer { XCTAssertTrue(Bytes.equal(x, UnsafeBufferPointer(rebasing: $0[1..<(1 + length)]))) }
             }
         }
     }

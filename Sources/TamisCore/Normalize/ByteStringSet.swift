@@ -172,10 +172,23 @@ public enum Bytes {
     }
 
     /// Same length and same bytes (`elementsEqual` on buffers is a generic byte-by-byte loop:
-    /// 4 % of a million-record run went there before this).
+    /// 4 % of a million-record run went there before this). Values of 4 to 16 bytes (names,
+    /// dates, postal codes: most of what matching compares) are compared as two overlapping
+    /// words, without a call to `memcmp`.
     @inlinable @inline(__always)
     public static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+        let n = a.count
+        guard n == b.count else { return false }
+        guard n > 0, let x = a.baseAddress.map(UnsafeRawPointer.init), let y = b.baseAddress.map(UnsafeRawPointer.init) else { return true }
+        if n >= 8 && n <= 16 {
+            return x.loadUnaligned(as: UInt64.self) == y.loadUnaligned(as: UInt64.self)
+                && x.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == y.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        }
+        if n >= 4 && n < 8 {
+            return x.loadUnaligned(as: UInt32.self) == y.loadUnaligned(as: UInt32.self)
+                && x.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self) == y.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        }
+        return memcmp(x, y, n) == 0
     }
 
     @inline(__always) public static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
