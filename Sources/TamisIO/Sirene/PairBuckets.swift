@@ -104,6 +104,7 @@ final class PairBuckets {
     /// `added` is added to each value of its part as it is read back.
     static func sortedBucket(_ bucket: Int, of parts: [(PairBuckets, added: UInt64)]) throws -> [KeyValuePair] {
         let total = parts.reduce(0) { $0 + $1.0.filled[bucket] + $1.0.spilled[bucket].reduce(0) { $0 + $1.count } }
+        guard total > 0 else { return [] }
         var pairs = try [KeyValuePair](unsafeUninitializedCapacity: total) { buffer, initialized in
             initialized = 0
             for (part, added) in parts {
