@@ -140,7 +140,7 @@ final class StockFileJob: @unchecked Sendable {
         } catch {
             self.error = InputError(file: file, problem: "\(error)")
         }
-        progress.report(job: index, rows: loader.rows, bytes: bytes)
+        progress.report(job: index, rows: loader.rows, bytes: bytes, done: true)
         lines = parser.currentLine - startLine
         identifiers = loader.identifiers
         kind = loader.kind
@@ -186,13 +186,15 @@ final class StockFileJob: @unchecked Sendable {
 }
 
 /// Hands progress from the reading threads to the caller's closure one at a time, per file:
-/// the rows and bytes of its parts added up.
+/// the rows and bytes of its parts added up, a line each million rows and one when the file
+/// is read.
 final class ProgressGate: @unchecked Sendable {
     private let progress: SireneImport.Progress
     private let files: [String]
     private let fileOfJob: [Int]
     private let sizes: [Int]
-    private var rows: [Int], bytes: [Int]
+    private var rows: [Int], bytes: [Int], done: [Bool]
+    private var reportedMillions: [Int]
     private var lock = pthread_mutex_t()
 
     init(_ progress: @escaping SireneImport.Progress, files: [String], jobs: [StockFileJob]) {
@@ -202,23 +204,30 @@ final class ProgressGate: @unchecked Sendable {
         sizes = files.map { FileByteReader.size(of: $0) }
         rows = [Int](repeating: 0, count: jobs.count)
         bytes = [Int](repeating: 0, count: jobs.count)
+        done = [Bool](repeating: false, count: jobs.count)
+        reportedMillions = [Int](repeating: 0, count: files.count)
         pthread_mutex_init(&lock, nil)
     }
 
     deinit { pthread_mutex_destroy(&lock) }
 
-    func report(job: Int, rows jobRows: Int, bytes jobBytes: Int) {
+    func report(job: Int, rows jobRows: Int, bytes jobBytes: Int, done jobDone: Bool = false) {
         pthread_mutex_lock(&lock)
         defer { pthread_mutex_unlock(&lock) }
         guard job < rows.count else { return }
         rows[job] = jobRows
         bytes[job] = jobBytes
+        done[job] = jobDone
         let file = fileOfJob[job]
-        var fileRows = 0, fileBytes = 0
+        var fileRows = 0, fileBytes = 0, fileDone = true
         for (j, f) in fileOfJob.enumerated() where f == file {
             fileRows += rows[j]
             fileBytes += bytes[j]
+            fileDone = fileDone && done[j]
         }
-        progress(files[file], fileRows, min(fileBytes, sizes[file]), sizes[file])
+        let millions = fileRows / 1_000_000
+        guard fileDone || millions > reportedMillions[file] else { return }
+        reportedMillions[file] = millions
+        progress(files[file], fileRows, fileDone ? sizes[file] : min(fileBytes, sizes[file]), sizes[file])
     }
 }
