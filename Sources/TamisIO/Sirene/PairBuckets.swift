@@ -1,4 +1,3 @@
-import CTamisSys
 import TamisCore
 #if canImport(Glibc)
 import Glibc
@@ -12,6 +11,19 @@ struct KeyValuePair: Equatable {
     @inline(__always)
     static func precedes(_ a: KeyValuePair, _ b: KeyValuePair) -> Bool {
         a.key != b.key ? a.key < b.key : a.value < b.value
+    }
+}
+
+extension UnsafeBufferPointer where Element == KeyValuePair {
+    /// The first position whose identifier (`key >> 2`, an index section's key) is
+    /// `identifier` or more.
+    func lowerBound(identifier: UInt64) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) >> 1
+            if self[mid].key >> 2 < identifier { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 }
 
@@ -35,7 +47,6 @@ final class PairBuckets {
     private let filled: UnsafeMutablePointer<Int>
     /// Spilled chunks of each bucket: (file offset, pairs).
     private var spilled: [[(offset: Int, count: Int)]]
-    private(set) var count = 0
 
     /// - Parameters:
     ///   - keyBits: keys are below 2^keyBits.
@@ -44,12 +55,7 @@ final class PairBuckets {
         self.bufferPairs = bufferPairs
         shift = UInt64(max(0, keyBits - 10))
         scratchPath = scratch
-        fd = open(scratch, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw InputError(file: scratch, problem: "cannot create a scratch file for the import (\(String(cString: strerror(errno))))",
-                             hint: "check that the register's directory is writable")
-        }
-        unlink(scratch)
+        fd = try FileIO.create(scratch, scratch: true)
         buffers = .allocate(capacity: PairBuckets.bucketCount * bufferPairs)
         filled = .allocate(capacity: PairBuckets.bucketCount)
         filled.initialize(repeating: 0, count: PairBuckets.bucketCount)
@@ -67,7 +73,6 @@ final class PairBuckets {
         let bucket = Int(truncatingIfNeeded: min(key >> shift, UInt64(PairBuckets.bucketCount - 1)))
         let n = filled[bucket]
         (buffers + bucket * bufferPairs + n).initialize(to: KeyValuePair(key: key, value: value))
-        count += 1
         if n + 1 == bufferPairs {
             try spill(bucket)
         } else {
@@ -77,22 +82,10 @@ final class PairBuckets {
 
     private func spill(_ bucket: Int) throws {
         let bytes = bufferPairs * 16
-        try PairBuckets.writeAll(fd, UnsafeRawPointer(buffers + bucket * bufferPairs), bytes, at: end, path: scratchPath)
+        try FileIO.writeAll(fd, UnsafeRawPointer(buffers + bucket * bufferPairs), bytes, at: end, path: scratchPath)
         spilled[bucket].append((end, bufferPairs))
         end += bytes
         filled[bucket] = 0
-    }
-
-    static func writeAll(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int, at offset: Int, path: String) throws {
-        var done = 0
-        while done < count {
-            let n = pwrite(fd, pointer + done, count - done, off_t(offset + done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                throw InputError(file: path, problem: "write failed (\(String(cString: strerror(errno))))", hint: "is the disk full?")
-            }
-            done += n
-        }
     }
 
     /// The pairs of `bucket` from every one of `parts`, sorted by key then value.
@@ -110,16 +103,8 @@ final class PairBuckets {
             for (part, added) in parts {
                 let partStart = initialized
                 for chunk in part.spilled[bucket] {
-                    var done = 0
-                    let target = UnsafeMutableRawPointer(buffer.baseAddress! + initialized)
-                    while done < chunk.count * 16 {
-                        let n = pread(part.fd, target + done, chunk.count * 16 - done, off_t(chunk.offset + done))
-                        if n < 0 && errno == EINTR { continue }
-                        guard n > 0 else {
-                            throw InputError(file: part.scratchPath, problem: "the import's scratch file could not be read back (\(String(cString: strerror(errno))))")
-                        }
-                        done += n
-                    }
+                    try FileIO.readAll(part.fd, into: UnsafeMutableRawPointer(buffer.baseAddress! + initialized), chunk.count * 16,
+                                       at: chunk.offset, path: part.scratchPath)
                     initialized += chunk.count
                 }
                 let n = part.filled[bucket]
@@ -179,100 +164,5 @@ final class PairBuckets {
             }
             swap(&pairs, &spare)
         }
-    }
-}
-
-/// Appends to a file through a buffer, counting the bytes written.
-final class BufferedFileWriter {
-    let path: String
-    let fd: Int32
-    private var storage: UnsafeMutablePointer<UInt8>
-    private var capacity = 1 << 20
-    private var used = 0
-    private(set) var offset = 0
-
-    init(path: String) throws {
-        self.path = path
-        fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw InputError(file: path, problem: "cannot create the file (\(String(cString: strerror(errno))))",
-                             hint: "check that the register's directory is writable")
-        }
-        storage = .allocate(capacity: capacity)
-    }
-
-    /// A scratch file: removed at once, the descriptor keeps it until the writer goes.
-    convenience init(scratch: String) throws {
-        try self.init(path: scratch)
-        unlink(scratch)
-    }
-
-    deinit {
-        close(fd)
-        storage.deallocate()
-    }
-
-    /// Appends everything `other` wrote (copied inside the kernel where it can be).
-    func append(_ other: BufferedFileWriter) throws {
-        try flush()
-        try other.flush()
-        var copied = 0
-        while copied < other.offset {
-            let n = tamis_copy_file_range(other.fd, Int64(copied), fd, Int64(offset + copied), other.offset - copied)
-            if n > 0 { copied += n; continue }
-            if n < 0 && errno == EINTR { continue }
-            // No in-kernel copy here (another file system, an old kernel): through a buffer.
-            let chunk = try reserve(min(capacity, other.offset - copied))
-            let read = pread(other.fd, chunk, min(capacity, other.offset - copied), off_t(copied))
-            guard read > 0 else {
-                throw InputError(file: other.path, problem: "the import's scratch file could not be read back (\(String(cString: strerror(errno))))")
-            }
-            try PairBuckets.writeAll(fd, chunk, read, at: offset + copied, path: path)
-            copied += read
-        }
-        offset += copied
-    }
-
-    /// Room for `count` bytes at the end of the buffer: write there, then `commit` what was written.
-    @inline(__always)
-    func reserve(_ count: Int) throws -> UnsafeMutablePointer<UInt8> {
-        if used + count > capacity {
-            try flush()
-            if count > capacity {
-                storage.deallocate()
-                capacity = count
-                storage = .allocate(capacity: capacity)
-            }
-        }
-        return storage + used
-    }
-
-    @inline(__always)
-    func commit(_ count: Int) {
-        used += count
-        offset += count
-    }
-
-    func write(_ bytes: UnsafeBufferPointer<UInt8>) throws {
-        guard let source = bytes.baseAddress else { return }
-        try reserve(bytes.count).update(from: source, count: bytes.count)
-        commit(bytes.count)
-    }
-
-    func write(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBufferPointer { try write($0) }
-    }
-
-    func write(_ pair: KeyValuePair) throws {
-        let target = try reserve(16)
-        UnsafeMutableRawPointer(target).storeBytes(of: pair.key.littleEndian, as: UInt64.self)
-        UnsafeMutableRawPointer(target + 8).storeBytes(of: pair.value.littleEndian, as: UInt64.self)
-        commit(16)
-    }
-
-    func flush() throws {
-        guard used > 0 else { return }
-        try PairBuckets.writeAll(fd, storage, used, at: offset - used, path: path)
-        used = 0
     }
 }

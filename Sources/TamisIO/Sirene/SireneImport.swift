@@ -86,7 +86,7 @@ public enum SireneImport {
         let parts = StockFilePart.plan(files: files, segmentSize: segmentSize)
         let order = parts.indices.sorted { parts[$0].bytes != parts[$1].bytes ? parts[$0].bytes > parts[$1].bytes : $0 < $1 }
         var jobs = try parts.indices.map { index in
-            let heap = index == order[0] ? out : try BufferedFileWriter(scratch: temporary + ".heap\(index)")
+            let heap = index == order[0] ? out : try BufferedFileWriter(path: temporary + ".heap\(index)", scratch: true)
             return StockFileJob(part: parts[index], file: files[parts[index].file], index: index, heap: heap,
                                 heapStart: heap === out ? recordsStart : 0, scratch: temporary)
         }
@@ -96,7 +96,7 @@ public enum SireneImport {
         for file in Set(jobs.filter { !$0.part.isLast && !$0.endsAtRowStart }.map(\.part.file)).sorted() {
             let first = jobs.first { $0.part.file == file }!
             let again = StockFileJob(part: StockFilePart(file: file, bytes: first.part.bytes), file: files[file], index: first.index,
-                                     heap: try BufferedFileWriter(scratch: temporary + ".heap-again\(file)"), heapStart: 0, scratch: temporary)
+                                     heap: try BufferedFileWriter(path: temporary + ".heap-again\(file)", scratch: true), heapStart: 0, scratch: temporary)
             again.run(progress: reading)
             jobs.removeAll { $0.part.file == file }
             jobs.append(again)
@@ -134,7 +134,7 @@ public enum SireneImport {
         try out.flush()
         let header = RegisterLayout.header(sections: [records, establishments, units, nameKeys, keyDirectory, metaSection]
             .map { (UInt64($0.offset), UInt64($0.length)) })
-        try header.withUnsafeBytes { try PairBuckets.writeAll(out.fd, $0.baseAddress!, $0.count, at: 0, path: temporary) }
+        try out.write(header, at: 0)
         guard rename(temporary, registerPath) == 0 else {
             throw InputError(file: registerPath, problem: "cannot replace the register (\(String(cString: strerror(errno))))")
         }
@@ -179,7 +179,7 @@ public enum SireneImport {
         ParallelLoop.run(threads) { part in
             let range = (establishmentPairs.count * part / threads)..<(establishmentPairs.count * (part + 1) / threads)
             guard !range.isEmpty else { return }
-            var unit = StockLoader.lowerBound(unitPairs, (establishmentPairs[range.lowerBound].key >> 2) / 100_000)
+            var unit = unitPairs.lowerBound(identifier: (establishmentPairs[range.lowerBound].key >> 2) / 100_000)
             var builder = CompanyNameKey.KeyBuilder()
             let keys = parts[part]
             do {
@@ -245,7 +245,6 @@ private func addEach(_ joined: UnsafeBufferPointer<UInt8>, to builder: inout Com
         start = i + 1
     }
 }
-
 
 /// Receives the rows of one stock file: each row's record goes to the heap, its identifier
 /// and the record's place to the index buckets.
@@ -445,14 +444,4 @@ struct StockLoader: CSVRowHandler {
     }
 
     private static let space = UnsafeBufferPointer(start: (" " as StaticString).utf8Start, count: 1)
-
-    /// The first position of `pairs` (sorted by `key >> 2`) whose identifier is `identifier` or more.
-    static func lowerBound(_ pairs: UnsafeBufferPointer<KeyValuePair>, _ identifier: UInt64) -> Int {
-        var low = 0, high = pairs.count
-        while low < high {
-            let mid = (low + high) >> 1
-            if pairs[mid].key >> 2 < identifier { low = mid + 1 } else { high = mid }
-        }
-        return low
-    }
 }

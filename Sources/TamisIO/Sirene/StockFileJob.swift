@@ -201,7 +201,9 @@ final class ProgressGate: @unchecked Sendable {
         self.progress = progress
         self.files = files
         fileOfJob = jobs.map(\.part.file)
-        sizes = files.map { FileByteReader.size(of: $0) }
+        var sizes = [Int](repeating: 0, count: files.count)
+        for job in jobs { sizes[job.part.file] += job.part.bytes }  // a file's parts cover it
+        self.sizes = sizes
         rows = [Int](repeating: 0, count: jobs.count)
         bytes = [Int](repeating: 0, count: jobs.count)
         done = [Bool](repeating: false, count: jobs.count)
