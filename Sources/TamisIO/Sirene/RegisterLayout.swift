@@ -51,6 +51,32 @@ enum RegisterLayout {
         return bytes
     }
 
+    /// What is wrong with a register's header.
+    enum Problem: Error {
+        case version(UInt64)
+        case damaged(String)
+    }
+
+    /// The sections of a register whose magic has been checked (`bytes` at least
+    /// `headerSize` long), each within the file and aligned as the reader needs.
+    static func sections(of bytes: UnsafeBufferPointer<UInt8>) throws -> [(offset: Int, length: Int)] {
+        func word(_ offset: Int) -> UInt64 {
+            (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << UInt64(8 * $1) }
+        }
+        let found = word(magic.count) & 0xFFFF_FFFF
+        guard found == UInt64(version) else { throw Problem.version(found) }
+        return try Section.allCases.map { section in
+            let offset = word(tableOffset + section.rawValue * 16), length = word(tableOffset + section.rawValue * 16 + 8)
+            guard offset <= UInt64(bytes.count), length <= UInt64(bytes.count) - offset else {
+                throw Problem.damaged("section \(section) outside the file: truncated?")
+            }
+            if section != .records && section != .meta {
+                guard offset % 16 == 0, length % (section == .keyDirectory ? 8 : 16) == 0 else { throw Problem.damaged("section \(section) misaligned") }
+            }
+            return (Int(offset), Int(length))
+        }
+    }
+
     static func append(_ value: UInt64, to bytes: inout [UInt8]) {
         for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
@@ -110,24 +136,23 @@ enum RegisterRecord {
         }
     }
 
-    /// A record read in place: its flags and the byte range of each field, bounds-checked
-    /// against the heap (a damaged register gives nil, never a read past the mapping).
+    /// A record read in place. Its first `fields` fields are checked to lie within the heap
+    /// when it is made (a damaged register gives nil, never a read past the mapping); a field
+    /// is then found by skipping the ones before it.
     struct View {
         let flags: UInt8
         private let base: UnsafePointer<UInt8>
-        private var starts: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        private var lengths: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        private let fields: Int
 
-        /// Reads the record at `offset` of `heap`, with `fields` fields (at most 15).
+        /// Reads the record at `offset` of `heap`, with `fields` fields.
         init?(heap: UnsafeBufferPointer<UInt8>, offset: UInt64, fields: Int) {
             guard let start = heap.baseAddress, offset < UInt64(heap.count) else { return nil }
             base = start + Int(offset)
+            self.fields = fields
             let available = heap.count - Int(offset)
             flags = base[0]
             var position = 1
-            for field in 0..<fields {
+            for _ in 0..<fields {
                 var length = 0, shift = 0
                 while true {
                     guard position < available, shift < 28 else { return nil }
@@ -138,16 +163,32 @@ enum RegisterRecord {
                     shift += 7
                 }
                 guard length <= available - position else { return nil }
-                withUnsafeMutableBytes(of: &starts) { $0.storeBytes(of: Int32(position), toByteOffset: field * 4, as: Int32.self) }
-                withUnsafeMutableBytes(of: &lengths) { $0.storeBytes(of: Int32(length), toByteOffset: field * 4, as: Int32.self) }
                 position += length
             }
         }
 
+        /// The field's length and where its bytes start, from where its length starts.
+        @inline(__always)
+        private func field(at position: Int) -> (length: Int, start: Int) {
+            var position = position, length = 0, shift = 0
+            while true {
+                let byte = base[position]
+                position += 1
+                length |= Int(byte & 0x7F) << shift
+                if byte < 0x80 { return (length, position) }
+                shift += 7
+            }
+        }
+
         func bytes(_ field: Int) -> UnsafeBufferPointer<UInt8> {
-            let start = withUnsafeBytes(of: starts) { $0.load(fromByteOffset: field * 4, as: Int32.self) }
-            let length = withUnsafeBytes(of: lengths) { $0.load(fromByteOffset: field * 4, as: Int32.self) }
-            return UnsafeBufferPointer(start: base + Int(start), count: Int(length))
+            precondition(field < fields, "field \(field) of a record read with \(fields)")
+            var position = 1
+            for _ in 0..<field {
+                let (length, start) = self.field(at: position)
+                position = start + length
+            }
+            let (length, start) = self.field(at: position)
+            return UnsafeBufferPointer(start: base + start, count: length)
         }
 
         func text(_ field: Int) -> String {

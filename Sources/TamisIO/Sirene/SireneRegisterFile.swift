@@ -40,22 +40,14 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
             throw InputError(file: path, problem: "this is not a Tamis SIRENE register",
                              hint: "build one with `tamis sirene import StockEtablissement_utf8.zip StockUniteLegale_utf8.zip --register \(path)`")
         }
-        func word(_ offset: Int) -> UInt64 {
-            (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << UInt64(8 * $1) }
-        }
-        let version = word(8) & 0xFFFF_FFFF
-        guard version == RegisterLayout.version else {
+        let sections: [(offset: Int, length: Int)]
+        do {
+            sections = try RegisterLayout.sections(of: bytes)
+        } catch RegisterLayout.Problem.version(let version) {
             throw InputError(file: path, problem: "register format \(version) is not the one this Tamis reads (\(RegisterLayout.version))",
                              hint: "import the stock files again with this version of Tamis")
-        }
-        var sections: [(offset: Int, length: Int)] = []
-        for section in RegisterLayout.Section.allCases {
-            let offset = word(RegisterLayout.tableOffset + section.rawValue * 16), length = word(RegisterLayout.tableOffset + section.rawValue * 16 + 8)
-            guard offset <= UInt64(bytes.count), length <= UInt64(bytes.count) - offset else { throw damaged("section \(section) outside the file: truncated?") }
-            if section != .records && section != .meta {
-                guard offset % 16 == 0, length % (section == .keyDirectory ? 8 : 16) == 0 else { throw damaged("section \(section) misaligned") }
-            }
-            sections.append((Int(offset), Int(length)))
+        } catch RegisterLayout.Problem.damaged(let what) {
+            throw damaged(what)
         }
         func section(_ section: RegisterLayout.Section) -> (offset: Int, length: Int) { sections[section.rawValue] }
         records = UnsafeBufferPointer(rebasing: bytes[section(.records).offset..<(section(.records).offset + section(.records).length)])
