@@ -69,6 +69,26 @@ public struct SireneStage: PipelineStage {
         var excluded: [String: Int] = [:]
         /// Changes to each source's field-quality counts.
         var quality: [Int: FieldQualityCounts] = [:]
+
+        mutating func count(_ status: SireneStatus) {
+            statuses[SireneStage.statuses.firstIndex(of: status)!] += 1
+        }
+
+        /// Gives `field` of `record` a new quality, moving its source's count (sources past
+        /// `sources` are not counted).
+        mutating func setQuality(_ field: Int, to new: FieldQuality, of record: inout ProspectRecord, sources: Int) {
+            if record.origin.sourceIndex < sources {
+                quality[record.origin.sourceIndex, default: FieldQualityCounts()].move(field, from: record.quality[field], to: new)
+            }
+            record.quality[field] = new
+        }
+    }
+
+    /// A quality for every canonical field (records read before a field existed have fewer).
+    private static func padQuality(_ record: inout ProspectRecord) {
+        if record.quality.count < CanonicalField.count {
+            record.quality += repeatElement(.missing, count: CanonicalField.count - record.quality.count)
+        }
     }
 
     /// The statuses in a fixed order (`allCases` makes a new array at each call).
@@ -151,42 +171,28 @@ public struct SireneStage: PipelineStage {
     /// record gets its status, as `change` and `apply` would give it, without their
     /// intermediate values.
     private func markActive(_ record: inout ProspectRecord, sources: Int, tally: inout Tally) {
-        tally.statuses[SireneStage.activeOrdinal] += 1
+        tally.count(.active)
         record.value = record.value.replacing(CanonicalField.sireneStatus.rawValue, with: SireneStatus.active.rawValue.utf8)
-        if record.quality.count < CanonicalField.count {
-            record.quality += repeatElement(.missing, count: CanonicalField.count - record.quality.count)
-        }
-        let field = CanonicalField.sireneStatus.rawValue, valid = FieldQuality.valid
-        if record.origin.sourceIndex < sources {
-            tally.quality[record.origin.sourceIndex, default: FieldQualityCounts()].move(field, from: record.quality[field], to: valid)
-        }
-        record.quality[field] = valid
+        SireneStage.padQuality(&record)
+        tally.setQuality(CanonicalField.sireneStatus.rawValue, to: .valid, of: &record, sources: sources)
     }
-
-    static let activeOrdinal = statuses.firstIndex(of: .active)!
 
     /// Writes a change into its record and outcome, and counts it.
     private func apply(_ change: Change, to record: inout ProspectRecord, outcome: inout RecordOutcome, index: Int, sources: Int,
                        tally: inout Tally) {
-        tally.statuses[SireneStage.statuses.firstIndex(of: change.status)!] += 1
+        tally.count(change.status)
         if change.status == .review {
             tally.review.append(SiretisationReview(record: index, candidates: change.candidates))
         }
         tally.conflicts += change.conflicts
         for field in change.filled where field != .siret { tally.enriched[field.name, default: 0] += 1 }
         let source = record.origin.sourceIndex
-        let counted = source < sources
         if let quality = change.renormalisedQuality {
-            if counted { tally.quality[source, default: FieldQualityCounts()].replace(record.quality, with: quality) }
+            if source < sources { tally.quality[source, default: FieldQualityCounts()].replace(record.quality, with: quality) }
             record.quality = quality
         }
-        if record.quality.count < CanonicalField.count {
-            record.quality += repeatElement(.missing, count: CanonicalField.count - record.quality.count)
-        }
-        for (field, quality) in change.qualityEdits {
-            if counted { tally.quality[source, default: FieldQualityCounts()].move(field, from: record.quality[field], to: quality) }
-            record.quality[field] = quality
-        }
+        SireneStage.padQuality(&record)
+        for (field, quality) in change.qualityEdits { tally.setQuality(field, to: quality, of: &record, sources: sources) }
         if let value = change.value { record.value = value }
         if let reason = exclusion(change) {
             outcome.disposition = .excluded
