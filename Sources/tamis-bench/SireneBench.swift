@@ -104,11 +104,19 @@ enum SireneBench {
         checkSettings.enrich = []
         var onlySirets = RunState(sources: all.sources)
         for record in checks.records where record.quality(.siret).status == .valid || record.quality(.siret).status == .repaired { onlySirets.append(record) }
-        clock = ContinuousClock.now
-        _ = try SireneStage(register: file, settings: checkSettings, normalizer: normalizer).run(&onlySirets, progress: SilentProgress())
-        let checkSeconds = (ContinuousClock.now - clock).seconds
-        print(String(format: "checks: %d records with a SIRET in %.2f s = %.0f records/s (status only)", onlySirets.records.count, checkSeconds,
-                     Double(onlySirets.records.count) / checkSeconds))
+        // Three runs on fresh copies: this shared VM's timings vary by a quarter from run to
+        // run; the first is also printed (a pipeline checks once, with the register just mapped).
+        var runs: [Double] = []
+        for _ in 0..<3 {
+            var copy = onlySirets
+            clock = ContinuousClock.now
+            _ = try SireneStage(register: file, settings: checkSettings, normalizer: normalizer).run(&copy, progress: SilentProgress())
+            runs.append((ContinuousClock.now - clock).seconds)
+        }
+        let checkSeconds = runs.min()!
+        print(String(format: "checks: %d records with a SIRET in %.2f s = %.0f records/s (status only; best of 3, first %.2f s = %.0f/s)",
+                     onlySirets.records.count, checkSeconds, Double(onlySirets.records.count) / checkSeconds,
+                     runs[0], Double(onlySirets.records.count) / runs[0]))
         if checksOnly { return }
         clock = ContinuousClock.now
         _ = try SireneStage(register: file, settings: settings, normalizer: normalizer).run(&checks, progress: SilentProgress())

@@ -332,6 +332,41 @@ final class SireneTests: XCTestCase {
 
     /// A register cut short (a full disk, a copy interrupted), one from an earlier Tamis, or
     /// another file: a clear error naming the file, never a crash or a wrong answer.
+    /// The successor's candidates are read by comparing postal codes in place; they must be
+    /// what filtering all the open establishments gives, for every SIREN and place.
+    func test_successor_candidates_equal_those_filtered_from_all_open_establishments() throws {
+        var establishments: [[String: String]] = []
+        var units: [[String: String]] = []
+        var sirens: [UInt64] = []
+        for n in 0..<40 {
+            let siren = StockFiles.siren(String(format: "7%07d", n))
+            sirens.append(UInt64(siren)!)
+            units.append(StockFiles.unit(siren, "SOCIETE \(n)"))
+            for k in 0..<(n % 6) {  // 0 to 5 establishments, some closed, partial, head offices
+                establishments.append(StockFiles.establishment(StockFiles.siret(siren, String(format: "%04d", k + 1)), [
+                    "postal": k == 4 ? "" : ["75002", "69003", "75002"][(n + k) % 3], "street": "RUE \(k)",
+                    "state": (n + k) % 4 == 0 ? "F" : "A", "diffusion": (n * k) % 7 == 3 ? "P" : "O",
+                    "siege": k == n % 3 ? "true" : "false"]))
+            }
+        }
+        let reader = try SireneRegisterFile(path: try StockFiles.register(in: dir, establishments: establishments, units: units)).makeReader()
+        var compared = (here: 0, headOffice: 0, only: 0)
+        for siren in sirens {
+            let open = try reader.openEstablishments(ofSiren: siren)
+            for place in ["75002", "69003", "13001", ""] {
+                let candidates = try reader.successorCandidates(ofSiren: siren, at: place)
+                XCTAssertEqual(candidates, SuccessorCandidates(open: open, at: place), "SIREN \(siren) at '\(place)'")
+                compared.here += candidates.here.count
+                compared.headOffice += candidates.headOffice == nil ? 0 : 1
+                compared.only += candidates.only == nil ? 0 : 1
+            }
+        }
+        // The set covers each case: establishments at the place, head offices, single ones.
+        XCTAssertGreaterThan(compared.here, 20)
+        XCTAssertGreaterThan(compared.headOffice, 20)
+        XCTAssertGreaterThan(compared.only, 4)
+    }
+
     func test_a_damaged_or_foreign_register_is_refused_with_what_to_do() throws {
         let register = try makeRegister()
         let bytes = try Data(contentsOf: URL(fileURLWithPath: register))

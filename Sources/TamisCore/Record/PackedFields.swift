@@ -83,13 +83,12 @@ public struct PackedFields: Sendable, Hashable {
     }
 
     /// A copy with several values replaced (index, new bytes; the last wins), in one allocation.
-    public func replacing(_ changes: [(Int, [UInt8])]) -> PackedFields {
+    /// Made for a few changes: each value looks them all up.
+    public func replacing<Value: Collection<UInt8>>(_ changes: [(Int, Value)]) -> PackedFields {
         guard !changes.isEmpty else { return self }
-        var replacement = [Int](repeating: -1, count: count)
-        for (n, change) in changes.enumerated() where change.0 < count { replacement[change.0] = n }
         var builder = Builder(count: count, reservingBytes: storage.count + changes.reduce(0) { $0 + $1.1.count })
         for j in 0..<count {
-            if replacement[j] >= 0 { builder.append(changes[replacement[j]].1) } else { withBytes(j) { builder.append($0) } }
+            if let change = changes.last(where: { $0.0 == j }) { builder.append(change.1) } else { withBytes(j) { builder.append($0) } }
         }
         return builder.finish()
     }

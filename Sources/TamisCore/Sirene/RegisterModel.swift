@@ -150,12 +150,42 @@ public protocol SireneReader: AnyObject {
     /// street address only (names, activity and dates left empty; read one with
     /// `establishment(_:)` for the rest).
     func openEstablishments(ofSiren siren: UInt64) throws -> [RegisteredEstablishment]
+    /// What choosing a closed establishment's successor needs, without reading the addresses
+    /// of a big company's other establishments: see `SuccessorCandidates`.
+    func successorCandidates(ofSiren siren: UInt64, at postalCode: String) throws -> SuccessorCandidates
     /// SIRETs of the active establishments indexed under this siretisation key
     /// (`CompanyNameKey.blockingKeys`), at most `limit`.
     func candidates(forKey key: UInt64, limit: Int) throws -> [UInt64]
 }
 
+/// The open establishments of a SIREN as choosing a successor sees them.
+public struct SuccessorCandidates: Sendable, Equatable {
+    /// Those at the postal code, in SIRET order, as `openEstablishments` gives them.
+    public var here: [RegisteredEstablishment]
+    /// The first open head office.
+    public var headOffice: UInt64?
+    /// The SIREN's open establishment when it has exactly one.
+    public var only: UInt64?
+
+    public init(here: [RegisteredEstablishment], headOffice: UInt64?, only: UInt64?) {
+        self.here = here
+        self.headOffice = headOffice
+        self.only = only
+    }
+
+    /// The same, from all the open establishments.
+    public init(open: [RegisteredEstablishment], at postalCode: String) {
+        self.init(here: open.filter { $0.postalCode == postalCode }, headOffice: open.first { $0.isHeadOffice }?.siret,
+                  only: open.count == 1 ? open[0].siret : nil)
+    }
+}
+
 extension SireneReader {
+    /// From `openEstablishments` (a register that reads a record at little cost).
+    public func successorCandidates(ofSiren siren: UInt64, at postalCode: String) throws -> SuccessorCandidates {
+        SuccessorCandidates(open: try openEstablishments(ofSiren: siren), at: postalCode)
+    }
+
     /// The states of many establishments (SIRET 0: none), as `establishmentState` one by one.
     /// A register in memory answers them side by side, faster.
     public func establishmentStates(_ sirets: [UInt64]) throws -> [RegisterState?] {

@@ -320,13 +320,11 @@ public struct SireneStage: PipelineStage {
     /// SIREN at the prospect's (or the closed one's) postal code, else the head office.
     func successor(of closed: RegisteredEstablishment, siren: UInt64, postalCode: String, street: String,
                    reader: SireneReader) throws -> UInt64? {
-        let open = try reader.openEstablishments(ofSiren: siren)
-        let place = postalCode.isEmpty ? closed.postalCode : postalCode
-        let here = open.filter { $0.postalCode == place }
+        let open = try reader.successorCandidates(ofSiren: siren, at: postalCode.isEmpty ? closed.postalCode : postalCode)
+        let here = open.here
         if here.count == 1 { return here[0].siret }
         if here.count > 1, let best = bestByStreet(here, street: street) ?? here.first(where: { $0.isHeadOffice }) { return best.siret }
-        if let head = open.first(where: { $0.isHeadOffice }) { return head.siret }
-        return open.count == 1 ? open[0].siret : nil
+        return open.headOffice ?? open.only
     }
 
     func candidate(_ e: RegisteredEstablishment, unit: RegisteredUnit?, score: Double) -> SiretisationReview.Candidate {
@@ -432,12 +430,12 @@ public struct SireneStage: PipelineStage {
 
         var value = record.value
         if !filled.isEmpty, let normalizer {
-            let raw = record.raw.replacing(filled.map { ($0.0.rawValue, Array($0.1.utf8)) })
+            let raw = record.raw.replacing(filled.map { ($0.0.rawValue, $0.1.utf8) })
             let quality: [FieldQuality]
             (value, quality) = normalizer.renormalize(raw, value: record.value, quality: record.quality, changed: filled.map(\.0))
             change.renormalisedQuality = quality
         } else if !filled.isEmpty {
-            value = value.replacing(filled.map { ($0.0.rawValue, Array($0.1.utf8)) })
+            value = value.replacing(filled.map { ($0.0.rawValue, $0.1.utf8) })
         }
         for (field, _) in filled where !value.isEmpty(field.rawValue) {
             let conflicted = change.conflicts.contains { $0.registerKept && $0.field == field }
@@ -448,7 +446,7 @@ public struct SireneStage: PipelineStage {
         if derived.count == 1 {
             value = value.replacing(derived[0].0.rawValue, with: derived[0].1.utf8)
         } else {
-            value = value.replacing(derived.map { ($0.0.rawValue, Array($0.1.utf8)) })
+            value = value.replacing(derived.map { ($0.0.rawValue, $0.1.utf8) })
         }
         for (field, text) in derived { change.qualityEdits.append((field.rawValue, text.isEmpty ? .missing : .valid)) }
         let flag: QualityReason? = switch finding.status {

@@ -148,18 +148,45 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
         }
 
         func openEstablishments(ofSiren siren: UInt64) throws -> [RegisteredEstablishment] {
-            let states = register.establishmentStates
             var result: [RegisteredEstablishment] = []
+            forEachOpenEstablishment(ofSiren: siren) { siret, r in result.append(openEstablishment(siret, r)) }
+            return result
+        }
+
+        /// Compares postal codes in place: only the establishments there are decoded.
+        func successorCandidates(ofSiren siren: UInt64, at postalCode: String) throws -> SuccessorCandidates {
+            var candidates = SuccessorCandidates(here: [], headOffice: nil, only: nil)
+            var open = 0
+            var place = postalCode
+            place.withUTF8 { place in
+                forEachOpenEstablishment(ofSiren: siren) { siret, r in
+                    open += 1
+                    candidates.only = siret
+                    if candidates.headOffice == nil && r.flags & 4 != 0 { candidates.headOffice = siret }
+                    if Bytes.equal(r.bytes(RegisterRecord.postalCode), place) { candidates.here.append(openEstablishment(siret, r)) }
+                }
+            }
+            if open != 1 { candidates.only = nil }
+            return candidates
+        }
+
+        /// Calls `body` with each open establishment of `siren` (SIRET and record), in SIRET order.
+        private func forEachOpenEstablishment(ofSiren siren: UInt64, _ body: (UInt64, RegisterRecord.View) -> Void) {
+            let states = register.establishmentStates
             var position = states.lowerBound(siren * 100_000)
             while position < states.count && states.entry(position) >> 2 <= siren * 100_000 + 99_999 {
                 defer { position += 1 }
                 guard states.entry(position) & 2 != 0, let r = register.establishmentRecord(position) else { continue }
-                result.append(RegisteredEstablishment(
-                    siret: states.entry(position) >> 2, isActive: true, isPartial: r.flags & 2 != 0, isHeadOffice: r.flags & 4 != 0,
-                    streetNumber: r.text(RegisterRecord.streetNumber), streetType: r.text(RegisterRecord.streetType),
-                    streetName: r.text(RegisterRecord.streetName), postalCode: r.text(RegisterRecord.postalCode)))
+                body(states.entry(position) >> 2, r)
             }
-            return result
+        }
+
+        /// An open establishment as `openEstablishments` gives it: state, head office, street address.
+        private func openEstablishment(_ siret: UInt64, _ r: RegisterRecord.View) -> RegisteredEstablishment {
+            RegisteredEstablishment(
+                siret: siret, isActive: true, isPartial: r.flags & 2 != 0, isHeadOffice: r.flags & 4 != 0,
+                streetNumber: r.text(RegisterRecord.streetNumber), streetType: r.text(RegisterRecord.streetType),
+                streetName: r.text(RegisterRecord.streetName), postalCode: r.text(RegisterRecord.postalCode))
         }
 
         func unit(_ siren: UInt64) throws -> RegisteredUnit? {
