@@ -196,6 +196,34 @@ final class RefreshTests: XCTestCase {
         XCTAssertFalse(try String(contentsOfFile: fixture.out + "/excluded.csv", encoding: .utf8).contains("david.roux"))
         XCTAssertTrue(third.lineage.holds)
         XCTAssertEqual(third.lineage.inputs, 7, "6 carried + c6's new version replacing the stored one, + 0 new")
+        // Every golden record's ID is active in the registry; the excluded and the purged
+        // ones are retired, with why and when.
+        func registryRows() throws -> [String: String] {
+            var rows: [String: String] = [:]
+            for row in try base.dump("golden_ids") {
+                let id = try XCTUnwrap(row.split(separator: "|").first?.split(separator: "=", maxSplits: 1).last)
+                rows[String(id).replacingOccurrences(of: "\"", with: "")] = row
+            }
+            return rows
+        }
+        var registry3 = try registryRows()
+        for id in ids3.values { XCTAssertTrue(registry3[id]?.contains("status=\"active\"|merged_into=NULL|reason=NULL") == true, "\(id): \(registry3[id] ?? "missing")") }
+        let brunoID = ids1["bruno.martin@beta-conseil.fr"]!
+        XCTAssertTrue(registry3[brunoID]?.contains("status=\"retired\"|merged_into=NULL|reason=\"excluded: suppressed\"") == true, registry3[brunoID] ?? "missing")
+        XCTAssertTrue(registry3[brunoID]?.hasSuffix("changed_run=\"\(third.runID)\"") == true, registry3[brunoID] ?? "missing")
+        XCTAssertTrue(registry3[ids1["david.roux@delta-transports.fr"]!]?.contains("status=\"retired\"|merged_into=NULL|reason=\"purged") == true)
+        XCTAssertEqual(registry3.count, ids3.count + 3, "3 active, 1 merged, 2 retired: no ID forgotten")
+
+        // Month 4: Bruno opts back in. His record comes back under his old ID, which the
+        // registry makes active again (no reason left), changed by this run.
+        try fixture.write("optout.csv", "email\nnobody@nowhere.fr\n")
+        let fourth = try fixture.refresh()
+        XCTAssertEqual(try fixture.goldenIDs()["bruno.martin@beta-conseil.fr"], brunoID)
+        registry3 = try registryRows()
+        XCTAssertTrue(registry3[brunoID]?.contains("status=\"active\"|merged_into=NULL|reason=NULL") == true, registry3[brunoID] ?? "missing")
+        XCTAssertTrue(registry3[brunoID]?.hasSuffix("changed_run=\"\(fourth.runID)\"") == true, registry3[brunoID] ?? "missing")
+        let alice = try XCTUnwrap(registry3[ids3["alice.dupont@acme-industrie.fr"]!])
+        XCTAssertFalse(alice.contains(third.runID) || alice.contains(fourth.runID), "an ID active all along is not changed again: \(alice)")
     }
 
     func test_the_same_inputs_twice_leave_the_base_unchanged() throws {
