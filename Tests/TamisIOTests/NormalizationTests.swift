@@ -229,6 +229,21 @@ final class PhoneTests: XCTestCase {
         XCTAssertEqual(fast("0269 61 23 45").e164, "+262269612345", "Mayotte uses +262")
         XCTAssertEqual(fast("0696 12 34 56").e164, "+596696123456")
         XCTAssertEqual(fast("0162 12 34 56").quality, FieldQuality(.valid, .telemarketing))
+        // The overseas telemarketing blocks 09475-09479 are VoIP numbers flagged as call centres.
+        XCTAssertEqual(fast("09 47 51 23 45").quality, FieldQuality(.valid, .telemarketing))
+        XCTAssertEqual(fast("09 47 91 23 45").type, .voip)
+        XCTAssertEqual(fast("09 47 41 23 45").quality, FieldQuality(.valid, .none))
+        // Blocks the fast path settles without libphonenumber, as libphonenumber would:
+        // 0700 is M2M mobile, 0701-0729 and 040 are not allocated, 0975-0979 are VoIP.
+        for (text, e164, type) in [("07 00 12 34 56", "+33700123456", PhoneType.mobile), ("09 77 12 34 56", "+33977123456", .voip)] {
+            let result = full(text)
+            XCTAssertEqual([result.e164, "\(result.type)"], [e164, "\(type)"], text)
+            XCTAssertFalse(result.delegated, text)
+        }
+        for text in ["07 01 23 45 67", "07 29 12 34 56", "04 01 23 45 67"] {
+            XCTAssertEqual(full(text).quality, FieldQuality(.invalid, .unknownPrefix), text)
+            XCTAssertFalse(full(text).delegated, text)
+        }
     }
 
     func test_excel_lost_zero_extensions_and_two_numbers() {
@@ -267,7 +282,8 @@ final class PhoneTests: XCTestCase {
         let lib = LibPhoneNumber()
         var rng = SplitMix64(seed: 2026)
         let prefixes = ["01", "02", "03", "04", "05", "06", "07", "09", "0162", "0262", "0269", "0590", "0594",
-                        "0596", "0639", "0690", "0692", "0694", "0696", "0697", "0698", "0699", "073", "078", "0948"]
+                        "0596", "0639", "0690", "0692", "0694", "0696", "0697", "0698", "0699", "073", "078", "0948",
+                        "070", "0700", "071", "072", "040", "097", "0947"]
         func grouped(_ number: String, _ separator: String) -> String {
             let chars = Array(number)
             return stride(from: 0, to: 10, by: 2).map { String(chars[$0..<($0 + 2)]) }.joined(separator: separator)

@@ -114,8 +114,8 @@ public enum FrenchPhone {
         let subscriber = national.dropFirst()  // 9 digits
         switch prefix2 {
         case 0x31...0x35:  // 01-05 geographic, plus the overseas fixed blocks
-            if prefix2 == 0x34 && national[2] == 0x30 {  // no 040 block in the plan
-                return delegateOrInvalid(text, result, reference, reason, .unknownPrefix)
+            if prefix2 == 0x34 && national[2] == 0x30 {  // no 040 block in the plan (libphonenumber agrees)
+                return invalid(text, .unknownPrefix, fileExtension, second)
             }
             if let overseas = overseasCode(prefix4) {
                 result.e164 = "+" + overseas + String(decoding: subscriber, as: UTF8.self)
@@ -131,17 +131,18 @@ public enum FrenchPhone {
                 result.e164 = "+33" + String(decoding: subscriber, as: UTF8.self)
             }
             result.type = .mobile
-        case 0x37:  // 07: 073-079 interpersonal mobile; 070-072 are not (M2M, unassigned)
-            guard national[2] >= 0x33 else { return delegateOrInvalid(text, result, reference, reason, .unknownPrefix) }
+        case 0x37:  // 07: 073-079 interpersonal mobile, and 0700 (M2M); 0701-0729 are unassigned
+            // libphonenumber reads the same (the differential test compares both on these blocks).
+            guard national[2] >= 0x33 || (national[2] == 0x30 && national[3] == 0x30) else {
+                return invalid(text, .unknownPrefix, fileExtension, second)
+            }
             result.e164 = "+33" + String(decoding: subscriber, as: UTF8.self)
             result.type = .mobile
         case 0x39:  // 09 "polyvalent": VoIP and internet boxes
-            guard !(national[2] == 0x37 && national[3] >= 0x35) else {  // 0975-0979: overseas telemarketing blocks
-                return delegateOrInvalid(text, result, reference, reason, .unknownPrefix)
-            }
             result.e164 = "+33" + String(decoding: subscriber, as: UTF8.self)
             result.type = .voip
-            if telemarketing.contains(prefix4) { reason = .telemarketing }
+            // 09475-09479: the overseas telemarketing blocks (RULES.md), VoIP to libphonenumber.
+            if telemarketing.contains(prefix4) || (prefix4 == 947 && national[4] >= 0x35) { reason = .telemarketing }
         default:  // 08 special numbers: many sub-ranges; the reference knows them
             return delegateOrInvalid(text, result, reference, reason, .unknownPrefix, type: .special)
         }
