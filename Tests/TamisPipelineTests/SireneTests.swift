@@ -127,6 +127,7 @@ final class SireneTests: XCTestCase {
             "lyon;Léo;Brun;Acme;\(acmeLyon);;;;leo@acme.fr;;69003;Lyon",
             "closed;Cid;Noir;Acme Lyon;\(acmeLyonClosed);;;;cid@acme.fr;10 rue Garibaldi;69003;Lyon",
             "defunct;Eve;Vert;Vieux Métiers;\(goneSiret);;;;eve@vieux.fr;;44000;Nantes",
+            "twin;Bea;Blanc;Acme;\(acmeParis);;;;bea@acme.fr;2 rue de la Paix;75002;Paris",
         ]
         let (_, general) = try run(rows, sirene: "enrich:\n  fields: [naf]")
         let (_, plain) = try run(rows, sirene: "enrich:\n  fields: []")
@@ -144,6 +145,10 @@ final class SireneTests: XCTestCase {
             XCTAssertEqual(a.1.disposition, b.1.disposition, id)
         }
         XCTAssertEqual(plain.record("lyon")?.0[.sireneStatus], "active")
+        // Records whose qualities were one shared array before still share one after.
+        let ana = try XCTUnwrap(plain.record("active")).0.quality, bea = try XCTUnwrap(plain.record("twin")).0.quality
+        XCTAssertEqual(ana, bea)
+        XCTAssertEqual(ana.withUnsafeBufferPointer(\.baseAddress), bea.withUnsafeBufferPointer(\.baseAddress))
     }
 
     func test_exclusions_follow_the_pipeline() throws {

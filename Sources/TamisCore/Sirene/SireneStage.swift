@@ -77,17 +77,42 @@ public struct SireneStage: PipelineStage {
         /// Gives `field` of `record` a new quality, moving its source's count (sources past
         /// `sources` are not counted).
         mutating func setQuality(_ field: Int, to new: FieldQuality, of record: inout ProspectRecord, sources: Int) {
-            if record.origin.sourceIndex < sources {
-                quality[record.origin.sourceIndex, default: FieldQualityCounts()].move(field, from: record.quality[field], to: new)
-            }
+            count(field, from: record.quality[field], to: new, of: record, sources: sources)
             record.quality[field] = new
+        }
+
+        /// Moves one count of `record`'s source from `old` to `new` for `field`.
+        mutating func count(_ field: Int, from old: FieldQuality, to new: FieldQuality, of record: ProspectRecord, sources: Int) {
+            if record.origin.sourceIndex < sources {
+                quality[record.origin.sourceIndex, default: FieldQualityCounts()].move(field, from: old, to: new)
+            }
+        }
+    }
+
+    /// Records share their quality arrays (see `NormalizeStage`): a few thousand distinct
+    /// ones in a million records. Marking a record active used to copy its array; here the
+    /// copy of a shared array is made once per chunk and shared again (no allocation per
+    /// record, and most of the sharing survives the stage). Each old array is held beside its
+    /// copy, so its address, the key, cannot be taken by another array while this lives.
+    struct ActiveQualities {
+        private var copies: [UnsafeRawPointer?: (old: [FieldQuality], new: [FieldQuality])] = [:]
+
+        /// `old` padded to every canonical field, with the status field valid.
+        mutating func marked(_ old: [FieldQuality]) -> [FieldQuality] {
+            let key = old.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+            if let copy = copies[key] { return copy.new }
+            var new = old
+            SireneStage.padQuality(&new)
+            new[CanonicalField.sireneStatus.rawValue] = .valid
+            copies[key] = (old, new)
+            return new
         }
     }
 
     /// A quality for every canonical field (records read before a field existed have fewer).
-    private static func padQuality(_ record: inout ProspectRecord) {
-        if record.quality.count < CanonicalField.count {
-            record.quality += repeatElement(.missing, count: CanonicalField.count - record.quality.count)
+    private static func padQuality(_ quality: inout [FieldQuality]) {
+        if quality.count < CanonicalField.count {
+            quality += repeatElement(.missing, count: CanonicalField.count - quality.count)
         }
     }
 
@@ -115,6 +140,7 @@ public struct SireneStage: PipelineStage {
                             defer { pool.give(reader) }
                             var cache = UnitCache()
                             var tally = Tally()
+                            var qualities = ActiveQualities()
                             let range = (c * chunk)..<min(indices.count, (c + 1) * chunk)
                             // The chunk's SIRET states in one batch (the reads overlap).
                             let sirets = range.map { SireneStage.identifier(records.buffer[indices[$0]], .siret, digits: 14) ?? 0 }
@@ -124,7 +150,7 @@ public struct SireneStage: PipelineStage {
                                 let index = indices[n]
                                 let known = sirets[k] == 0 ? nil : KnownStates(establishment: states[k], unit: unitStates[k])
                                 if let known, known.isPlainlyActive, settings.enrich.isEmpty {
-                                    markActive(&records.buffer[index], sources: sources, tally: &tally)
+                                    markActive(&records.buffer[index], sources: sources, tally: &tally, qualities: &qualities)
                                     continue
                                 }
                                 let finding = try find(records.buffer[index], reader: reader, cache: &cache, known: known)
@@ -170,11 +196,12 @@ public struct SireneStage: PipelineStage {
     /// The common case, an active SIRET of an active company with nothing to fill: the
     /// record gets its status, as `change` and `apply` would give it, without their
     /// intermediate values.
-    private func markActive(_ record: inout ProspectRecord, sources: Int, tally: inout Tally) {
+    private func markActive(_ record: inout ProspectRecord, sources: Int, tally: inout Tally, qualities: inout ActiveQualities) {
         tally.count(.active)
         record.value = record.value.replacing(CanonicalField.sireneStatus.rawValue, with: SireneStatus.active.rawValue.utf8)
-        SireneStage.padQuality(&record)
-        tally.setQuality(CanonicalField.sireneStatus.rawValue, to: .valid, of: &record, sources: sources)
+        let status = CanonicalField.sireneStatus.rawValue
+        tally.count(status, from: status < record.quality.count ? record.quality[status] : .missing, to: .valid, of: record, sources: sources)
+        record.quality = qualities.marked(record.quality)
     }
 
     /// Writes a change into its record and outcome, and counts it.
@@ -191,7 +218,7 @@ public struct SireneStage: PipelineStage {
             if source < sources { tally.quality[source, default: FieldQualityCounts()].replace(record.quality, with: quality) }
             record.quality = quality
         }
-        SireneStage.padQuality(&record)
+        SireneStage.padQuality(&record.quality)
         for (field, quality) in change.qualityEdits { tally.setQuality(field, to: quality, of: &record, sources: sources) }
         if let value = change.value { record.value = value }
         if let reason = exclusion(change) {
