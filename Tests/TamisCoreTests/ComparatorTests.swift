@@ -51,6 +51,38 @@ final class ComparatorTests: XCTestCase {
                        longer.withUnsafeBufferPointer { x in long.withUnsafeBufferPointer { JaroWinkler.jaroScan(x, $0) } }, accuracy: 1e-12)
     }
 
+    /// The letter-count bound only ever says "below" when the similarity is below: on random
+    /// strings over small and large alphabets, with shared prefixes, at every threshold the
+    /// matcher uses, and at the similarity itself (the tightest case).
+    func test_jaro_winkler_bound_never_settles_a_pair_at_or_above_the_threshold() {
+        var rng = SplitMix64(seed: 31)
+        var settled = 0, pairs = 0
+        for n in 0..<20_000 {
+            let alphabet = UInt64([3, 8, 26, 40][n % 4])
+            func word() -> [UInt8] { (0..<Int(rng.next() % 28) + 1).map { _ in UInt8(0x61 + rng.next() % alphabet) } }
+            var a = word(), b = word()
+            if n % 3 == 0 { b = Array(a.prefix(Int(rng.next() % 5))) + b }  // a common prefix: the Winkler bonus
+            if n % 5 == 0 { b = a; for i in b.indices.reversed() { b.swapAt(i, Int(rng.next() % UInt64(i + 1))) } }  // the same letters, shuffled
+            let s = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { JaroWinkler.similarity(x, $0) } }
+            for t in [0.6, 0.7, 0.8, 0.9, 0.92, s, s.nextDown, s.nextUp] {
+                let below = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { JaroWinkler.isCertainlyBelow(x, $0, t) } }
+                if below { XCTAssertLessThan(s, t, "\(String(decoding: a, as: UTF8.self)) / \(String(decoding: b, as: UTF8.self)) at \(t)") }
+                if t == 0.8 { pairs += 1; if below { settled += 1 } }
+            }
+        }
+        // And it is worth having: unrelated French addresses are mostly settled by it.
+        let streets = ["12 rue de la paix", "4 avenue jean jaures", "zi les paluds", "chemin des vignes",
+                       "38 boulevard haussmann", "place bellecour", "7 impasse du moulin", "route de lyon"]
+        var addressesSettled = 0
+        for x in streets { for y in streets where x != y {
+            if Array(x.utf8).withUnsafeBufferPointer({ p in Array(y.utf8).withUnsafeBufferPointer { JaroWinkler.isCertainlyBelow(p, $0, 0.8) } }) {
+                addressesSettled += 1
+            }
+        } }
+        XCTAssertGreaterThan(settled, pairs / 4, "random pairs settled at 0.8")
+        XCTAssertGreaterThan(addressesSettled, 56 / 2, "unrelated addresses settled at 0.8")
+    }
+
     func test_edit_distances_known_values() {
         XCTAssertEqual(lev("kitten", "sitting"), 3)
         XCTAssertEqual(lev("flaw", "lawn"), 2)

@@ -16,6 +16,43 @@ public enum JaroWinkler {
         return jaro + Double(prefix) * 0.1 * (1 - jaro)
     }
 
+    /// Whether the similarity of `a` and `b` is certainly below `threshold`, from their letter
+    /// counts alone: the Jaro matches are at most the letters the two have in common (counted
+    /// over 32 classes of bytes, `byte & 31`: each letter its own; merging classes only
+    /// raises the count), and there are no transpositions at best; the Winkler bonus is taken
+    /// with the true common prefix. The bound is only ever higher than the similarity, so a
+    /// comparison's level is the same with or without it; it settles most unrelated
+    /// addresses and names for a tenth of the bit-parallel Jaro's cost (see `tamis-bench
+    /// comparators`). False when unsure.
+    @inlinable
+    public static func isCertainlyBelow(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, _ threshold: Double) -> Bool {
+        let la = a.count, lb = b.count
+        if la == 0 || lb == 0 || la > 255 || lb > 255 { return false }
+        let common = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { counts -> Int in
+            counts.initialize(repeating: 0)
+            for byte in a { counts[Int(byte & 31)] &+= 1 }
+            var common = 0
+            for byte in b {  // without branches: letters in common are not predictable
+                let k = Int(byte & 31), left = counts[k], found = left > 0 ? 1 : 0
+                counts[k] = left &- UInt8(truncatingIfNeeded: found)
+                common &+= found
+            }
+            return common
+        }
+        if common == 0 { return threshold > 0 }
+        let m = Double(common)
+        let jaro = (m / Double(la) + m / Double(lb) + 1) / 3
+        var bound = jaro
+        if jaro > 0.7 {
+            var prefix = 0
+            let limit = min(4, la, lb)
+            while prefix < limit && a[prefix] == b[prefix] { prefix += 1 }
+            bound = jaro + Double(prefix) * 0.1 * (1 - jaro)
+        }
+        // A margin for rounding: the bound and the similarity are computed in different orders.
+        return bound < threshold - 1e-9
+    }
+
     /// Jaro similarity: bit-parallel when both strings fit in 64 bytes (names, addresses,
     /// company names), the textbook scan otherwise.
     @inlinable

@@ -116,6 +116,8 @@ public struct MatchModel: Sendable {
             base = 3
             fallthrough
         case .jaroWinkler:
+            // Below the lowest threshold by the letter counts alone: no similarity to compute.
+            if let lowest = c.lowestThreshold, JaroWinkler.isCertainlyBelow(x, y, lowest) { break }
             let s = JaroWinkler.similarity(x, y)
             for (i, t) in c.thresholds.enumerated() where s >= t { return base + i }
         case .levenshtein:
@@ -132,7 +134,7 @@ public struct MatchModel: Sendable {
     /// Both values found the other way round (this field of each ≈ the other field of the other).
     static func swapped(_ column: ColumnView, _ other: ColumnView, _ a: Int, _ b: Int) -> Bool {
         let xa = column.value(a), ob = other.value(b)
-        guard !xa.isEmpty, !ob.isEmpty, JaroWinkler.similarity(xa, ob) >= 0.9 else { return false }
+        guard !xa.isEmpty, !ob.isEmpty, !JaroWinkler.isCertainlyBelow(xa, ob, 0.9), JaroWinkler.similarity(xa, ob) >= 0.9 else { return false }
         let xb = column.value(b), oa = other.value(a)
         return !xb.isEmpty && !oa.isEmpty && JaroWinkler.similarity(xb, oa) >= 0.9
     }
@@ -495,6 +497,8 @@ extension ByteColumn {
 struct ComparisonView {
     let method: ComparisonMethod
     let thresholds: UnsafeBufferPointer<Double>
+    /// The lowest of the thresholds (any order is allowed): below it, no threshold's level.
+    let lowestThreshold: Double?
     let levelCount: Int
     let column: ColumnView
     let phonetic: ColumnView?
@@ -503,6 +507,7 @@ struct ComparisonView {
     init(spec: ComparisonSpec, thresholds: UnsafeBufferPointer<Double>, column: ColumnView, phonetic: ColumnView?, swap: ColumnView?) {
         method = spec.method
         self.thresholds = thresholds
+        lowestThreshold = thresholds.min()
         levelCount = spec.levelCount
         self.column = column
         self.phonetic = phonetic
