@@ -21,9 +21,9 @@ public enum JaroWinkler {
     /// over 32 classes of bytes, `byte & 31`: each letter its own; merging classes only
     /// raises the count), and there are no transpositions at best; the Winkler bonus is taken
     /// with the true common prefix. The bound is only ever higher than the similarity, so a
-    /// comparison's level is the same with or without it; it settles most unrelated
-    /// addresses and names for a tenth of the bit-parallel Jaro's cost (see `tamis-bench
-    /// comparators`). False when unsure.
+    /// comparison's level is the same with or without it. It settles most unrelated addresses
+    /// and names without the bit-parallel Jaro (comparing the Febrl-shaped million's 24 M
+    /// candidate pairs: 11.7 – 12.4 s → 8.1 – 10.5 s). False when unsure.
     @inlinable
     public static func isCertainlyBelow(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, _ threshold: Double) -> Bool {
         let la = a.count, lb = b.count
