@@ -303,4 +303,28 @@ final class MatchingTests: XCTestCase {
         XCTAssertEqual(model.level(first, 0, 0), 1, "same value: exact")
         XCTAssertEqual(model.level(first, 0, last), model.specs[first].levelCount - 2, "first and last names swapped")
     }
+
+    /// A rule's patterns, found by galloping through the union, are those a binary search
+    /// from the start finds: pairs repeated in the rule, gaps of every size, the first and
+    /// last pairs of the union.
+    func test_rule_patterns_gallop_to_the_same_keys_as_a_binary_search() {
+        var random = SplitMix64(seed: 12)
+        var union = Set<UInt64>()
+        while union.count < 50_000 { union.insert(random.next() % 10_000_000) }
+        let pairs = union.sorted()
+        let keys = pairs.map { $0 % 97 }  // a pattern per pair
+        for density in [1, 7, 500, 20_000] {
+            var own = pairs.enumerated().filter { $0.offset % density == 0 || random.next() % 3 == 0 }.map(\.element)
+            own += own.prefix(100)  // a pair twice in a rule's blocks
+            own.append(pairs.last!)
+            own.sort()
+            var expected: [UInt64: Double] = [:]
+            for pair in own {
+                var lo = 0, hi = pairs.count
+                while lo < hi { let mid = (lo + hi) / 2; if pairs[mid] < pair { lo = mid + 1 } else { hi = mid } }
+                expected[keys[lo], default: 0] += 1
+            }
+            XCTAssertEqual(MatchModel.patterns(of: own, in: pairs, keys: keys), expected, "density \(density)")
+        }
+    }
 }

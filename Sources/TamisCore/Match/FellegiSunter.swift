@@ -307,27 +307,20 @@ public struct MatchModel: Sendable {
             u[k] = (0..<levels).map { $0 == 0 ? 0 : (uCounts[k][$0] + 0.5) / (nonNull + 0.5 * Double(levels - 1)) }
         }
 
-        // m: one EM session per blocking rule.
+        // m: one EM session per blocking rule, on the patterns of (up to a million of) its
+        // pairs, counted for every rule at once on all cores. Counts are whole numbers, exact
+        // in any order.
+        let rules = settings.blocking.count
+        let rulePatterns = ParallelLoop.map(rules, chunk: 1, filling: [UInt64: Double]()) { r in
+            r < blocking.rulePairs.count ? MatchModel.patterns(of: blocking.rulePairs[r], in: blocking.pairs, keys: keys) : [:]
+        }
         var sums = specs.map { Array(repeating: 0.0, count: $0.levelCount) }
         var sessions = [Int](repeating: 0, count: specs.count)
         for (r, rule) in settings.blocking.enumerated() where r < blocking.rulePairs.count {
             let blocked = Set(rule.parts.map(\.field))
             let used = specs.indices.filter { !blocked.contains(specs[$0].field) }
             guard !used.isEmpty, !blocking.rulePairs[r].isEmpty else { continue }
-            // The rule's pairs are in the (sorted) union: their keys are found by binary search.
-            var patterns: [UInt64: Double] = [:]
-            let own = blocking.rulePairs[r]
-            let step = max(1, own.count / 1_000_000)
-            var i = 0
-            while i < own.count {
-                var lo = 0, hi = blocking.pairs.count
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if blocking.pairs[mid] < own[i] { lo = mid + 1 } else { hi = mid }
-                }
-                patterns[keys[lo], default: 0] += Double(step)
-                i += step
-            }
+            let patterns = rulePatterns[r]
             var sessionM = specs.map { MatchModel.initialM(levels: $0.levelCount) }
             var sessionLambda = 0.5
             emIterations = max(emIterations, MatchModel.expectationMaximisation(
@@ -341,9 +334,15 @@ public struct MatchModel: Sendable {
             m[k] = sums[k].map { $0 / Double(sessions[k]) }
         }
 
-        // The prior: EM over all candidate pairs, m and u fixed.
+        // The prior: EM over all candidate pairs, m and u fixed. Their patterns are counted in
+        // chunks on all cores, then added up (whole numbers: the same in any order).
+        let chunkCounts = ParallelLoop.map((keys.count + 999_999) / 1_000_000, chunk: 1, filling: [UInt64: Double]()) { c in
+            var counts: [UInt64: Double] = [:]
+            for key in keys[(c * 1_000_000)..<min(keys.count, (c + 1) * 1_000_000)] { counts[key, default: 0] += 1 }
+            return counts
+        }
         var all: [UInt64: Double] = [:]
-        for key in keys { all[key, default: 0] += 1 }
+        for counts in chunkCounts { all.merge(counts, uniquingKeysWith: +) }
         let totalPairs = Double(n) * Double(n - 1) / 2
         var logFactors: [(Double, Double)] = all.map { key, count in
             var w = 0.0
@@ -365,6 +364,32 @@ public struct MatchModel: Sendable {
         }
         lambda = prior
         weightTable = MatchModel.weights(m: m, u: u)
+    }
+
+    /// How many of a rule's pairs (`own`, sorted) have each pattern: every pair, or an even
+    /// sample of a million when there are more. Their keys are those of the same pairs in the
+    /// sorted union `pairs`, found by galloping forward from the previous one.
+    static func patterns(of own: [UInt64], in pairs: [UInt64], keys: [UInt64]) -> [UInt64: Double] {
+        var patterns: [UInt64: Double] = [:]
+        let step = max(1, own.count / 1_000_000)
+        pairs.withUnsafeBufferPointer { pairs in
+            var position = 0, i = 0
+            while i < own.count {
+                let pair = own[i]
+                // Invariant: every pair before `position` is below `pair`.
+                var low = position, high = position, stride = 1
+                while high < pairs.count && pairs[high] < pair { low = high + 1; high += stride; stride <<= 1 }
+                high = min(high, pairs.count)
+                while low < high {
+                    let mid = (low + high) >> 1
+                    if pairs[mid] < pair { low = mid + 1 } else { high = mid }
+                }
+                position = low
+                patterns[keys[position], default: 0] += Double(step)
+                i += step
+            }
+        }
+        return patterns
     }
 
     static func weights(m: [[Double]], u: [[Double]]) -> [[Double]] {
