@@ -17,25 +17,25 @@ enum FileIO {
     }
 
     static func writeAll(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int, at offset: Int, path: String) throws {
-        var done = 0
-        while done < count {
-            let n = pwrite(fd, pointer + done, count - done, off_t(offset + done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                throw InputError(file: path, problem: "write failed (\(String(cString: strerror(errno))))", hint: "is the disk full?")
-            }
-            done += n
+        try transferAll(count, { done in pwrite(fd, pointer + done, count - done, off_t(offset + done)) }) {
+            InputError(file: path, problem: "write failed (\($0))", hint: "is the disk full?")
         }
     }
 
     static func readAll(_ fd: Int32, into pointer: UnsafeMutableRawPointer, _ count: Int, at offset: Int, path: String) throws {
+        try transferAll(count, { done in pread(fd, pointer + done, count - done, off_t(offset + done)) }) {
+            InputError(file: path, problem: "the import's scratch file could not be read back (\($0))")
+        }
+    }
+
+    /// Calls `step(done)` (a positioned read or write of what is left) until `count` bytes
+    /// are through, again when a signal interrupted it; `failure` is given why it stopped.
+    private static func transferAll(_ count: Int, _ step: (Int) -> Int, failure: (String) -> InputError) throws {
         var done = 0
         while done < count {
-            let n = pread(fd, pointer + done, count - done, off_t(offset + done))
+            let n = step(done)
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                throw InputError(file: path, problem: "the import's scratch file could not be read back (\(String(cString: strerror(errno))))")
-            }
+            guard n > 0 else { throw failure(n == 0 ? "no bytes transferred: the file ends early" : String(cString: strerror(errno))) }
             done += n
         }
     }
