@@ -67,6 +67,8 @@ final class ComparatorTests: XCTestCase {
             for t in [0.6, 0.7, 0.8, 0.9, 0.92, s, s.nextDown, s.nextUp] {
                 let below = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { JaroWinkler.isCertainlyBelow(x, $0, t) } }
                 if below { XCTAssertLessThan(s, t, "\(String(decoding: a, as: UTF8.self)) / \(String(decoding: b, as: UTF8.self)) at \(t)") }
+                let reaches = a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { JaroWinkler.reaches(x, $0, t) } }
+                XCTAssertEqual(reaches, s >= t)
                 if t == 0.8 { pairs += 1; if below { settled += 1 } }
             }
         }

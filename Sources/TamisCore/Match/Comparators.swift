@@ -16,6 +16,13 @@ public enum JaroWinkler {
         return jaro + Double(prefix) * 0.1 * (1 - jaro)
     }
 
+    /// Whether the similarity of `a` and `b` is `threshold` or more: the letter-count bound
+    /// first (`isCertainlyBelow`), the similarity only when the bound cannot tell.
+    @inlinable
+    public static func reaches(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, _ threshold: Double) -> Bool {
+        !isCertainlyBelow(a, b, threshold) && similarity(a, b) >= threshold
+    }
+
     /// Whether the similarity of `a` and `b` is certainly below `threshold`, from their letter
     /// counts alone: the Jaro matches are at most the letters the two have in common (counted
     /// over 32 classes of bytes, `byte & 31`: each letter its own; merging classes only

@@ -134,9 +134,9 @@ public struct MatchModel: Sendable {
     /// Both values found the other way round (this field of each ≈ the other field of the other).
     static func swapped(_ column: ColumnView, _ other: ColumnView, _ a: Int, _ b: Int) -> Bool {
         let xa = column.value(a), ob = other.value(b)
-        guard !xa.isEmpty, !ob.isEmpty, !JaroWinkler.isCertainlyBelow(xa, ob, 0.9), JaroWinkler.similarity(xa, ob) >= 0.9 else { return false }
+        guard !xa.isEmpty, !ob.isEmpty, JaroWinkler.reaches(xa, ob, 0.9) else { return false }
         let xb = column.value(b), oa = other.value(a)
-        return !xb.isEmpty && !oa.isEmpty && JaroWinkler.similarity(xb, oa) >= 0.9
+        return !xb.isEmpty && !oa.isEmpty && JaroWinkler.reaches(xb, oa, 0.9)
     }
 
     /// Calls `body` with every comparison by address (`LevelKernel`), for the loops over
@@ -183,7 +183,7 @@ public struct MatchModel: Sendable {
             column.withValue(b) { y in
                 if x.isEmpty || y.isEmpty || Bytes.equal(x, y) { return false }
                 if (x.count == 1 || y.count == 1) && x[0] == y[0] { return false }  // "J" / "jean"
-                if JaroWinkler.similarity(x, y) >= 0.8 { return false }
+                if JaroWinkler.reaches(x, y, 0.8) { return false }
                 let px = FrenchPhonetic.key(x), py = FrenchPhonetic.key(y)
                 return px.isEmpty || px != py
             }
@@ -196,7 +196,7 @@ public struct MatchModel: Sendable {
             lastName.withValue(b) { lb in
                 lastName.withValue(a) { la in
                     firstName.withValue(b) { fb in
-                        !fa.isEmpty && !la.isEmpty && JaroWinkler.similarity(fa, lb) >= 0.9 && JaroWinkler.similarity(la, fb) >= 0.9
+                        !fa.isEmpty && !la.isEmpty && JaroWinkler.reaches(fa, lb, 0.9) && JaroWinkler.reaches(la, fb, 0.9)
                     }
                 }
             }
@@ -310,17 +310,18 @@ public struct MatchModel: Sendable {
         // m: one EM session per blocking rule, on the patterns of (up to a million of) its
         // pairs, counted for every rule at once on all cores. Counts are whole numbers, exact
         // in any order.
-        let rules = settings.blocking.count
-        let rulePatterns = ParallelLoop.map(rules, chunk: 1, filling: [UInt64: Double]()) { r in
-            r < blocking.rulePairs.count ? MatchModel.patterns(of: blocking.rulePairs[r], in: blocking.pairs, keys: keys) : [:]
+        // A rule trains the comparisons of the fields it does not block on.
+        let trainingRules = settings.blocking.enumerated().compactMap { r, rule -> (rule: Int, used: [Int])? in
+            let blocked = Set(rule.parts.map(\.field))
+            let used = specs.indices.filter { !blocked.contains(specs[$0].field) }
+            return r < blocking.rulePairs.count && !used.isEmpty && !blocking.rulePairs[r].isEmpty ? (r, used) : nil
+        }
+        let rulePatterns = ParallelLoop.map(trainingRules.count, chunk: 1, filling: [UInt64: Double]()) { n in
+            MatchModel.patterns(of: blocking.rulePairs[trainingRules[n].rule], in: blocking.pairs, keys: keys)
         }
         var sums = specs.map { Array(repeating: 0.0, count: $0.levelCount) }
         var sessions = [Int](repeating: 0, count: specs.count)
-        for (r, rule) in settings.blocking.enumerated() where r < blocking.rulePairs.count {
-            let blocked = Set(rule.parts.map(\.field))
-            let used = specs.indices.filter { !blocked.contains(specs[$0].field) }
-            guard !used.isEmpty, !blocking.rulePairs[r].isEmpty else { continue }
-            let patterns = rulePatterns[r]
+        for ((_, used), patterns) in zip(trainingRules, rulePatterns) {
             var sessionM = specs.map { MatchModel.initialM(levels: $0.levelCount) }
             var sessionLambda = 0.5
             emIterations = max(emIterations, MatchModel.expectationMaximisation(
