@@ -31,8 +31,7 @@ public struct RegisterStateTable: Sendable {
 
     /// The state of `key`, or nil when the register does not have it.
     public func state(_ key: UInt64) -> RegisterState? {
-        guard let position = position(key) else { return nil }
-        return RegisterState(isActive: entries[position] & 2 != 0, isPartial: entries[position] & 1 != 0)
+        position(key).map { RegisterStateTable.state(entry: entries[$0]) }
     }
 
     /// Where `key` is among the sorted entries, or nil when the register does not have it.
@@ -92,12 +91,18 @@ public struct RegisterStateTable: Sendable {
                         longest >>= 1
                     }
                     for g in 0..<n where low[g] < entries.count && entries[low[g]] >> 2 == keys[first + g] {
-                        result[first + g] = RegisterState(isActive: entries[low[g]] & 2 != 0, isPartial: entries[low[g]] & 1 != 0)
+                        result[first + g] = RegisterStateTable.state(entry: entries[low[g]])
                     }
                 }
             }
         }
         return result
+    }
+
+    /// The state an entry's flags give.
+    @inline(__always)
+    static func state(entry: UInt64) -> RegisterState {
+        RegisterState(isActive: entry & 2 != 0, isPartial: entry & 1 != 0)
     }
 
     /// The entry at `position`: `key·4 + flags`.

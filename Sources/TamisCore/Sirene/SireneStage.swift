@@ -148,7 +148,7 @@ public struct SireneStage: PipelineStage {
                             let unitStates = try reader.unitStates(sirets.map { $0 / 100_000 })
                             for (k, n) in range.enumerated() {
                                 let index = indices[n]
-                                let known = sirets[k] == 0 ? nil : KnownStates(establishment: states[k], unit: unitStates[k])
+                                let known = sirets[k] == 0 ? nil : KnownStates(siret: sirets[k], establishment: states[k], unit: unitStates[k])
                                 if let known, known.isPlainlyActive, settings.enrich.isEmpty {
                                     markActive(&records.buffer[index], sources: sources, tally: &tally, qualities: &qualities)
                                     continue
@@ -244,8 +244,10 @@ public struct SireneStage: PipelineStage {
         return record.value.withBytes(field.rawValue) { SiretNumber.number($0, digits: digits) }
     }
 
-    /// The register's states of a record's SIRET and of its SIREN, when already looked up.
+    /// A record's usable SIRET and the register's states of it and of its SIREN, when
+    /// already looked up.
     struct KnownStates {
+        var siret: UInt64
         var establishment: RegisterState?
         var unit: RegisterState?
 
@@ -261,7 +263,7 @@ public struct SireneStage: PipelineStage {
         // Made only where needed: an active SIRET, the common case, uses neither.
         var postal: String { record[.postalCode] ?? "" }
         var street: String { record[.address1] ?? "" }
-        if let siret = SireneStage.identifier(record, .siret, digits: 14) {
+        if let siret = known?.siret ?? SireneStage.identifier(record, .siret, digits: 14) {
             // The fast path reads two small rows; the whole establishment only when needed.
             guard let state = try known.map({ $0.establishment }) ?? reader.establishmentState(siret) else {
                 finding.status = .unknown
