@@ -107,10 +107,11 @@ if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl"
             try ComparatorBench.run(refdata: refdata)
         case "sirene":
             // tamis-bench sirene --establishments N --prospects M [--seed S] [--keep DIR [--reuse-register]] [--json FILE]
+            //   [--checks-only] [--runs R]
             try SireneBench.run(establishments: Int(option("--establishments") ?? "") ?? 1_000_000,
                                 prospects: Int(option("--prospects") ?? "") ?? 100_000, seed: UInt64(option("--seed") ?? "") ?? 77,
                                 keep: option("--keep"), refdata: refdata, json: option("--json"), checksOnly: args.contains("--checks-only"),
-                                reuseRegister: args.contains("--reuse-register"))
+                                reuseRegister: args.contains("--reuse-register"), runs: max(1, Int(option("--runs") ?? "") ?? 3))
         case "febrl-style":
             // tamis-bench febrl-style --records N --out FILE: Febrl-shaped person records with truth
             var generator = FebrlStyleGenerator(records: Int(option("--records") ?? "") ?? 1_000_000)

@@ -70,11 +70,7 @@ public struct PackedFields: Sendable, Hashable {
         let old = valueRange(i)
         return withValueBytes { values in
             PackedFields(count: count, capacity: values.count - old.count + value.count) { j, destination in
-                if j == i {
-                    var n = 0
-                    for b in value { destination[n] = b; n &+= 1 }
-                    return n
-                }
+                if j == i { return PackedFields.copy(value, to: destination) }
                 let range = valueRange(j)
                 if !range.isEmpty { destination.update(from: values.baseAddress! + range.lowerBound, count: range.count) }
                 return range.count
@@ -82,15 +78,41 @@ public struct PackedFields: Sendable, Hashable {
         }
     }
 
-    /// A copy with several values replaced (index, new bytes; the last wins), in one allocation.
-    /// Made for a few changes: each value looks them all up.
+    /// A copy with several values replaced (index, new bytes; the last wins), in one allocation
+    /// of the right size, as the single replacement makes it.
     public func replacing<Value: Collection<UInt8>>(_ changes: [(Int, Value)]) -> PackedFields {
         guard !changes.isEmpty else { return self }
-        var builder = Builder(count: count, reservingBytes: storage.count + changes.reduce(0) { $0 + $1.1.count })
-        for j in 0..<count {
-            if let change = changes.last(where: { $0.0 == j }) { builder.append(change.1) } else { withBytes(j) { builder.append($0) } }
+        if changes.count == 1 { return replacing(changes[0].0, with: changes[0].1) }
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { winner in
+            // For each value, the change that wins (the last naming it), or -1.
+            winner.initialize(repeating: -1)
+            for (k, change) in changes.enumerated() where change.0 >= 0 && change.0 < count { winner[change.0] = k }
+            return withValueBytes { values in
+                var capacity = values.count
+                for j in 0..<count where winner[j] >= 0 { capacity += changes[winner[j]].1.count - valueRange(j).count }
+                return PackedFields(count: count, capacity: capacity) { j, destination in
+                    if winner[j] >= 0 { return PackedFields.copy(changes[winner[j]].1, to: destination) }
+                    let range = valueRange(j)
+                    if !range.isEmpty { destination.update(from: values.baseAddress! + range.lowerBound, count: range.count) }
+                    return range.count
+                }
+            }
         }
-        return builder.finish()
+    }
+
+    /// Writes `value` at `destination` (one copy when its bytes are contiguous, as a native
+    /// string's are); returns its length.
+    @inlinable
+    static func copy(_ value: some Collection<UInt8>, to destination: UnsafeMutablePointer<UInt8>) -> Int {
+        if let n = value.withContiguousStorageIfAvailable({ bytes -> Int in
+            if let base = bytes.baseAddress { destination.update(from: base, count: bytes.count) }
+            return bytes.count
+        }) {
+            return n
+        }
+        var n = 0
+        for b in value { destination[n] = b; n &+= 1 }
+        return n
     }
 
     /// Builds a `PackedFields` by appending values in index order (16-bit offsets, widened

@@ -143,7 +143,7 @@ public struct SireneStage: PipelineStage {
                             var qualities = ActiveQualities()
                             let range = (c * chunk)..<min(indices.count, (c + 1) * chunk)
                             // The chunk's SIRET states in one batch (the reads overlap).
-                            let sirets = range.map { SireneStage.identifier(records.buffer[indices[$0]], .siret, digits: 14) ?? 0 }
+                            let sirets = range.map { SireneStage.identifier(UnsafePointer(records.buffer.baseAddress! + indices[$0]), .siret, digits: 14) ?? 0 }
                             let states = try reader.establishmentStates(sirets)
                             let unitStates = try reader.unitStates(sirets.map { $0 / 100_000 })
                             for (k, n) in range.enumerated() {
@@ -153,10 +153,19 @@ public struct SireneStage: PipelineStage {
                                     markActive(&records.buffer[index], sources: sources, tally: &tally, qualities: &qualities)
                                     continue
                                 }
-                                let finding = try find(records.buffer[index], reader: reader, cache: &cache, known: known)
-                                let change = change(records.buffer[index], index: index, finding: finding)
-                                apply(change, to: &records.buffer[index], outcome: &outcomes.buffer[index], index: index,
-                                      sources: sources, tally: &tally)
+                                // Moved out and back in, not copied (a copy retains each of the record's arrays).
+                                let slot = records.buffer.baseAddress! + index
+                                var record = slot.move()
+                                var thrown: Error?
+                                do {
+                                    let finding = try find(record, reader: reader, cache: &cache, known: known)
+                                    let change = change(record, index: index, finding: finding)
+                                    apply(change, to: &record, outcome: &outcomes.buffer[index], index: index, sources: sources, tally: &tally)
+                                } catch {
+                                    thrown = error
+                                }
+                                slot.initialize(to: consume record)
+                                if let thrown { throw thrown }
                                 cache.trim()
                             }
                             tallies.buffer[c] = tally
@@ -239,9 +248,15 @@ public struct SireneStage: PipelineStage {
 
     /// The record's SIRET (14) or SIREN (9) when normalisation found it usable.
     private static func identifier(_ record: ProspectRecord, _ field: CanonicalField, digits: Int) -> UInt64? {
-        let quality = record.quality(field)
+        withUnsafePointer(to: record) { identifier($0, field, digits: digits) }
+    }
+
+    /// The same, read in place (passing a record itself from a buffer copies it: a retain of
+    /// each of its arrays).
+    private static func identifier(_ record: UnsafePointer<ProspectRecord>, _ field: CanonicalField, digits: Int) -> UInt64? {
+        let quality = record.pointee.quality(field)
         guard quality.status == .valid || quality.status == .repaired else { return nil }
-        return record.value.withBytes(field.rawValue) { SiretNumber.number($0, digits: digits) }
+        return record.pointee.value.withBytes(field.rawValue) { SiretNumber.number($0, digits: digits) }
     }
 
     /// A record's usable SIRET and the register's states of it and of its SIREN, when
