@@ -82,11 +82,11 @@ struct FieldValues {
         quality[field.rawValue] = .missing
     }
 
-    func packed() -> PackedFields {
+    func packed(spareBytes: Int = 0) -> PackedFields {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: spans.count) { lengths in
             for i in spans.indices { lengths[i] = Int(spans[i].end - spans[i].start) }
             return arena.withUnsafeBufferPointer { arena in
-                PackedFields(lengths: UnsafeBufferPointer(lengths)) { i, destination in
+                PackedFields(lengths: UnsafeBufferPointer(lengths), spareBytes: spareBytes) { i, destination in
                     let start = Int(spans[i].start)
                     _ = destination.initialize(from: UnsafeBufferPointer(rebasing: arena[start..<(start + destination.count)]))
                 }

@@ -21,9 +21,15 @@ public struct NormalizeOptions: Sendable, Equatable {
     public var vatNumber = false
     /// Swap first and last names when the first-name list makes it clear.
     public var fixSwappedNames = true
+    /// Bytes left free in each record's values for a value written later in place
+    /// (`PackedFields.replace`): the SIRENE stage's status, when the pipeline checks the
+    /// register (`sireneStatusRoom`), saves an allocation per record.
+    public var spareBytes = 0
+    public static let sireneStatusRoom = 16
 
-    public init(vatNumber: Bool = false, fixSwappedNames: Bool = true) {
+    public init(vatNumber: Bool = false, fixSwappedNames: Bool = true, spareBytes: Int = 0) {
         self.vatNumber = vatNumber
         self.fixSwappedNames = fixSwappedNames
+        self.spareBytes = spareBytes
     }
 }

@@ -78,6 +78,38 @@ public struct PackedFields: Sendable, Hashable {
         }
     }
 
+    /// Replaces value `i` where it is, without allocating, when the storage is this value's
+    /// own and its capacity has room (the SIRENE stage writes a status into every record this
+    /// way; the normaliser leaves `spareBytes` for it); as `replacing` otherwise. The storage
+    /// is the same as `replacing` would make: the offsets stay 16-bit only while they fit.
+    public mutating func replace(_ i: Int, with value: some Collection<UInt8>) {
+        guard i >= 0 && i < count else { return }
+        let start = offset(i), end = offset(i &+ 1)
+        let delta = value.count &- (end &- start)
+        let size = storage.count &+ delta
+        guard !wide, size <= PackedFields.narrowLimit, size <= storage.capacity else {
+            self = replacing(i, with: value)
+            return
+        }
+        let tail = storage.count &- end
+        if delta > 0 { storage.append(contentsOf: repeatElement(0, count: delta)) }
+        let count = self.count
+        storage.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            if delta != 0 && tail > 0 { UnsafeMutableRawPointer(base + end + delta).copyMemory(from: base + end, byteCount: tail) }
+            _ = PackedFields.copy(value, to: base + start)
+            if delta != 0 {
+                for j in (i &+ 1)...count {
+                    let p = j &* 2
+                    let moved = UInt16(truncatingIfNeeded: Int(UInt16(base[p]) | UInt16(base[p &+ 1]) << 8) &+ delta)
+                    base[p] = UInt8(truncatingIfNeeded: moved)
+                    base[p &+ 1] = UInt8(truncatingIfNeeded: moved >> 8)
+                }
+            }
+        }
+        if delta < 0 { storage.removeLast(-delta) }
+    }
+
     /// A copy with several values replaced (index, new bytes; the last wins), in one allocation
     /// of the right size, as the single replacement makes it.
     public func replacing<Value: Collection<UInt8>>(_ changes: [(Int, Value)]) -> PackedFields {
@@ -190,10 +222,11 @@ public struct PackedFields: Sendable, Hashable {
     ///   - lengths: byte length of each value (0 = missing).
     ///   - write: called once per non-empty value with its index and its destination.
     @inlinable
-    public init(lengths: UnsafeBufferPointer<Int>, write: (Int, UnsafeMutableBufferPointer<UInt8>) -> Void) {
+    /// `spareBytes` more are reserved for values replaced later in place (`replace`).
+    public init(lengths: UnsafeBufferPointer<Int>, spareBytes: Int = 0, write: (Int, UnsafeMutableBufferPointer<UInt8>) -> Void) {
         var total = 0
         for length in lengths { total &+= length }
-        self.init(count: lengths.count, capacity: total) { i, destination in
+        self.init(count: lengths.count, capacity: total &+ spareBytes) { i, destination in
             let length = lengths[i]
             if length > 0 { write(i, UnsafeMutableBufferPointer(start: destination, count: length)) }
             return length

@@ -207,7 +207,7 @@ public struct SireneStage: PipelineStage {
     /// intermediate values.
     private func markActive(_ record: inout ProspectRecord, sources: Int, tally: inout Tally, qualities: inout ActiveQualities) {
         tally.count(.active)
-        record.value = record.value.replacing(CanonicalField.sireneStatus.rawValue, with: SireneStatus.active.rawValue.utf8)
+        record.value.replace(CanonicalField.sireneStatus.rawValue, with: SireneStatus.active.rawValue.utf8)
         let status = CanonicalField.sireneStatus.rawValue
         tally.count(status, from: status < record.quality.count ? record.quality[status] : .missing, to: .valid, of: record, sources: sources)
         record.quality = qualities.marked(record.quality)

@@ -118,8 +118,9 @@ public final class PipelineRunner {
         } catch let error as InputError {
             throw RunFailure.io(error)
         }
-        let normalizer = RecordNormalizer(reference: reference, options: definition.normalizeOptions,
-                                          phoneReference: phoneReference)
+        var normalizeOptions = definition.normalizeOptions
+        if definition.sirene.register != nil { normalizeOptions.spareBytes = NormalizeOptions.sireneStatusRoom }
+        let normalizer = RecordNormalizer(reference: reference, options: normalizeOptions, phoneReference: phoneReference)
         let (checks, companyLists, suppression) = try exclusionChecks(normalizer: normalizer)
         var stages: [PipelineStage] = [NormalizeStage(normalizer: normalizer)]
         if let path = definition.sirene.register {
