@@ -40,7 +40,10 @@ public struct SireneStage: PipelineStage {
     /// whole re-derived array when register values were filled in.
     struct Change {
         var status: SireneStatus = .noIdentifier
+        /// The record's new values when register values were filled in (re-derived);
+        /// otherwise `derived` are written into the record's own values by `apply`.
         var value: PackedFields?
+        var derived: [(CanonicalField, String)] = []
         var renormalisedQuality: [FieldQuality]?
         var qualityEdits: [(field: Int, quality: FieldQuality)] = []
         var conflicts: [EnrichmentConflict] = []
@@ -229,7 +232,14 @@ public struct SireneStage: PipelineStage {
         }
         SireneStage.padQuality(&record.quality)
         for (field, quality) in change.qualityEdits { tally.setQuality(field, to: quality, of: &record, sources: sources) }
-        if let value = change.value { record.value = value }
+        if let value = change.value {
+            record.value = value
+        } else if change.derived.count == 1 {
+            // Usually the status alone: in place when the record's values have room.
+            record.value.replace(change.derived[0].0.rawValue, with: change.derived[0].1.utf8)
+        } else if !change.derived.isEmpty {
+            record.value = record.value.replacing(change.derived.map { ($0.0.rawValue, $0.1.utf8) })
+        }
         if let reason = exclusion(change) {
             outcome.disposition = .excluded
             outcome.reason = reason
@@ -316,8 +326,8 @@ public struct SireneStage: PipelineStage {
             guard settings.siretise else { finding.status = .active; return finding }
             return try establishmentOfSiren(unit, postalCode: postal, street: street, reader: reader, finding: finding)
         }
-        guard let company = record[.companyName], !company.isEmpty else { return finding }
-        guard settings.siretise else { finding.status = .notFound; return finding }
+        guard !record.isEmpty(.companyName) else { return finding }
+        guard settings.siretise, let company = record[.companyName] else { finding.status = .notFound; return finding }
         return try siretise(company: company, postalCode: postal, street: street, reader: reader, cache: &cache)
     }
 
@@ -472,25 +482,26 @@ public struct SireneStage: PipelineStage {
         }
         if let score = finding.score { derived.append((.sireneScore, String(SireneStage.rounded(score)))) }
 
+        // Register values filled in: new values, re-derived, with the derived ones. Otherwise
+        // (a checked SIRET, the usual case) `apply` writes the derived values into the record's.
         var value = record.value
-        if !filled.isEmpty, let normalizer {
-            let raw = record.raw.replacing(filled.map { ($0.0.rawValue, $0.1.utf8) })
-            let quality: [FieldQuality]
-            (value, quality) = normalizer.renormalize(raw, value: record.value, quality: record.quality, changed: filled.map(\.0))
-            change.renormalisedQuality = quality
-        } else if !filled.isEmpty {
-            value = value.replacing(filled.map { ($0.0.rawValue, $0.1.utf8) })
-        }
-        for (field, _) in filled where !value.isEmpty(field.rawValue) {
-            let conflicted = change.conflicts.contains { $0.registerKept && $0.field == field }
-            change.qualityEdits.append((field.rawValue, FieldQuality(.valid, field == .siret ? .siretised : conflicted ? .sireneConflict : .fromSirene)))
-            change.filled.append(field)
-        }
-        // Usually the status alone (a checked SIRET): one copy of the record, no temporaries.
-        if derived.count == 1 {
-            value = value.replacing(derived[0].0.rawValue, with: derived[0].1.utf8)
+        if !filled.isEmpty {
+            if let normalizer {
+                let raw = record.raw.replacing(filled.map { ($0.0.rawValue, $0.1.utf8) })
+                let quality: [FieldQuality]
+                (value, quality) = normalizer.renormalize(raw, value: record.value, quality: record.quality, changed: filled.map(\.0))
+                change.renormalisedQuality = quality
+            } else {
+                value = value.replacing(filled.map { ($0.0.rawValue, $0.1.utf8) })
+            }
+            for (field, _) in filled where !value.isEmpty(field.rawValue) {
+                let conflicted = change.conflicts.contains { $0.registerKept && $0.field == field }
+                change.qualityEdits.append((field.rawValue, FieldQuality(.valid, field == .siret ? .siretised : conflicted ? .sireneConflict : .fromSirene)))
+                change.filled.append(field)
+            }
+            change.value = value.replacing(derived.map { ($0.0.rawValue, $0.1.utf8) })
         } else {
-            value = value.replacing(derived.map { ($0.0.rawValue, $0.1.utf8) })
+            change.derived = derived
         }
         for (field, text) in derived { change.qualityEdits.append((field.rawValue, text.isEmpty ? .missing : .valid)) }
         let flag: QualityReason? = switch finding.status {
@@ -506,7 +517,6 @@ public struct SireneStage: PipelineStage {
                 change.qualityEdits.append((field.rawValue, FieldQuality(flag == .sireneUnknown ? .invalid : .valid, flag)))
             }
         }
-        change.value = value
         return change
     }
 
