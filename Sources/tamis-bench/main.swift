@@ -62,6 +62,15 @@ func peakMemoryMB() -> Double {
     return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
 }
 
+/// CPU seconds this process has used (user and system, every thread): on this shared VM a
+/// steadier measure than wall time for comparing two commits.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 /// Writes a benchmark's results as JSON (two commits' files can then be compared).
 func saveJSON(_ value: some Encodable, to path: String?) throws {
     guard let path else { return }

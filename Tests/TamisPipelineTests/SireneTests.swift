@@ -249,11 +249,17 @@ final class SireneTests: XCTestCase {
     }
 
     func test_a_missing_register_is_a_clear_error() throws {
-        XCTAssertThrowsError(try runSirenePipeline(in: dir, prospects: prospects([]), register: dir.appendingPathComponent("none.register").path)) { error in
+        let rows = ["a;Ana;Roux;Acme;\(acmeParis);;;;ana@acme.fr;;;"]
+        XCTAssertThrowsError(try runSirenePipeline(in: dir, prospects: prospects(rows), register: dir.appendingPathComponent("none.register").path)) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains("none.register"), text)
             XCTAssertTrue(text.contains("tamis sirene import"), text)
         }
+        // Before reading any source: a register refused costs no minutes of ingest first.
+        let runner = PipelineRunner(definition: try PipelineLoader.load(path: dir.appendingPathComponent("sirene.yml").path),
+                                    options: RunOptions(quiet: true))
+        XCTAssertThrowsError(try runner.run())
+        XCTAssertEqual(runner.state.records.count, 0, "no source read")
     }
 
     // MARK: - Import
@@ -335,8 +341,47 @@ final class SireneTests: XCTestCase {
         }
     }
 
-    /// A register cut short (a full disk, a copy interrupted), one from an earlier Tamis, or
-    /// another file: a clear error naming the file, never a crash or a wrong answer.
+    /// The checks read a closed establishment's closing date from two bytes instead of its
+    /// record: every date comes back as the stock file wrote it, plain or not.
+    func test_closing_dates_read_from_their_section_equal_the_records() throws {
+        let dates = ["1900-01-01", "2079-06-04", "2079-06-05", "1899-12-31", "2024-02-29", "2023-02-29", "", "2019-3-1",
+                     "1975-07-14", "2026-10-31", "0000-00-00", "2000-02-29", "1900-02-29"]
+        var establishments: [[String: String]] = []
+        var units: [[String: String]] = []
+        var sirets: [(siret: UInt64, date: String, open: Bool)] = []
+        for (n, date) in dates.enumerated() {
+            let siren = StockFiles.siren(String(format: "6%07d", n))
+            units.append(StockFiles.unit(siren, "SOCIETE \(n)"))
+            for (k, open) in [false, true].enumerated() {
+                let siret = StockFiles.siret(siren, String(format: "%04d", k + 1))
+                establishments.append(StockFiles.establishment(siret, ["state": open ? "A" : "F", "since": date, "postal": "75002"]))
+                sirets.append((UInt64(siret)!, date, open))
+            }
+        }
+        let reader = try SireneRegisterFile(path: try StockFiles.register(in: dir, establishments: establishments, units: units)).makeReader()
+        for (siret, date, open) in sirets where !open {
+            XCTAssertEqual(try reader.closingDate(siret), date, "SIRET \(siret)")
+            XCTAssertEqual(try reader.closing(siret)?.periodStart, date, "SIRET \(siret)")
+        }
+        XCTAssertNil(try reader.closingDate(60_000_000_000_000), "not in the register")
+    }
+
+    func test_every_day_of_the_two_byte_range_reads_back_and_other_texts_are_left_to_the_record() {
+        for code in UInt16(1)..<ClosingDate.unreadable {
+            let text = ClosingDate.text(code)
+            XCTAssertEqual(Array(text.utf8).withUnsafeBufferPointer { ClosingDate.code($0) }, code, text)
+        }
+        XCTAssertEqual(ClosingDate.text(1), "1900-01-01")
+        XCTAssertEqual(ClosingDate.text(ClosingDate.unreadable - 1), "2079-06-04")
+        for text in ["1899-12-31", "2079-06-05", "2023-02-29", "1900-02-29", "2024-13-01", "2024-00-10", "2024-01-32", "2024-1-01",
+                     "2024/01/01", "20240101", "2024-01-0a", "+024-01-01"] {
+            XCTAssertEqual(Array(text.utf8).withUnsafeBufferPointer { ClosingDate.code($0) }, ClosingDate.unreadable, text)
+        }
+        XCTAssertEqual([UInt8]().withUnsafeBufferPointer { ClosingDate.code($0) }, ClosingDate.none)
+        XCTAssertEqual(Array("2024-02-29".utf8).withUnsafeBufferPointer { ClosingDate.code($0) },
+                       UInt16(ClosingDate.daysFromCivil(year: 2024, month: 2, day: 29) - ClosingDate.daysFromCivil(year: 1899, month: 12, day: 31)))
+    }
+
     /// The successor's candidates are read by comparing postal codes in place; they must be
     /// what filtering all the open establishments gives, for every SIREN and place.
     func test_successor_candidates_equal_those_filtered_from_all_open_establishments() throws {
@@ -372,6 +417,8 @@ final class SireneTests: XCTestCase {
         XCTAssertGreaterThan(compared.only, 4)
     }
 
+    /// A register cut short (a full disk, a copy interrupted), one from an earlier Tamis, or
+    /// another file: a clear error naming the file, never a crash or a wrong answer.
     func test_a_damaged_or_foreign_register_is_refused_with_what_to_do() throws {
         let register = try makeRegister()
         let bytes = try Data(contentsOf: URL(fileURLWithPath: register))

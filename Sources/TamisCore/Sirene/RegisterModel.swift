@@ -146,6 +146,8 @@ public protocol SireneReader: AnyObject {
     func candidate(_ siret: UInt64) throws -> RegisteredEstablishment?
     /// A closed establishment's closing date (`periodStart`) and postal code, nothing else.
     func closing(_ siret: UInt64) throws -> RegisteredEstablishment?
+    /// A closed establishment's closing date alone (nil when the register does not have it).
+    func closingDate(_ siret: UInt64) throws -> String?
     /// The open establishments of a SIREN, in SIRET order: identity, state, head office and
     /// street address only (names, activity and dates left empty; read one with
     /// `establishment(_:)` for the rest).
@@ -181,6 +183,10 @@ public struct SuccessorCandidates: Sendable, Equatable {
 }
 
 extension SireneReader {
+    public func closingDate(_ siret: UInt64) throws -> String? {
+        try closing(siret)?.periodStart
+    }
+
     /// From `openEstablishments` (a register that reads a record at little cost).
     public func successorCandidates(ofSiren siren: UInt64, at postalCode: String) throws -> SuccessorCandidates {
         SuccessorCandidates(open: try openEstablishments(ofSiren: siren), at: postalCode)

@@ -307,7 +307,12 @@ public struct SireneStage: PipelineStage {
             if enrich {
                 finding.establishment = try reader.establishment(siret)
                 finding.unit = try unit(siren, reader: reader, cache: &cache)
-            } else if finding.status == .closed || finding.status == .defunct {
+            } else if finding.status == .defunct || (finding.status == .closed && !record.isEmpty(.postalCode)) {
+                // The closing date alone: a successor is looked for at the prospect's postal code.
+                if let date = try reader.closingDate(siret) {
+                    finding.establishment = RegisteredEstablishment(siret: siret, isActive: false, periodStart: date)
+                }
+            } else if finding.status == .closed {
                 finding.establishment = try reader.closing(siret)
             }
             if finding.status == .closed, let establishment = finding.establishment {

@@ -118,6 +118,11 @@ final class BufferedFileWriter {
         commit(16)
     }
 
+    func write(_ value: UInt16) throws {
+        UnsafeMutableRawPointer(try reserve(2)).storeBytes(of: value.littleEndian, as: UInt16.self)
+        commit(2)
+    }
+
     /// Writes `bytes` at `position`, before the end, around the buffer (a header filled in last).
     func write(_ bytes: [UInt8], at position: Int) throws {
         try flush()

@@ -23,16 +23,19 @@ import Glibc
 /// - `keyDirectory`: for each of the 2¹⁶ values of a key's top bits, the position of its first
 ///   pair (2¹⁶ + 1 UInt64), so a lookup searches one small slice.
 /// - `meta`: `key=value` lines (format, stock date, import date, counts, files).
+/// - `closingDates`: for each establishment, in the order of `establishments`, the date its
+///   closed period began (`ClosingDate`, UInt16), so the checks of closed and ceased
+///   establishments need not read their records; padded to 16 bytes.
 #if _endian(big)
 #error("the register is read in place as little-endian integers")
 #endif
 enum RegisterLayout {
     static let magic: [UInt8] = Array("TAMISREG".utf8)
-    static let version: UInt32 = 3
+    static let version: UInt32 = 4
     static let sqliteMagic: [UInt8] = Array("SQLite format 3".utf8)
 
     enum Section: Int, CaseIterable {
-        case records, establishments, units, nameKeys, keyDirectory, meta
+        case records, establishments, units, nameKeys, keyDirectory, meta, closingDates
     }
 
     static let tableOffset = 16
@@ -76,6 +79,9 @@ enum RegisterLayout {
             return (Int(offset), Int(length))
         }
     }
+
+    /// The length a section of `count` closing dates takes, padded to 16 bytes.
+    static func closingDatesLength(count: Int) -> Int { (count * 2 + 15) / 16 * 16 }
 
     static func append(_ value: UInt64, to bytes: inout [UInt8]) {
         for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
@@ -194,5 +200,75 @@ enum RegisterRecord {
         func text(_ field: Int) -> String {
             String(decoding: bytes(field), as: UTF8.self)
         }
+    }
+}
+
+/// A date of the register (`YYYY-MM-DD`) in two bytes: the day after 1899-12-31, so
+/// 1900-01-01 is 1 and 2079-06-04 is 65,533. 0 is no date; `unreadable` is a text that is not
+/// such a date, read from the record instead (so every text comes back exactly as it was).
+enum ClosingDate {
+    static let none: UInt16 = 0
+    static let unreadable: UInt16 = 0xFFFF
+
+    static func code(_ text: UnsafeBufferPointer<UInt8>) -> UInt16 {
+        if text.isEmpty { return none }
+        guard text.count == 10, text[4] == 0x2D, text[7] == 0x2D else { return unreadable }
+        var digits = 0
+        func number(_ range: Range<Int>) -> Int {
+            var n = 0
+            for i in range {
+                let d = Int(text[i]) &- 0x30
+                if d >= 0 && d <= 9 { digits += 1 }
+                n = n &* 10 &+ d
+            }
+            return n
+        }
+        let year = number(0..<4), month = number(5..<7), day = number(8..<10)
+        guard digits == 8, month >= 1, month <= 12, day >= 1, day <= daysIn(month, of: year) else { return unreadable }
+        let days = daysFromCivil(year: year, month: month, day: day) - daysFromCivil(year: 1899, month: 12, day: 31)
+        return days >= 1 && days < Int(unreadable) ? UInt16(days) : unreadable
+    }
+
+    /// The date of a code other than `none` and `unreadable`.
+    static func text(_ code: UInt16) -> String {
+        let (year, month, day) = civil(fromDays: Int(code) + daysFromCivil(year: 1899, month: 12, day: 31))
+        return String(unsafeUninitializedCapacity: 10) { buffer in
+            func put(_ value: Int, _ at: Int, _ width: Int) {
+                var v = value
+                for i in stride(from: at + width - 1, through: at, by: -1) { buffer[i] = UInt8(0x30 + v % 10); v /= 10 }
+            }
+            put(year, 0, 4); buffer[4] = 0x2D; put(month, 5, 2); buffer[7] = 0x2D; put(day, 8, 2)
+            return 10
+        }
+    }
+
+    static func daysIn(_ month: Int, of year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

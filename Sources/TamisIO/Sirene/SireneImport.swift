@@ -116,10 +116,11 @@ public enum SireneImport {
         let units = try writeIndex(jobs.filter { $0.kind == .units }, to: out)
         try out.flush()
         phases.append(("index", watch.lap()))
-        let keyParts = try makeNameKeys(register: try MappedFile(path: temporary), records: records, establishments: establishments,
-                                         units: units, scratch: temporary)
+        let (keyParts, dateParts) = try makeNameKeys(register: try MappedFile(path: temporary), records: records,
+                                                     establishments: establishments, units: units, scratch: temporary)
         phases.append(("name keys", watch.lap()))
         let (nameKeys, keyDirectory) = try writeNameKeys(keyParts, to: out)
+        let closingDates = try writeClosingDates(dateParts, count: establishments.length / 16, to: out)
         phases.append(("key index", watch.lap()))
         let date = stockDate ?? String(decoding: latest.prefix(10), as: UTF8.self)
         let info = RegisterInfo(stockDate: date, importedAt: importedAt, establishments: establishments.length / 16, units: units.length / 16)
@@ -132,7 +133,7 @@ public enum SireneImport {
         let metaSection = (offset: out.offset, length: meta.utf8.count)
         try out.write(Array(meta.utf8))
         try out.flush()
-        let header = RegisterLayout.header(sections: [records, establishments, units, nameKeys, keyDirectory, metaSection]
+        let header = RegisterLayout.header(sections: [records, establishments, units, nameKeys, keyDirectory, metaSection, closingDates]
             .map { (UInt64($0.offset), UInt64($0.length)) })
         try out.write(header, at: 0)
         guard rename(temporary, registerPath) == 0 else {
@@ -167,28 +168,36 @@ public enum SireneImport {
     /// establishment, from its own names (signs, usual name) and its unit's (legal name,
     /// acronym, usual names), unless the unit is partially diffused: computed on all cores
     /// over the establishments in SIRET order, walking the units alongside, then sorted by key.
-    /// Returns one part of `(key, SIRET)` pairs per core, in SIRET order.
+    /// Returns one part of `(key, SIRET)` pairs per core, in SIRET order; and, on the same
+    /// walk, the closing date of every establishment (`ClosingDate`), one part per core.
     private static func makeNameKeys(register: MappedFile, records: (offset: Int, length: Int), establishments: (offset: Int, length: Int),
-                                     units: (offset: Int, length: Int), scratch: String) throws -> [PairBuckets] {
+                                     units: (offset: Int, length: Int), scratch: String) throws -> (keys: [PairBuckets], closingDates: [BufferedFileWriter]) {
         let heap = UnsafeBufferPointer(rebasing: register.bytes[records.offset..<(records.offset + records.length)])
         let establishmentPairs = register.array(of: KeyValuePair.self, at: establishments.offset, count: establishments.length / 16)
         let unitPairs = register.array(of: KeyValuePair.self, at: units.offset, count: units.length / 16)
         let threads = ParallelLoop.threadCount
         let parts = try (0..<threads).map { try PairBuckets(keyBits: 63, scratch: scratch + ".keys\($0)") }
+        let dateParts = try (0..<threads).map { try BufferedFileWriter(path: scratch + ".dates\($0)", scratch: true) }
         let failure = FirstError()
         ParallelLoop.run(threads) { part in
             let range = (establishmentPairs.count * part / threads)..<(establishmentPairs.count * (part + 1) / threads)
             guard !range.isEmpty else { return }
             var unit = unitPairs.lowerBound(identifier: (establishmentPairs[range.lowerBound].key >> 2) / 100_000)
             var builder = CompanyNameKey.KeyBuilder()
-            let keys = parts[part]
+            let keys = parts[part], dates = dateParts[part]
             do {
                 for position in range {
                     // The pages read so far leave this process (they stay in the page cache):
                     // its memory stays flat whatever the register's size.
                     if position & 0xFFFF == 0 { register.release() }
                     let entry = establishmentPairs[position]
-                    guard entry.key & 3 == 2 else { continue }  // active, not partial
+                    if entry.key & 2 == 0 {  // closed: its closing date, for the checks
+                        let record = RegisterRecord.View(heap: heap, offset: entry.value, fields: RegisterRecord.establishmentFields)
+                        try dates.write(record.map { ClosingDate.code($0.bytes(RegisterRecord.periodStart)) } ?? ClosingDate.unreadable)
+                        continue
+                    }
+                    try dates.write(ClosingDate.none)
+                    guard entry.key & 1 == 0 else { continue }  // partial diffusion
                     let siret = entry.key >> 2, siren = siret / 100_000
                     guard let establishment = RegisterRecord.View(heap: heap, offset: entry.value, fields: RegisterRecord.establishmentFields),
                           builder.begin(postalCode: establishment.bytes(RegisterRecord.postalCode)) else { continue }
@@ -210,7 +219,20 @@ public enum SireneImport {
             }
         }
         if let error = failure.error { throw error }
-        return parts
+        return (parts, dateParts)
+    }
+
+    /// Writes the closing dates' parts, in order, as one section padded to 16 bytes.
+    private static func writeClosingDates(_ parts: [BufferedFileWriter], count: Int, to out: BufferedFileWriter) throws -> (offset: Int, length: Int) {
+        try out.write([UInt8](repeating: 0, count: (16 - out.offset % 16) % 16))
+        let start = out.offset
+        for part in parts { try out.append(part) }
+        let length = RegisterLayout.closingDatesLength(count: count)
+        guard out.offset - start == count * 2 else {
+            throw InputError(file: out.path, problem: "the import wrote \((out.offset - start) / 2) closing dates for \(count) establishments")
+        }
+        try out.write([UInt8](repeating: 0, count: length - count * 2))
+        return (start, length)
     }
 
     /// Writes the name keys sorted by key then SIRET, and their directory.

@@ -9,7 +9,7 @@ import Glibc
 /// The states of all SIRETs and SIRENs are copied into `RegisterStateTable`s (8 bytes each)
 /// when the register is opened; records are read in place from the mapping.
 public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
-    public static let formatVersion = "3"
+    public static let formatVersion = "4"
     public let path: String
     public let info: RegisterInfo
     let establishmentStates: RegisterStateTable
@@ -20,6 +20,8 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
     private let unitPairs: UnsafeBufferPointer<KeyValuePair>
     private let keyPairs: UnsafeBufferPointer<KeyValuePair>
     private let keyDirectory: UnsafeBufferPointer<UInt64>
+    /// `ClosingDate` codes, in the order of `establishmentPairs`.
+    private let closingDates: UnsafeBufferPointer<UInt16>
 
     public init(path: String) throws {
         self.path = path
@@ -55,6 +57,10 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
         unitPairs = file.array(of: KeyValuePair.self, at: section(.units).offset, count: section(.units).length / 16)
         keyPairs = file.array(of: KeyValuePair.self, at: section(.nameKeys).offset, count: section(.nameKeys).length / 16)
         keyDirectory = file.array(of: UInt64.self, at: section(.keyDirectory).offset, count: section(.keyDirectory).length / 8)
+        guard section(.closingDates).length >= RegisterLayout.closingDatesLength(count: establishmentPairs.count) else {
+            throw damaged("closing dates")
+        }
+        closingDates = file.array(of: UInt16.self, at: section(.closingDates).offset, count: establishmentPairs.count)
         guard keyDirectory.count == RegisterLayout.keyDirectoryCount + 1,
               keyDirectory.last == UInt64(keyPairs.count),
               zip(keyDirectory, keyDirectory.dropFirst()).allSatisfy({ $0 <= $1 }) else { throw damaged("name key directory") }
@@ -139,6 +145,16 @@ public final class SireneRegisterFile: SireneRegister, @unchecked Sendable {
                 siret: siret, isActive: r.flags & 1 != 0, isPartial: r.flags & 2 != 0, names: SireneRegisterFile.names(r.text(RegisterRecord.names)),
                 streetNumber: r.text(RegisterRecord.streetNumber), streetType: r.text(RegisterRecord.streetType),
                 streetName: r.text(RegisterRecord.streetName), postalCode: r.text(RegisterRecord.postalCode), city: r.text(RegisterRecord.city))
+        }
+
+        /// From the closing dates section; from the record when its date is not a plain one.
+        func closingDate(_ siret: UInt64) throws -> String? {
+            guard let position = register.establishmentStates.position(siret) else { return nil }
+            switch register.closingDates[position] {
+            case ClosingDate.none: return ""
+            case ClosingDate.unreadable: return register.establishmentRecord(position)?.text(RegisterRecord.periodStart)
+            case let code: return ClosingDate.text(code)
+            }
         }
 
         func closing(_ siret: UInt64) throws -> RegisteredEstablishment? {

@@ -98,6 +98,16 @@ public final class PipelineRunner {
             }
         }
         defer { lock?.release() }
+        // The register is opened first: a missing, damaged or outdated one stops the run
+        // before minutes of reading and normalising.
+        var register: SireneRegisterFile?
+        if let path = definition.sirene.register {
+            do {
+                register = try SireneRegisterFile(path: path)
+            } catch let error as InputError {
+                throw RunFailure.io(error)
+            }
+        }
 
         let (reports, problems, ingestCounts) = try ingest()
         FaultInjection.reach("after-ingest")
@@ -123,14 +133,9 @@ public final class PipelineRunner {
         let normalizer = RecordNormalizer(reference: reference, options: normalizeOptions, phoneReference: phoneReference)
         let (checks, companyLists, suppression) = try exclusionChecks(normalizer: normalizer)
         var stages: [PipelineStage] = [NormalizeStage(normalizer: normalizer)]
-        if let path = definition.sirene.register {
-            do {
-                let register = try SireneRegisterFile(path: path)
-                console.say("sirene       register \(path): stock of \(register.info.stockDate), \(register.info.establishments) establishments")
-                stages.append(SireneStage(register: register, settings: definition.sirene, normalizer: normalizer))
-            } catch let error as InputError {
-                throw RunFailure.io(error)
-            }
+        if let path = definition.sirene.register, let register {
+            console.say("sirene       register \(path): stock of \(register.info.stockDate), \(register.info.establishments) establishments")
+            stages.append(SireneStage(register: register, settings: definition.sirene, normalizer: normalizer))
         } else {
             console.say("sirene       skipped: the pipeline names no register (stages.sirene.register)")
         }
