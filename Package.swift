@@ -48,8 +48,10 @@ let package = Package(
         // atomic swap of the output directory), and SQLite's process-wide options (its
         // variadic sqlite3_config is not callable from Swift).
         .target(name: "CTamisSys", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // A cache prefetch hint for the comparison loop (header only; Swift has none).
+        .target(name: "CPrefetch"),
         // Pure core: record model, folding, header mapping, lineage, stages. No I/O.
-        .target(name: "TamisCore"),
+        .target(name: "TamisCore", dependencies: ["CPrefetch"]),
         // Format adapters: CSV, encodings, XML (libxml2), SQLite (GRDB), atomic files.
         .target(
             name: "TamisIO",

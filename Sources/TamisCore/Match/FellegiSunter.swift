@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CPrefetch
 import Glibc  // log2, pow: the core stays free of Foundation
 #endif
 
@@ -258,6 +259,9 @@ public struct MatchModel: Sendable {
     public func patternKeys(_ pairs: [UInt64]) -> [UInt64] {
         withLevelKernel { kernel in
             ParallelLoop.map(pairs.count, chunk: 8192, filling: 0) { i in
+                // The second row of a pair is anywhere in the table (the first changes seldom).
+                if i &+ 16 < pairs.count { kernel.prefetchEnds(Blocking.rows(pairs[i &+ 16]).1) }
+                if i &+ 8 < pairs.count { kernel.prefetchValues(Blocking.rows(pairs[i &+ 8]).1) }
                 let (a, b) = Blocking.rows(pairs[i])
                 var key: UInt64 = 0
                 for k in 0..<kernel.count { key |= UInt64(kernel.level(k, a, b)) << (4 * UInt64(k)) }
@@ -549,4 +553,21 @@ struct LevelKernel: @unchecked Sendable {
 
     @inline(__always)
     func level(_ k: Int, _ a: Int, _ b: Int) -> Int { MatchModel.level(comparisons[k], a, b) }
+
+    /// Prefetches, in two steps some pairs ahead, what comparing with `row` reads: first where
+    /// its values end in each column, then (those ends read from the cache by then) the values.
+    @inline(__always)
+    func prefetchEnds(_ row: Int) {
+        for k in 0..<comparisons.count {
+            if let ends = comparisons[k].column.ends { tamis_prefetch(ends + row) }
+        }
+    }
+
+    @inline(__always)
+    func prefetchValues(_ row: Int) {
+        for k in 0..<comparisons.count {
+            let column = comparisons[k].column
+            if let bytes = column.bytes, let ends = column.ends { tamis_prefetch(bytes + (row == 0 ? 0 : Int(ends[row &- 1]))) }
+        }
+    }
 }
