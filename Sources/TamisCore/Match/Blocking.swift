@@ -46,28 +46,28 @@ public struct Blocking: Sendable {
         var keyed: [(hash: UInt64, row: Int32)] = []
         keyed.reserveCapacity(table.count)
         let columns = rule.parts.map { $0.transform == .phonetic ? table.phonetic($0.field) : table.column($0.field) }
+        let transforms = rule.parts.map(\.transform)
         var key: [UInt8] = []
-        for row in 0..<table.count {
-            key.removeAll(keepingCapacity: true)
-            var complete = true
-            for (p, part) in rule.parts.enumerated() {
-                let added: Bool = columns[p].withValue(row) { value in
-                    if value.isEmpty { return false }
-                    switch part.transform {
+        columns.withViews { columns in
+            for row in 0..<table.count {
+                key.removeAll(keepingCapacity: true)
+                var complete = true
+                for (p, transform) in transforms.enumerated() {
+                    let value = columns[p].value(row)
+                    if value.isEmpty { complete = false; break }
+                    switch transform {
                     case .value: key.append(contentsOf: value)
                     case .prefix(let n): key.append(contentsOf: value.prefix(n))
                     case .initial: key.append(value[0])
                     case .phonetic: key.append(contentsOf: value)  // the column holds the keys
                     }
-                    return true
+                    key.append(0x1F)
                 }
-                if !added { complete = false; break }
-                key.append(0x1F)
+                if !complete { continue }
+                var hash = StableHash()
+                hash.combine(key)
+                keyed.append((hash.value, Int32(row)))
             }
-            if !complete { continue }
-            var hash = StableHash()
-            hash.combine(key)
-            keyed.append((hash.value, Int32(row)))
         }
         keyed.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.row < $1.row }
         var count = RuleCount(rule: rule.description, pairs: 0, oversizedBlocks: 0, oversizedRecords: 0)

@@ -154,14 +154,11 @@ public struct MatchModel: Sendable {
             if let w = swapColumns[k] { all.append(w); swap = all.count - 1 }
             slots.append((column, phonetic, swap))
         }
-        let views = UnsafeMutableBufferPointer<ColumnView>.allocate(capacity: max(all.count, 1))
-        defer { views.deallocate() }
         let comparisons = UnsafeMutableBufferPointer<ComparisonView>.allocate(capacity: max(specs.count, 1))
         defer { comparisons.deallocate() }
         let flat = specs.flatMap(\.thresholds)
         return flat.withUnsafeBufferPointer { thresholds in
-            func nest(_ i: Int) -> R {
-                if i < all.count { return all[i].withView { views[i] = $0; return nest(i + 1) } }
+            all.withViews { views in
                 var offset = 0
                 for (k, spec) in specs.enumerated() {
                     let slot = slots[k]
@@ -173,7 +170,6 @@ public struct MatchModel: Sendable {
                 }
                 return body(LevelKernel(comparisons: UnsafeBufferPointer(rebasing: comparisons[0..<specs.count])))
             }
-            return nest(0)
         }
     }
 
@@ -520,6 +516,20 @@ struct ColumnView {
 extension ByteColumn {
     func withView<R>(_ body: (ColumnView) -> R) -> R {
         bytes.withUnsafeBufferPointer { b in ends.withUnsafeBufferPointer { e in body(ColumnView(bytes: b.baseAddress, ends: e.baseAddress)) } }
+    }
+}
+
+extension Array where Element == ByteColumn {
+    /// Calls `body` with a view of every column at once, for loops over millions of rows:
+    /// reading a column through its arrays retains and releases them at each read.
+    func withViews<R>(_ body: (UnsafeBufferPointer<ColumnView>) -> R) -> R {
+        let views = UnsafeMutableBufferPointer<ColumnView>.allocate(capacity: Swift.max(count, 1))
+        defer { views.deallocate() }
+        func nest(_ i: Int) -> R {
+            if i < count { return self[i].withView { views.baseAddress!.advanced(by: i).initialize(to: $0); return nest(i + 1) } }
+            return body(UnsafeBufferPointer(rebasing: views[0..<count]))
+        }
+        return nest(0)
     }
 }
 
