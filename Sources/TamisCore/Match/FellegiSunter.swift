@@ -399,10 +399,23 @@ public struct MatchModel: Sendable {
 
     /// Total match weight of a candidate pair from its pattern key (prior included).
     public func score(_ table: MatchTable, _ a: Int, _ b: Int, key: UInt64) -> Double {
+        score(table, a, b) { MatchModel.level(key, $0) }
+    }
+
+    /// The same with the comparisons read by address (`withLevelKernel`), for the pairs the
+    /// chaining guard checks: `score(_:_:_:)` made a view of each comparison's columns, and
+    /// copied its spec, at every comparison.
+    func score(_ table: MatchTable, _ a: Int, _ b: Int, kernel: LevelKernel) -> Double {
+        score(table, a, b) { kernel.level($0, a, b) }
+    }
+
+    /// The weights of the levels `level` gives, from the table (the same values as `weight`).
+    @inline(__always)
+    private func score(_ table: MatchTable, _ a: Int, _ b: Int, level: (Int) -> Int) -> Double {
         if let rule = rule(table, a, b) { return rule }
         var w = priorWeight
         for k in specs.indices {
-            let l = MatchModel.level(key, k)
+            let l = level(k)
             w += l == 1 && frequencies[k] != nil ? weight(k, level: 1, row: a) : weightTable[k][l]
         }
         return w

@@ -233,9 +233,11 @@ public struct DeduplicateStage: PipelineStage {
         stats.reviewPairs = review.count
         state.reviewPairs = review.sorted { $0.probability > $1.probability }
 
-        let result = Clustering.cluster(count: table.count, edges: edges) { a, b in
-            if let decided = forced[Blocking.pair(a, b)] { return decided < 0 }
-            return model.score(table, a, b) < guardWeight
+        let result = model.withLevelKernel { kernel in
+            Clustering.cluster(count: table.count, edges: edges) { a, b in
+                if let decided = forced[Blocking.pair(a, b)] { return decided < 0 }
+                return model.score(table, a, b, kernel: kernel) < guardWeight
+            }
         }
         stats.refusedByChainingGuard = result.refusedLinks
         stats.seconds["cluster"] = clock.lap()
