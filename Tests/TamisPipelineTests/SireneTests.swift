@@ -379,7 +379,7 @@ final class SireneTests: XCTestCase {
         }
         XCTAssertEqual([UInt8]().withUnsafeBufferPointer { ClosingDate.code($0) }, ClosingDate.none)
         XCTAssertEqual(Array("2024-02-29".utf8).withUnsafeBufferPointer { ClosingDate.code($0) },
-                       UInt16(ClosingDate.daysFromCivil(year: 2024, month: 2, day: 29) - ClosingDate.daysFromCivil(year: 1899, month: 12, day: 31)))
+                       UInt16(SimpleDate(year: 2024, month: 2, day: 29).dayNumber - SimpleDate(year: 1899, month: 12, day: 31).dayNumber))
     }
 
     /// The successor's candidates are read by comparing postal codes in place; they must be
@@ -455,6 +455,7 @@ final class SireneTests: XCTestCase {
                 _ = try reader.openEstablishments(ofSiren: UInt64(acme)!)
                 _ = try reader.unit(UInt64(acme)!)
                 _ = try reader.candidates(forKey: 12345, limit: 5)
+                _ = try reader.closingDate(UInt64(acmeParis)!)
             }
         }
         XCTAssertEqual(refusal(bytes), "accepted")

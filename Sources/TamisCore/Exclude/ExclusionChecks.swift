@@ -186,23 +186,35 @@ public struct SimpleDate: Sendable, Equatable, Comparable {
     }
 
     public init(dayNumber: Int) {
-        var y = 1, remaining = dayNumber
-        while remaining >= SimpleDate.daysInYear(y) { remaining -= SimpleDate.daysInYear(y); y += 1 }
+        // The year from the mean length of a Gregorian year (146,097 days in 400 years), then
+        // corrected by a step at most: the SIRENE checks decode a date this way per record.
+        var y = Swift.max(1, dayNumber * 400 / 146_097 + 1)
+        while y > 1 && SimpleDate.firstDay(of: y) > dayNumber { y -= 1 }
+        while SimpleDate.firstDay(of: y + 1) <= dayNumber { y += 1 }
+        var remaining = dayNumber - SimpleDate.firstDay(of: y)
         var m = 1
         while remaining >= SimpleDate.daysInMonth(y, m) { remaining -= SimpleDate.daysInMonth(y, m); m += 1 }
         self.init(year: y, month: m, day: remaining + 1)
     }
 
     static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
-    static func daysInYear(_ y: Int) -> Int { isLeap(y) ? 366 : 365 }
     static func daysInMonth(_ y: Int, _ m: Int) -> Int {
-        [31, isLeap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]
+        switch m {
+        case 2: return isLeap(y) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days from 0001-01-01 to January 1st of `y`.
+    static func firstDay(of y: Int) -> Int {
+        let before = y - 1
+        return before * 365 + before / 4 - before / 100 + before / 400
     }
 
     /// Days since 0001-01-01.
     public var dayNumber: Int {
-        let y = year - 1
-        var days = y * 365 + y / 4 - y / 100 + y / 400
+        var days = SimpleDate.firstDay(of: year)
         for m in 1..<month { days += SimpleDate.daysInMonth(year, m) }
         return days + day - 1
     }

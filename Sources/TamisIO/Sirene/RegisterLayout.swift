@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import TamisCore
 
 /// The local SIRENE register's file: one file written by `tamis sirene import`, mapped into
 /// memory by the runs that read it.
@@ -206,9 +207,11 @@ enum RegisterRecord {
 /// A date of the register (`YYYY-MM-DD`) in two bytes: the day after 1899-12-31, so
 /// 1900-01-01 is 1 and 2079-06-04 is 65,533. 0 is no date; `unreadable` is a text that is not
 /// such a date, read from the record instead (so every text comes back exactly as it was).
+/// The calendar is `SimpleDate`'s.
 enum ClosingDate {
     static let none: UInt16 = 0
     static let unreadable: UInt16 = 0xFFFF
+    static let dayZero = SimpleDate(year: 1899, month: 12, day: 31).dayNumber
 
     static func code(_ text: UnsafeBufferPointer<UInt8>) -> UInt16 {
         if text.isEmpty { return none }
@@ -224,51 +227,24 @@ enum ClosingDate {
             return n
         }
         let year = number(0..<4), month = number(5..<7), day = number(8..<10)
-        guard digits == 8, month >= 1, month <= 12, day >= 1, day <= daysIn(month, of: year) else { return unreadable }
-        let days = daysFromCivil(year: year, month: month, day: day) - daysFromCivil(year: 1899, month: 12, day: 31)
-        return days >= 1 && days < Int(unreadable) ? UInt16(days) : unreadable
+        guard digits == 8, month >= 1, month <= 12, day >= 1 else { return unreadable }
+        let date = SimpleDate(year: year, month: month, day: day)
+        let days = date.dayNumber - dayZero
+        // A day past its month's end (2023-02-29) does not come back from its day number.
+        guard days >= 1, days < Int(unreadable), SimpleDate(dayNumber: date.dayNumber) == date else { return unreadable }
+        return UInt16(days)
     }
 
     /// The date of a code other than `none` and `unreadable`.
     static func text(_ code: UInt16) -> String {
-        let (year, month, day) = civil(fromDays: Int(code) + daysFromCivil(year: 1899, month: 12, day: 31))
+        let date = SimpleDate(dayNumber: Int(code) + dayZero)
         return String(unsafeUninitializedCapacity: 10) { buffer in
             func put(_ value: Int, _ at: Int, _ width: Int) {
                 var v = value
                 for i in stride(from: at + width - 1, through: at, by: -1) { buffer[i] = UInt8(0x30 + v % 10); v /= 10 }
             }
-            put(year, 0, 4); buffer[4] = 0x2D; put(month, 5, 2); buffer[7] = 0x2D; put(day, 8, 2)
+            put(date.year, 0, 4); buffer[4] = 0x2D; put(date.month, 5, 2); buffer[7] = 0x2D; put(date.day, 8, 2)
             return 10
         }
-    }
-
-    static func daysIn(_ month: Int, of year: Int) -> Int {
-        switch month {
-        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
