@@ -98,16 +98,23 @@ public struct PackedFields: Sendable, Hashable {
             let base = buffer.baseAddress!
             if delta != 0 && tail > 0 { UnsafeMutableRawPointer(base + end + delta).copyMemory(from: base + end, byteCount: tail) }
             _ = PackedFields.copy(value, to: base + start)
+            // The values after `i` moved by `delta` (the header, before them, did not): their
+            // 16-bit offsets, read and written through the buffer (no check per byte).
             if delta != 0 {
+                let header = UnsafeMutableRawPointer(base)
                 for j in (i &+ 1)...count {
-                    let p = j &* 2
-                    let moved = UInt16(truncatingIfNeeded: Int(UInt16(base[p]) | UInt16(base[p &+ 1]) << 8) &+ delta)
-                    base[p] = UInt8(truncatingIfNeeded: moved)
-                    base[p &+ 1] = UInt8(truncatingIfNeeded: moved >> 8)
+                    let offset = Int(UInt16(littleEndian: header.loadUnaligned(fromByteOffset: j &* 2, as: UInt16.self)))
+                    header.storeBytes(of: UInt16(truncatingIfNeeded: offset &+ delta).littleEndian, toByteOffset: j &* 2, as: UInt16.self)
                 }
             }
         }
         if delta < 0 { storage.removeLast(-delta) }
+    }
+
+    /// Replaces several values (index, new bytes; the last wins): a single one in place as
+    /// `replace(_:with:)` does, several in one copy (`replacing`).
+    public mutating func replace<Value: Collection<UInt8>>(_ changes: [(Int, Value)]) {
+        if changes.count == 1 { replace(changes[0].0, with: changes[0].1) } else { self = replacing(changes) }
     }
 
     /// A copy with several values replaced (index, new bytes; the last wins), in one allocation

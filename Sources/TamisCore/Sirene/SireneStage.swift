@@ -40,9 +40,9 @@ public struct SireneStage: PipelineStage {
     /// whole re-derived array when register values were filled in.
     struct Change {
         var status: SireneStatus = .noIdentifier
-        /// The record's new values when register values were filled in (re-derived);
-        /// otherwise `derived` are written into the record's own values by `apply`.
+        /// The record's new values when register values were filled in (re-derived).
         var value: PackedFields?
+        /// The stage's own fields (status, closing date, successor, score…), written by `apply`.
         var derived: [(CanonicalField, String)] = []
         var renormalisedQuality: [FieldQuality]?
         var qualityEdits: [(field: Int, quality: FieldQuality)] = []
@@ -232,14 +232,9 @@ public struct SireneStage: PipelineStage {
         }
         SireneStage.padQuality(&record.quality)
         for (field, quality) in change.qualityEdits { tally.setQuality(field, to: quality, of: &record, sources: sources) }
-        if let value = change.value {
-            record.value = value
-        } else if change.derived.count == 1 {
-            // Usually the status alone: in place when the record's values have room.
-            record.value.replace(change.derived[0].0.rawValue, with: change.derived[0].1.utf8)
-        } else if !change.derived.isEmpty {
-            record.value = record.value.replacing(change.derived.map { ($0.0.rawValue, $0.1.utf8) })
-        }
+        if let value = change.value { record.value = value }
+        // Usually the status alone: written in place when the record's values have room.
+        record.value.replace(change.derived.map { ($0.0.rawValue, $0.1.utf8) })
         if let reason = exclusion(change) {
             outcome.disposition = .excluded
             outcome.reason = reason
@@ -487,8 +482,7 @@ public struct SireneStage: PipelineStage {
         }
         if let score = finding.score { derived.append((.sireneScore, String(SireneStage.rounded(score)))) }
 
-        // Register values filled in: new values, re-derived, with the derived ones. Otherwise
-        // (a checked SIRET, the usual case) `apply` writes the derived values into the record's.
+        // Register values filled in: new values, re-derived (`apply` adds the derived ones).
         var value = record.value
         if !filled.isEmpty {
             if let normalizer {
@@ -504,10 +498,9 @@ public struct SireneStage: PipelineStage {
                 change.qualityEdits.append((field.rawValue, FieldQuality(.valid, field == .siret ? .siretised : conflicted ? .sireneConflict : .fromSirene)))
                 change.filled.append(field)
             }
-            change.value = value.replacing(derived.map { ($0.0.rawValue, $0.1.utf8) })
-        } else {
-            change.derived = derived
+            change.value = value
         }
+        change.derived = derived
         for (field, text) in derived { change.qualityEdits.append((field.rawValue, text.isEmpty ? .missing : .valid)) }
         let flag: QualityReason? = switch finding.status {
         case .unknown: .sireneUnknown
