@@ -15,6 +15,11 @@ import PackageDescription
 // The CSV reader is hand-written: it must work on raw bytes at hundreds of MB/s, detect
 // French Excel dialects (cp1252, `;`, CRLF) and quarantine malformed rows with their line
 // numbers instead of failing the whole file — no Swift CSV library available here does that.
+// Release builds skip the run-time exclusivity checks (swift_beginAccess/endAccess on every
+// access to a class property or global in the hot loops: 3-5% of a million-record run's CPU).
+// Debug builds, which run the tests, keep them, so an overlapping access is still caught there.
+let releaseSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Tamis",
     platforms: [.macOS(.v13)],
@@ -51,7 +56,7 @@ let package = Package(
         // A cache prefetch hint for the comparison loop (header only; Swift has none).
         .target(name: "CPrefetch"),
         // Pure core: record model, folding, header mapping, lineage, stages. No I/O.
-        .target(name: "TamisCore", dependencies: ["CPrefetch"]),
+        .target(name: "TamisCore", dependencies: ["CPrefetch"], swiftSettings: releaseSettings),
         // Format adapters: CSV, encodings, XML (libxml2), SQLite (GRDB), atomic files.
         .target(
             name: "TamisIO",
@@ -59,27 +64,31 @@ let package = Package(
                 "TamisCore", "CLibXML2", "CTamisSys", "CPhoneNumber", "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
-            ]
+            ],
+            swiftSettings: releaseSettings
         ),
         // Pipeline definitions (YAML), validation, the runner, lineage and summary.
         .target(
             name: "TamisPipeline",
-            dependencies: ["TamisCore", "TamisIO", .product(name: "Yams", package: "Yams")]
+            dependencies: ["TamisCore", "TamisIO", .product(name: "Yams", package: "Yams")],
+            swiftSettings: releaseSettings
         ),
         .executableTarget(
             name: "tamis",
             dependencies: [
                 "TamisPipeline", "TamisIO", "TamisCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: releaseSettings
         ),
         // Synthetic French prospects with ground truth, and pairwise quality measures: for
         // benchmarks and tests of matching, on data the matcher was not tuned on.
-        .target(name: "TamisSynthetic", dependencies: ["TamisCore", "TamisIO"]),
+        .target(name: "TamisSynthetic", dependencies: ["TamisCore", "TamisIO"], swiftSettings: releaseSettings),
         // Release-mode benchmarks, kept apart from the tests: `swift run -c release tamis-bench`.
         .executableTarget(
             name: "tamis-bench",
-            dependencies: ["TamisCore", "TamisIO", "TamisPipeline", "TamisSynthetic", "CLibXML2"]
+            dependencies: ["TamisCore", "TamisIO", "TamisPipeline", "TamisSynthetic", "CLibXML2"],
+            swiftSettings: releaseSettings
         ),
         .testTarget(name: "TamisCoreTests", dependencies: ["TamisCore"]),
         .testTarget(name: "TamisIOTests", dependencies: ["TamisIO", "TamisCore", .product(name: "GRDB", package: "GRDB.swift")]),
