@@ -60,6 +60,7 @@ final class CommandLineTests: XCTestCase {
         try text.write(to: webinar, atomically: true, encoding: .utf8)
 
         var committedRuns = 1
+        let outFolder = dir.appendingPathComponent("out").path
         for point in ["after-ingest", "outputs-staged", "db-write", "db-commit", "before-output-swap"] {
             let killed = try runTamis(["run", pipeline, "-q"], environment: ["TAMIS_FAULT": point], in: dir)
             XCTAssertEqual(killed.signal, 9, "\(point): the process was killed (\(killed.stderr))")
@@ -74,6 +75,17 @@ final class CommandLineTests: XCTestCase {
             XCTAssertEqual(try base.runs().count, committedRuns, point)
             XCTAssertEqual(try String(contentsOfFile: out + "/clean_base.csv", encoding: .utf8), firstOutputs, "\(point): previous outputs intact")
             XCTAssertEqual(try String(contentsOfFile: out + "/summary.json", encoding: .utf8), firstSummary, point)
+            if point == "db-write" || point == "db-commit" {
+                // The base's scratch tables are left behind, readable by their owner only.
+                let scratch = try FileManager.default.contentsOfDirectory(atPath: outFolder).filter { $0.contains(".scratch-") }
+                XCTAssertEqual(Set(scratch), ["tamis.sqlite.scratch-golden_records", "tamis.sqlite.scratch-source_records"], point)
+                for name in scratch {
+                    let mode = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: outFolder + "/" + name)[.posixPermissions] as? Int)
+                    XCTAssertEqual(mode & 0o077, 0, "\(point), \(name): no access for group or others")
+                }
+                // One damaged beyond use: the next run makes a new one rather than reading it.
+                try Data("not a database".utf8).write(to: URL(fileURLWithPath: outFolder + "/tamis.sqlite.scratch-golden_records"))
+            }
         }
         let next = try runTamis(["run", pipeline, "-q"], in: dir)
         XCTAssertEqual(next.status, 0, next.stderr)
@@ -82,7 +94,7 @@ final class CommandLineTests: XCTestCase {
         let latest = try XCTUnwrap(try base.runs().last)
         XCTAssertTrue(try String(contentsOfFile: out + "/summary.json", encoding: .utf8).contains(latest.runID))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)
-            .filter { $0.contains("staging") || $0.contains("previous") }
-        XCTAssertEqual(leftovers, [], "stale staging folders are cleaned by the next run")
+            .filter { $0.contains("staging") || $0.contains("previous") || $0.contains("scratch") }
+        XCTAssertEqual(leftovers, [], "stale staging folders and scratch tables are cleaned by the next run")
     }
 }

@@ -68,6 +68,34 @@ public enum ParallelLoop {
         while let i = work.take() { body(i) }
         for id in ids { pthread_join(id, nil) }
     }
+
+    /// `body()` on the calling thread while `others(i)` runs for every `i` in `0..<count`, each
+    /// on a thread of its own, at the same time whatever the number of cores (work that must
+    /// stay on the caller's thread, beside work that can go anywhere: an SQLite connection
+    /// each). Returns once all are done.
+    public static func alongside<T>(_ count: Int, _ others: (Int) -> Void, _ body: () throws -> T) rethrows -> T {
+        // The threads are joined before this returns: `others` does not outlive the call.
+        return try withoutActuallyEscaping(others) { others in
+            var ids: [pthread_t] = []
+            for i in 0..<count {
+                var id = pthread_t()
+                let context = Unmanaged.passRetained(ThreadTask { others(i) }).toOpaque()
+                pthread_create(&id, nil, { context in
+                    Unmanaged<ThreadTask>.fromOpaque(context!).takeRetainedValue().run()
+                    return nil
+                }, context)
+                ids.append(id)
+            }
+            defer { for id in ids { pthread_join(id, nil) } }
+            return try body()
+        }
+    }
+}
+
+/// A closure handed to a POSIX thread.
+private final class ThreadTask: @unchecked Sendable {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
 }
 
 /// A buffer shared by parallel workers that write disjoint indices.

@@ -164,189 +164,243 @@ public final class ProspectBase {
     /// few points (fault-injection tests); `beforeCommit` last, inside the transaction (what
     /// must succeed before the run is committed: the output files being staged). `summaryJSON`,
     /// when given, is asked for the run row's summary last (it may still be in the making).
-    /// Returns the seconds each part took, in order (golden records, source records, indexes,
-    /// registry and changes, lineage, waiting for `beforeCommit`, commit).
+    ///
+    /// The golden and source records are built in scratch files of their own (`ScratchTable`),
+    /// on two threads, while this one writes the lineage into the base; both tables are then
+    /// copied in. Returns the seconds each part took (the first three at the same time).
     @discardableResult
     public func write(run: RunRow, state: RunState, lineage: some RandomAccessCollection<LineageEntry>, changes: [BaseChange] = [],
                       checkpoint: (String) -> Void = { _ in }, summaryJSON: (() throws -> String)? = nil,
                       beforeCommit: () throws -> Void = {}) throws -> [(part: String, seconds: Double)] {
         var times: [(part: String, seconds: Double)] = []
         var clock = Stopwatch()
-        try queue.write { db in
-            try db.execute(sql: "DELETE FROM golden_records")
-            try db.execute(sql: "DELETE FROM source_records")
-            // Bulk load: secondary indexes are rebuilt once at the end (a sort) rather than
-            // updated row by row in random order; golden records go in in ID order.
-            try db.execute(sql: "DROP INDEX IF EXISTS source_records_golden")
-            try db.execute(sql: "DROP INDEX IF EXISTS golden_records_establishment")
-            let columns = ProspectBase.canonicalColumns
-            let golden = try db.makeStatement(sql: """
-                INSERT INTO golden_records (golden_id, \(columns.joined(separator: ", ")), segments, member_count, sources, run_id)
-                VALUES (?\(String(repeating: ", ?", count: columns.count + 4)))
-                """)
-            var row = RowBinder(golden)
-            var sourceList = GoldenSourceList(sources: state.sources)
-            let goldenOrder = StringPrefixKey.sortedIndices(state.golden.map(\.id))
-            let goldenRecords = state.golden, records = state.records
-            let block = 2048
-            // Sources and segments text made on the other core, a block ahead (as below).
-            try Pipelined.run(goldenOrder.count, block: block, produce: { range in
-                var text = EncodedRows(capacity: block, valuesPerRow: 3)
-                for g in goldenOrder[range] {
-                    let record = goldenRecords[g]
-                    text.append(record.id)
-                    sourceList.append(record, records: records, to: &text.bytes)
-                    text.endValue()
-                    for (k, segment) in record.segments.enumerated() {
-                        if k > 0 { text.bytes.append(0x7C) }  // |
-                        text.bytes.append(contentsOf: segment.utf8)
-                    }
-                    text.endValue()
-                }
-                return text
-            }, consume: { range, text in
-                // Golden records read where they are, not copied (as the source records below).
-                try text.bytes.withUnsafeBufferPointer { bytes in
-                    try goldenRecords.withUnsafeBufferPointer { goldenRecords in
-                    for (n, position) in range.enumerated() {
-                        let g = goldenOrder[position]
-                        try goldenRecords[g].fields.withValueBytes { values in
-                            text.bind(n, 0, to: &row, in: bytes)  // golden_id
-                            for field in 0..<CanonicalField.count {
-                                row.bindInPlace(UnsafeBufferPointer(rebasing: values[goldenRecords[g].fields.valueRange(field)]))
-                            }
-                            text.bind(n, 2, to: &row, in: bytes)  // segments
-                            row.bind(goldenRecords[g].members.count)
-                            text.bind(n, 1, to: &row, in: bytes)  // sources
-                            row.bind(goldenRecords[g].since ?? run.runID)
-                            try row.step(db)
-                        }
-                        if position == goldenOrder.count / 2 { checkpoint("db-write") }
-                    }
-                    }
-                }
-            })
-            times.append(("golden records", clock.lap()))
-            let source = try db.makeStatement(sql: """
-                INSERT INTO source_records (source, source_id, file, line, status, golden_id, \(columns.joined(separator: ", ")), raw_json, extras_json, quality, run_id, record_key, has_own_id, last_golden_id)
-                VALUES (?, ?, ?, ?, ?, ?\(String(repeating: ", ?", count: columns.count + 7)))
-                """)
-            row = RowBinder(source)
-            let rawKeys = JSONText.Keys(ProspectBase.canonicalColumns)
-            func extraKeys(_ info: SourceInfo, _ count: Int) -> JSONText.Keys {
-                JSONText.Keys((0..<count).map { $0 < info.extraNames.count ? info.extraNames[$0] : "extra_\($0)" })
+        let scratch = try queue.read { db in
+            try ["golden_records", "source_records"].map { try ScratchTable(table: $0, base: path, db: db) }
+        }
+        defer { for table in scratch { table.remove() } }
+        for table in scratch { try table.create() }
+        let schemas = ["scratch_golden", "scratch_sources"]
+        try queue.writeWithoutTransaction { db in
+            for (table, schema) in zip(scratch, schemas) {
+                try db.execute(sql: "ATTACH DATABASE ? AS \(schema)", arguments: [table.path])
+                // Its schema read now: read inside the transaction, the lock taken to read it would
+                // be held to the end and keep the table's own connection from writing.
+                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(schema).sqlite_master")
             }
-            let extraKeysBySource = state.sources.map { extraKeys($0, 64) }
-            // Each block's text (names, IDs, raw and extra values as JSON, quality, identity key)
-            // is made on the other core, a block ahead of the inserts: this thread only binds
-            // the text and the record's values in place, and steps.
-            let outcomes = state.outcomes, history = state.history, infos = state.sources, files = state.files
-            var identity = history.isEmpty ? RecordIdentity.Keys(sources: infos, records: records) : RecordIdentity.Keys(sources: infos)
-            try Pipelined.run(records.count, block: block, produce: { range in
-                var text = EncodedRows(capacity: block, valuesPerRow: 11)
-                for i in range {
-                    let record = records[i]
-                    let key = history.isEmpty ? identity.next(record) : history[i].key  // every record, in order: repeats numbered
-                    let outcome = outcomes[i]
-                    if outcome.purged { text.skip(); continue }
-                    let past = history.isEmpty ? nil : history[i]
-                    let goldenID = outcome.disposition == .excluded ? nil : outcome.goldenIndex.map { goldenRecords[$0].id }
-                    text.append(infos[record.origin.sourceIndex].name)
-                    text.append(record.origin.sourceID)
-                    text.append(record.origin.fileIndex < files.count ? files[record.origin.fileIndex] : "")
-                    text.append(outcome.disposition.rawValue)
-                    text.append(goldenID)
-                    JSONText.appendObject(keys: rawKeys, fields: record.raw, to: &text.bytes)
-                    text.endValue()
-                    JSONText.appendObject(keys: record.extras.count <= 64 ? extraKeysBySource[record.origin.sourceIndex]
-                                                                          : extraKeys(infos[record.origin.sourceIndex], record.extras.count),
-                                          fields: record.extras, to: &text.bytes)
-                    text.endValue()
-                    ProspectBase.appendQualityText(record, to: &text.bytes)  // "" when none (NOT NULL)
-                    text.endValue()
-                    text.append(past?.since ?? run.runID)
-                    text.append(key)
-                    text.append(goldenID ?? past?.previousGoldenID)  // last_golden_id
-                }
-                return text
-            }, consume: { range, text in
-                // Records read where they are: a copy of each would retain its buffers, on the
-                // cache lines the producer's thread is reading too.
-                try text.bytes.withUnsafeBufferPointer { bytes in
-                    try records.withUnsafeBufferPointer { records in
-                        for (n, i) in range.enumerated() where !text.isNil(n, 0) {  // nil: purged, not stored
-                            try records[i].value.withValueBytes { values in
-                                for k in 0..<3 { text.bind(n, k, to: &row, in: bytes) }  // source, source_id, file
-                                row.bind(records[i].origin.line)
-                                for k in 3..<5 { text.bind(n, k, to: &row, in: bytes) }  // status, golden_id
-                                for field in 0..<CanonicalField.count {
-                                    row.bindInPlace(UnsafeBufferPointer(rebasing: values[records[i].value.valueRange(field)]))
-                                }
-                                for k in 5..<10 { text.bind(n, k, to: &row, in: bytes) }  // raw_json, extras_json, quality, run_id, record_key
-                                row.bind(records[i].origin.hasOwnID ? 1 : 0)
-                                text.bind(n, 10, to: &row, in: bytes)  // last_golden_id
-                                try row.step(db)
-                            }
+            defer { for schema in schemas { try? db.execute(sql: "DETACH DATABASE \(schema)") } }
+            // Deferred: an immediate transaction would lock the attached scratch files too.
+            try db.inTransaction(.deferred) {
+                try db.execute(sql: "DELETE FROM golden_records")
+                try db.execute(sql: "DELETE FROM source_records")
+                let built = BuiltTables()
+                let lineageSeconds = try ParallelLoop.alongside(2, { part in
+                    var clock = Stopwatch()
+                    if part == 0 {
+                        built.golden = Result {
+                            try scratch[0].fill { try ProspectBase.insertGolden($0, run: run, state: state, checkpoint: checkpoint) }
+                            return clock.lap()
+                        }
+                    } else {
+                        built.sources = Result {
+                            try scratch[1].fill { try ProspectBase.insertSources($0, run: run, state: state) }
+                            return clock.lap()
                         }
                     }
+                }) {
+                    var clock = Stopwatch()
+                    try ProspectBase.insertLineage(db, run: run, lineage: lineage)
+                    return clock.lap()
                 }
-            })
-            times.append(("source records", clock.lap()))
-            try db.create(index: "source_records_golden", on: "source_records", columns: ["golden_id"])
-            try db.create(index: "golden_records_establishment", on: "golden_records", columns: ["establishment_id"])
-            times.append(("indexes", clock.lap()))
-            try ProspectBase.writeRegistry(db, run: run.runID, state: state, changes: changes, block: block)
-            times.append(("registry and changes", clock.lap()))
-            let lineageInsert = try db.makeStatement(sql: """
-                INSERT INTO lineage (run_id, source, source_id, file, line, status, golden_id, reason, rule)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            row = RowBinder(lineageInsert)
-            // Entries made and their text encoded on the other core, a block ahead (as above).
-            try Pipelined.run(lineage.count, block: block, produce: { range in
-                var text = EncodedRows(capacity: block, valuesPerRow: 7)
-                var lines: [Int] = []
-                lines.reserveCapacity(block)
-                for i in range {
-                    let entry = lineage[lineage.index(lineage.startIndex, offsetBy: i)]
-                    text.append(entry.source)
-                    text.append(entry.sourceID)
-                    text.append(entry.file)
-                    text.append(entry.disposition.rawValue)
-                    text.append(entry.goldenID)
-                    text.append(entry.reasonCode)
-                    text.append(entry.rule)
-                    lines.append(entry.line)
-                }
-                return (text, lines)
-            }, consume: { _, item in
-                let (text, lines) = item
-                var runID = run.runID
-                try runID.withUTF8 { runID in
-                    try text.bytes.withUnsafeBufferPointer { bytes in
-                        for n in lines.indices {
-                            row.bindInPlace(runID, notNull: true)
-                            for k in 0..<3 { text.bind(n, k, to: &row, in: bytes) }  // source, id, file
-                            row.bind(lines[n])
-                            for k in 3..<7 { text.bind(n, k, to: &row, in: bytes) }  // status, golden ID, reason, rule
-                            try row.step(db)
-                        }
-                    }
-                }
-            })
-            try db.execute(sql: """
-                INSERT INTO runs (run_id, pipeline, started_at, finished_at, inputs, kept, merged, excluded, rejected, summary_json)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [run.runID, run.pipeline, run.startedAt, run.finishedAt, run.balance.inputs,
-                                 run.balance.kept, run.balance.merged, run.balance.excluded, run.balance.rejected,
-                                 try summaryJSON?() ?? run.summaryJSON])
-            times.append(("lineage", clock.lap()))
-            try beforeCommit()  // an error here rolls the whole run back
-            times.append(("waiting for the files", clock.lap()))
-            checkpoint("db-commit")
+                times.append(("golden records", try built.golden.get()))
+                times.append(("source records", try built.sources.get()))
+                times.append(("lineage", lineageSeconds))
+                times.append(("the three at once", clock.lap()))
+                for (table, schema) in zip(scratch, schemas) { try table.copy(into: db, attachedAs: schema) }
+                times.append(("copying them in", clock.lap()))
+                try ProspectBase.writeRegistry(db, run: run.runID, state: state, changes: changes, block: ProspectBase.block)
+                times.append(("registry and changes", clock.lap()))
+                try db.execute(sql: """
+                    INSERT INTO runs (run_id, pipeline, started_at, finished_at, inputs, kept, merged, excluded, rejected, summary_json)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [run.runID, run.pipeline, run.startedAt, run.finishedAt, run.balance.inputs,
+                                     run.balance.kept, run.balance.merged, run.balance.excluded, run.balance.rejected,
+                                     try summaryJSON?() ?? run.summaryJSON])
+                try beforeCommit()  // an error here rolls the whole run back
+                times.append(("waiting for the files", clock.lap()))
+                checkpoint("db-commit")
+                return .commit
+            }
         }
         times.append(("commit", clock.lap()))
         return times
+    }
+
+    /// Rows of a block encoded on a helper thread, ahead of the inserts.
+    static let block = 2048
+
+    /// The golden records, in ID order. Their sources and segments text is made on the other
+    /// core, a block ahead (as the source records' text).
+    static func insertGolden(_ db: Database, run: RunRow, state: RunState, checkpoint: (String) -> Void) throws {
+        let columns = ProspectBase.canonicalColumns
+        let golden = try db.makeStatement(sql: """
+            INSERT INTO golden_records (golden_id, \(columns.joined(separator: ", ")), segments, member_count, sources, run_id)
+            VALUES (?\(String(repeating: ", ?", count: columns.count + 4)))
+            """)
+        var row = RowBinder(golden)
+        var sourceList = GoldenSourceList(sources: state.sources)
+        let goldenOrder = StringPrefixKey.sortedIndices(state.golden.map(\.id))
+        let goldenRecords = state.golden, records = state.records
+        let block = ProspectBase.block
+        // Sources and segments text made on the other core, a block ahead (as below).
+        try Pipelined.run(goldenOrder.count, block: block, produce: { range in
+            var text = EncodedRows(capacity: block, valuesPerRow: 3)
+            for g in goldenOrder[range] {
+                let record = goldenRecords[g]
+                text.append(record.id)
+                sourceList.append(record, records: records, to: &text.bytes)
+                text.endValue()
+                for (k, segment) in record.segments.enumerated() {
+                    if k > 0 { text.bytes.append(0x7C) }  // |
+                    text.bytes.append(contentsOf: segment.utf8)
+                }
+                text.endValue()
+            }
+            return text
+        }, consume: { range, text in
+            // Golden records read where they are, not copied (as the source records below).
+            try text.bytes.withUnsafeBufferPointer { bytes in
+                try goldenRecords.withUnsafeBufferPointer { goldenRecords in
+                for (n, position) in range.enumerated() {
+                    let g = goldenOrder[position]
+                    try goldenRecords[g].fields.withValueBytes { values in
+                        text.bind(n, 0, to: &row, in: bytes)  // golden_id
+                        for field in 0..<CanonicalField.count {
+                            row.bindInPlace(UnsafeBufferPointer(rebasing: values[goldenRecords[g].fields.valueRange(field)]))
+                        }
+                        text.bind(n, 2, to: &row, in: bytes)  // segments
+                        row.bind(goldenRecords[g].members.count)
+                        text.bind(n, 1, to: &row, in: bytes)  // sources
+                        row.bind(goldenRecords[g].since ?? run.runID)
+                        try row.step(db)
+                    }
+                    if position == goldenOrder.count / 2 { checkpoint("db-write") }
+                }
+                }
+            }
+        })
+    }
+
+    /// The source records, in the run's order.
+    static func insertSources(_ db: Database, run: RunRow, state: RunState) throws {
+        let block = ProspectBase.block
+        let columns = ProspectBase.canonicalColumns
+        let goldenRecords = state.golden, records = state.records
+        let source = try db.makeStatement(sql: """
+            INSERT INTO source_records (source, source_id, file, line, status, golden_id, \(columns.joined(separator: ", ")), raw_json, extras_json, quality, run_id, record_key, has_own_id, last_golden_id)
+            VALUES (?, ?, ?, ?, ?, ?\(String(repeating: ", ?", count: columns.count + 7)))
+            """)
+        var row = RowBinder(source)
+        let rawKeys = JSONText.Keys(ProspectBase.canonicalColumns)
+        func extraKeys(_ info: SourceInfo, _ count: Int) -> JSONText.Keys {
+            JSONText.Keys((0..<count).map { $0 < info.extraNames.count ? info.extraNames[$0] : "extra_\($0)" })
+        }
+        let extraKeysBySource = state.sources.map { extraKeys($0, 64) }
+        // Each block's text (names, IDs, raw and extra values as JSON, quality, identity key)
+        // is made on the other core, a block ahead of the inserts: this thread only binds
+        // the text and the record's values in place, and steps.
+        let outcomes = state.outcomes, history = state.history, infos = state.sources, files = state.files
+        var identity = history.isEmpty ? RecordIdentity.Keys(sources: infos, records: records) : RecordIdentity.Keys(sources: infos)
+        try Pipelined.run(records.count, block: block, produce: { range in
+            var text = EncodedRows(capacity: block, valuesPerRow: 11)
+            for i in range {
+                let record = records[i]
+                let key = history.isEmpty ? identity.next(record) : history[i].key  // every record, in order: repeats numbered
+                let outcome = outcomes[i]
+                if outcome.purged { text.skip(); continue }
+                let past = history.isEmpty ? nil : history[i]
+                let goldenID = outcome.disposition == .excluded ? nil : outcome.goldenIndex.map { goldenRecords[$0].id }
+                text.append(infos[record.origin.sourceIndex].name)
+                text.append(record.origin.sourceID)
+                text.append(record.origin.fileIndex < files.count ? files[record.origin.fileIndex] : "")
+                text.append(outcome.disposition.rawValue)
+                text.append(goldenID)
+                JSONText.appendObject(keys: rawKeys, fields: record.raw, to: &text.bytes)
+                text.endValue()
+                JSONText.appendObject(keys: record.extras.count <= 64 ? extraKeysBySource[record.origin.sourceIndex]
+                                                                      : extraKeys(infos[record.origin.sourceIndex], record.extras.count),
+                                      fields: record.extras, to: &text.bytes)
+                text.endValue()
+                ProspectBase.appendQualityText(record, to: &text.bytes)  // "" when none (NOT NULL)
+                text.endValue()
+                text.append(past?.since ?? run.runID)
+                text.append(key)
+                text.append(goldenID ?? past?.previousGoldenID)  // last_golden_id
+            }
+            return text
+        }, consume: { range, text in
+            // Records read where they are: a copy of each would retain its buffers, on the
+            // cache lines the producer's thread is reading too.
+            try text.bytes.withUnsafeBufferPointer { bytes in
+                try records.withUnsafeBufferPointer { records in
+                    for (n, i) in range.enumerated() where !text.isNil(n, 0) {  // nil: purged, not stored
+                        try records[i].value.withValueBytes { values in
+                            for k in 0..<3 { text.bind(n, k, to: &row, in: bytes) }  // source, source_id, file
+                            row.bind(records[i].origin.line)
+                            for k in 3..<5 { text.bind(n, k, to: &row, in: bytes) }  // status, golden_id
+                            for field in 0..<CanonicalField.count {
+                                row.bindInPlace(UnsafeBufferPointer(rebasing: values[records[i].value.valueRange(field)]))
+                            }
+                            for k in 5..<10 { text.bind(n, k, to: &row, in: bytes) }  // raw_json, extras_json, quality, run_id, record_key
+                            row.bind(records[i].origin.hasOwnID ? 1 : 0)
+                            text.bind(n, 10, to: &row, in: bytes)  // last_golden_id
+                            try row.step(db)
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// The run's lineage, appended to the base's.
+    static func insertLineage(_ db: Database, run: RunRow, lineage: some RandomAccessCollection<LineageEntry>) throws {
+        let block = ProspectBase.block
+        let lineageInsert = try db.makeStatement(sql: """
+            INSERT INTO lineage (run_id, source, source_id, file, line, status, golden_id, reason, rule)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        var row = RowBinder(lineageInsert)
+        // Entries made and their text encoded on the other core, a block ahead (as above).
+        try Pipelined.run(lineage.count, block: block, produce: { range in
+            var text = EncodedRows(capacity: block, valuesPerRow: 7)
+            var lines: [Int] = []
+            lines.reserveCapacity(block)
+            for i in range {
+                let entry = lineage[lineage.index(lineage.startIndex, offsetBy: i)]
+                text.append(entry.source)
+                text.append(entry.sourceID)
+                text.append(entry.file)
+                text.append(entry.disposition.rawValue)
+                text.append(entry.goldenID)
+                text.append(entry.reasonCode)
+                text.append(entry.rule)
+                lines.append(entry.line)
+            }
+            return (text, lines)
+        }, consume: { _, item in
+            let (text, lines) = item
+            var runID = run.runID
+            try runID.withUTF8 { runID in
+                try text.bytes.withUnsafeBufferPointer { bytes in
+                    for n in lines.indices {
+                        row.bindInPlace(runID, notNull: true)
+                        for k in 0..<3 { text.bind(n, k, to: &row, in: bytes) }  // source, id, file
+                        row.bind(lines[n])
+                        for k in 3..<7 { text.bind(n, k, to: &row, in: bytes) }  // status, golden ID, reason, rule
+                        try row.step(db)
+                    }
+                }
+            }
+        })
     }
 
     /// Golden-ID registry, source trust, and the run's changes. The golden records must be
@@ -558,6 +612,12 @@ public final class ProspectBase {
             try String?.fetchAll(db, sql: "SELECT \(column) FROM golden_records ORDER BY golden_id")
         }
     }
+}
+
+/// What the threads building the scratch tables report: each sets its own.
+private final class BuiltTables: @unchecked Sendable {
+    var golden: Result<Double, Error> = .success(0)
+    var sources: Result<Double, Error> = .success(0)
 }
 
 /// Text values made ahead of the inserts, for a block of rows: one buffer, an end per value.
