@@ -193,32 +193,39 @@ public final class ProspectBase {
                 try db.execute(sql: "DELETE FROM golden_records")
                 try db.execute(sql: "DELETE FROM source_records")
                 let built = BuiltTables()
-                let lineageSeconds = try ParallelLoop.alongside(2, { part in
+                func build(_ table: Int, _ result: inout Result<Double, Error>, _ fill: (Database) throws -> Void) {
                     var clock = Stopwatch()
-                    if part == 0 {
-                        built.golden = Result {
-                            try scratch[0].fill { try ProspectBase.insertGolden($0, run: run, state: state, checkpoint: checkpoint) }
-                            return clock.lap()
-                        }
-                    } else {
-                        built.sources = Result {
-                            try scratch[1].fill { try ProspectBase.insertSources($0, run: run, state: state) }
-                            return clock.lap()
-                        }
+                    result = Result {
+                        try scratch[table].fill(fill)
+                        return clock.lap()
                     }
+                }
+                // The source records (the longest) are built on one thread from the start; the
+                // golden records on another while this one writes the lineage; once they are
+                // built, this one copies them in and updates the ID registry from them, while
+                // the source records may still be in the making.
+                var parts: [(part: String, seconds: Double)] = []
+                try ParallelLoop.alongside(1, { _ in
+                    build(1, &built.sources) { try ProspectBase.insertSources($0, run: run, state: state) }
                 }) {
                     var clock = Stopwatch()
-                    try ProspectBase.insertLineage(db, run: run, lineage: lineage)
-                    return clock.lap()
+                    try ParallelLoop.alongside(1, { _ in
+                        build(0, &built.golden) { try ProspectBase.insertGolden($0, run: run, state: state, checkpoint: checkpoint) }
+                    }) {
+                        try ProspectBase.insertLineage(db, run: run, lineage: lineage)
+                        parts.append(("lineage", clock.lap()))
+                    }
+                    parts.append(("golden records", try built.golden.get()))
+                    parts.append(("waiting for them", clock.lap()))
+                    try scratch[0].copy(into: db, attachedAs: schemas[0])
+                    try ProspectBase.writeRegistry(db, run: run.runID, state: state, changes: changes, block: ProspectBase.block)
+                    parts.append(("copying them in, registry and changes", clock.lap()))
                 }
-                times.append(("golden records", try built.golden.get()))
+                times += parts
                 times.append(("source records", try built.sources.get()))
-                times.append(("lineage", lineageSeconds))
-                times.append(("the three at once", clock.lap()))
-                for (table, schema) in zip(scratch, schemas) { try table.copy(into: db, attachedAs: schema) }
-                times.append(("copying them in", clock.lap()))
-                try ProspectBase.writeRegistry(db, run: run.runID, state: state, changes: changes, block: ProspectBase.block)
-                times.append(("registry and changes", clock.lap()))
+                times.append(("all the above at once", clock.lap()))
+                try scratch[1].copy(into: db, attachedAs: schemas[1])
+                times.append(("copying the source records in", clock.lap()))
                 try db.execute(sql: """
                     INSERT INTO runs (run_id, pipeline, started_at, finished_at, inputs, kept, merged, excluded, rejected, summary_json)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
