@@ -244,6 +244,61 @@ final class MatchingTests: XCTestCase {
         XCTAssertEqual(golden[.capturedAt], "2025-01-10", "trust by default: the CRM's")
     }
 
+    /// The establishments of golden records spread over several chunks of the parallel key
+    /// pass (a SIRET-bearing contact after, or before, a company's other contacts) are those of
+    /// a plain serial assignment.
+    func test_establishments_over_many_golden_records_match_a_plain_assignment() {
+        func siret(_ n: Int) -> String {  // 13 digits, then the Luhn key
+            let body = Array(String(format: "%013d", 3_000_000_000 + n * 7).utf8).map { Int($0) - 48 }
+            func luhn(_ digits: [Int]) -> Int {
+                digits.reversed().enumerated().reduce(0) { sum, item in
+                    let d = item.offset % 2 == 1 ? item.element * 2 : item.element
+                    return sum + (d > 9 ? d - 9 : d)
+                }
+            }
+            let key = (0...9).first { luhn(body + [$0]) % 10 == 0 }!
+            return (body + [key]).map(String.init).joined()
+        }
+        var rows: [[CanonicalField: String]] = []
+        for k in 0..<10_000 {
+            var row: [CanonicalField: String] = [.companyName: "Société \(k % 3_000)", .postalCode: k % 7 == 0 ? "" : "69003"]
+            if k % 11 == 0 { row[.siret] = siret(k % 3_000) }
+            if k % 13 == 0 { row[.siret] = "12345678901234" }  // invalid: not an establishment
+            rows.append(row)
+        }
+        var state = RunState(sources: [SourceInfo(name: "s", trust: 1)])
+        for (k, row) in rows.enumerated() {
+            var builder = PackedFields.Builder(count: CanonicalField.count)
+            for field in CanonicalField.allCases { builder.append(Array((row[field] ?? "").utf8)) }
+            state.golden.append(GoldenRecord(id: "G\(k)", members: [], fields: builder.finish()))
+        }
+        let count = Establishments.assign(&state)
+        // The plain assignment, on Strings.
+        func id(_ text: String) -> String {
+            var hash = StableHash()
+            hash.combine(text)
+            return "E" + hash.hex
+        }
+        func companyKey(_ row: [CanonicalField: String]) -> String? {
+            guard let postal = row[.postalCode], !postal.isEmpty, let company = row[.companyName] else { return nil }
+            return AccentFolding.key(company) + "|" + postal
+        }
+        var expected = [String?](repeating: nil, count: rows.count), named: [String: String] = [:]
+        for (k, row) in rows.enumerated() {
+            guard let digits = row[.siret], SiretNumber.isValidSiret(Array(digits.utf8)) else { continue }
+            expected[k] = id("siret:" + digits)
+            if let key = companyKey(row), named[key] == nil { named[key] = expected[k] }
+        }
+        for (k, row) in rows.enumerated() where expected[k] == nil {
+            guard let key = companyKey(row) else { continue }
+            expected[k] = named[key] ?? id("name:" + key)
+            named[key] = expected[k]
+        }
+        XCTAssertEqual(state.golden.map { $0[.establishmentID] }, expected)
+        XCTAssertEqual(count, Set(expected.compactMap { $0 }).count)
+        XCTAssertGreaterThan(Set(expected.compactMap { $0 }).count, 1_000)
+    }
+
     func test_golden_records_are_grouped_by_establishment() throws {
         var s = state([
             [.firstName: "Jean", .lastName: "Martin", .email: "jean@acme.fr", .companyName: "Acme", .postalCode: "69003", .siret: "73282932000074"],

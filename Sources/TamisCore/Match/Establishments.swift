@@ -14,53 +14,28 @@ public enum Establishments {
     @discardableResult
     public static func assign(_ state: inout RunState) -> Int {
         let none = UInt64.max
+        let keys = Keys.make(state.golden)  // on all cores
         var ids = [UInt64](repeating: none, count: state.golden.count)
         var byCompany = ByteStringSet(capacity: 1024)  // folded company|postal code → index in `named`
         var named: [UInt64] = []
-        var key: [UInt8] = []
-        /// `<folded company>|<postal code>` in `key`, or false when either is missing.
-        func companyKey(_ g: GoldenRecord) -> Bool {
-            key.removeAll(keepingCapacity: true)
-            let postal = g.fields.valueRange(CanonicalField.postalCode.rawValue)
-            guard !postal.isEmpty, !g.fields.isEmpty(CanonicalField.companyName.rawValue) else { return false }
-            g.fields.withBytes(CanonicalField.companyName.rawValue) { AccentFolding.fold($0, into: &key) }
-            guard !key.isEmpty else { return false }
-            key.append(0x7C)  // |
-            g.fields.withBytes(CanonicalField.postalCode.rawValue) { key.append(contentsOf: $0) }
-            return true
-        }
-        func hash(_ prefix: String, _ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-            var hash = StableHash()
-            hash.combine(prefix.utf8)
-            hash.combine(bytes)
-            hash.endText()  // the hash of the text prefix + bytes
-            return hash.value
-        }
         // First the contacts with a valid SIRET: they name the establishment.
-        for (g, golden) in state.golden.enumerated() {
-            let establishment: UInt64? = golden.fields.withBytes(CanonicalField.siret.rawValue) { digits in
-                digits.count == 14 && SiretNumber.isValidSiret(digits) ? hash("siret:", digits) : nil
-            }
-            guard let establishment else { continue }
-            ids[g] = establishment
-            if companyKey(golden) {
-                key.withUnsafeBufferPointer { key in
-                    if !byCompany.contains(key) {
-                        byCompany.insert(key, value: named.count)
-                        named.append(establishment)
-                    }
-                }
+        keys.forEach { g, siret, _, key in
+            guard siret != none else { return }
+            ids[g] = siret
+            if let key, !byCompany.contains(key) {
+                byCompany.insert(key, value: named.count)
+                named.append(siret)
             }
         }
         // Then the others, by company name and postal code.
-        for (g, golden) in state.golden.enumerated() where ids[g] == none {
-            guard companyKey(golden) else { continue }
-            ids[g] = key.withUnsafeBufferPointer { key in
-                if let known = byCompany.value(key) { return named[known] }
-                let establishment = hash("name:", key)
+        keys.forEach { g, _, name, key in
+            guard ids[g] == none, let key else { return }
+            if let known = byCompany.value(key) {
+                ids[g] = named[known]
+            } else {
+                ids[g] = name
                 byCompany.insert(key, value: named.count)
-                named.append(establishment)
-                return establishment
+                named.append(name)
             }
         }
         // Each golden record's ID written in place, on all cores (each worker its own records).
@@ -79,5 +54,72 @@ public enum Establishments {
             }
         }
         return Set(ids.lazy.filter { $0 != none }).count
+    }
+
+    /// What the assignment needs of each golden record, worked out on all cores in chunks
+    /// (folding company names and hashing were most of its time): the establishment of its
+    /// valid SIRET, and its company key `<folded company>|<postal code>` with that key's
+    /// establishment (`name:`), or `none` when either part is missing.
+    struct Keys {
+        struct Chunk {
+            var siret: [UInt64] = []
+            var name: [UInt64] = []
+            var bytes: [UInt8] = []
+            var ends: [Int] = []
+        }
+        static let chunkSize = 4096
+        var chunks: [Chunk]
+
+        static func make(_ golden: [GoldenRecord]) -> Keys {
+            let count = golden.count
+            return Keys(chunks: ParallelLoop.map((count + chunkSize - 1) / chunkSize, chunk: 1, filling: Chunk()) { c in
+                var chunk = Chunk()
+                var key: [UInt8] = []
+                for g in (c * chunkSize)..<min(count, (c + 1) * chunkSize) {
+                    let fields = golden[g].fields
+                    chunk.siret.append(fields.withBytes(CanonicalField.siret.rawValue) { digits in
+                        digits.count == 14 && SiretNumber.isValidSiret(digits) ? hash("siret:", digits) : UInt64.max
+                    })
+                    key.removeAll(keepingCapacity: true)
+                    if !fields.isEmpty(CanonicalField.postalCode.rawValue) && !fields.isEmpty(CanonicalField.companyName.rawValue) {
+                        fields.withBytes(CanonicalField.companyName.rawValue) { AccentFolding.fold($0, into: &key) }
+                    }
+                    if key.isEmpty {
+                        chunk.name.append(UInt64.max)
+                    } else {
+                        key.append(0x7C)  // |
+                        fields.withBytes(CanonicalField.postalCode.rawValue) { key.append(contentsOf: $0) }
+                        chunk.name.append(key.withUnsafeBufferPointer { hash("name:", $0) })
+                        chunk.bytes.append(contentsOf: key)
+                    }
+                    chunk.ends.append(chunk.bytes.count)
+                }
+                return chunk
+            })
+        }
+
+        /// `body(golden index, SIRET establishment, name establishment, company key or nil)`, in order.
+        func forEach(_ body: (Int, UInt64, UInt64, UnsafeBufferPointer<UInt8>?) -> Void) {
+            for (c, chunk) in chunks.enumerated() {
+                chunk.bytes.withUnsafeBufferPointer { bytes in
+                    var start = 0
+                    for n in chunk.ends.indices {
+                        let end = chunk.ends[n]
+                        body(c * Keys.chunkSize + n, chunk.siret[n], chunk.name[n],
+                             chunk.name[n] == UInt64.max ? nil : UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                        start = end
+                    }
+                }
+            }
+        }
+
+        /// The hash of the text prefix + bytes (an establishment ID's 64 bits).
+        static func hash(_ prefix: String, _ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+            var hash = StableHash()
+            hash.combine(prefix.utf8)
+            hash.combine(bytes)
+            hash.endText()
+            return hash.value
+        }
     }
 }
