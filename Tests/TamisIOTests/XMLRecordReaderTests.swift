@@ -180,6 +180,20 @@ final class CSVWriterTests: XCTestCase {
                        "+33123456789,-12.5,+33 (0)1 23 45 67 89,-,+\r\n")
     }
 
+    func test_whole_numbers_are_written_as_their_digits() throws {
+        let dir = try makeTemporaryDirectory(self)
+        let path = dir.appendingPathComponent("n.csv").path
+        let file = try OutputFile(path: path)
+        let writer = CSVWriter(file: file)
+        let numbers = [0, 7, 10, 65_536, 1_002_966, -42, Int.max, Int.min]
+        for n in numbers { writer.writeCell(n) }
+        try writer.endRow()
+        try writer.flush()
+        try file.close()
+        XCTAssertEqual(String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self),
+                       numbers.map(String.init).joined(separator: ",") + "\r\n")
+    }
+
     func test_bom_and_semicolon_for_excel() throws {
         let out = try written([["é", "a;b"]], delimiter: UInt8(ascii: ";"), bom: true)
         XCTAssertEqual(Array(out.utf8.prefix(3)), [0xEF, 0xBB, 0xBF])

@@ -30,6 +30,23 @@ public final class CSVWriter {
         cell.withUTF8 { writeCell(bytes: $0) }
     }
 
+    /// A whole number, written as its digits (no `String` made).
+    public func writeCell(_ number: Int) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var n = number.magnitude, start = 20
+            repeat {
+                start -= 1
+                digits[start] = UInt8(truncatingIfNeeded: n % 10) + 0x30
+                n /= 10
+            } while n > 0
+            if number < 0 {
+                start -= 1
+                digits[start] = UInt8(ascii: "-")
+            }
+            writeCell(bytes: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
+    }
+
     public func writeCell(bytes: UnsafeBufferPointer<UInt8>) {
         if !firstInRow { buffer.append(delimiter) }
         firstInRow = false

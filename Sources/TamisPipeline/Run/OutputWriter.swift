@@ -168,9 +168,14 @@ public enum OutputWriter {
         let file = try directory.createFile(OutputWriter.changes)
         let csv = CSVWriter(file: file)
         try csv.writeRow(["change", "golden_id", "field", "old_value", "new_value", "detail"])
-        for change in changes {
-            try csv.writeRow([change.kind.rawValue, change.goldenID, change.field ?? "", change.oldValue ?? "",
-                              change.newValue ?? "", change.detail ?? ""])
+        for change in changes {  // cell by cell: no array per row (a new base has a change per golden record)
+            csv.writeCell(change.kind.rawValue)
+            csv.writeCell(change.goldenID)
+            csv.writeCell(change.field ?? "")
+            csv.writeCell(change.oldValue ?? "")
+            csv.writeCell(change.newValue ?? "")
+            csv.writeCell(change.detail ?? "")
+            try csv.endRow()
         }
         try csv.flush()
         try file.close()
@@ -180,9 +185,16 @@ public enum OutputWriter {
         let file = try directory.createFile(OutputWriter.lineage)
         let csv = CSVWriter(file: file)
         try csv.writeRow(["source", "source_id", "file", "line", "status", "golden_id", "reason", "rule"])
-        for entry in lineage {
-            try csv.writeRow([entry.source, entry.sourceID, entry.file, String(entry.line), entry.disposition.rawValue,
-                              entry.goldenID ?? "", entry.reasonCode ?? "", entry.rule ?? ""])
+        for entry in lineage {  // cell by cell: no array nor line-number text per row
+            csv.writeCell(entry.source)
+            csv.writeCell(entry.sourceID)
+            csv.writeCell(entry.file)
+            csv.writeCell(entry.line)
+            csv.writeCell(entry.disposition.rawValue)
+            csv.writeCell(entry.goldenID ?? "")
+            csv.writeCell(entry.reasonCode ?? "")
+            csv.writeCell(entry.rule ?? "")
+            try csv.endRow()
         }
         try csv.flush()
         try file.close()
