@@ -152,50 +152,6 @@ final class RecordNormalizerTests: XCTestCase {
                        "one array for the valid e-mails, one for the invalid")
     }
 
-    /// Ingest normalises some records early (while a core waits for the last file); the stage
-    /// then normalises only the others. The result must not depend on which were done early.
-    func test_records_normalised_early_end_as_if_the_stage_had_normalised_them_all() throws {
-        let rows: [[CanonicalField: String]] = [
-            [.firstName: "DUPONT", .lastName: "Jean", .email: " JP.Dupont@Gmial.com", .siret: "4.1234567000019E+13", .postalCode: "1000"],
-            [.firstName: "Paul", .lastName: "Durand", .phone: "01 42 68 53 00 / 06 12 34 56 78", .naf: "62 01 z", .city: "Lyon"],
-            [.companyName: "Sté Boulangerie Martin SARL", .address1: "12 av. de la Gare", .postalCode: "69003", .city: "LYON CEDEX 03"],
-        ]
-        func state() -> RunState {
-            var state = RunState(sources: [SourceInfo(name: "s", trust: 1)])
-            for n in 0..<9000 {  // several chunks of the stage's parallel loop
-                var builder = PackedFields.Builder(count: CanonicalField.count)
-                for field in CanonicalField.allCases { builder.append(Array((rows[n % rows.count][field] ?? "").utf8)) }
-                state.append(ProspectRecord(origin: RecordOrigin(sourceIndex: 0, sourceID: "\(n)", fileIndex: 0, line: n + 2),
-                                            raw: builder.finish(), extras: PackedFields(count: 0)))
-            }
-            return state
-        }
-        let normalizer = RecordNormalizer(reference: repositoryReference, options: NormalizeOptions(vatNumber: true),
-                                          phoneReference: LibPhoneNumber())
-        var all = state()
-        let allCounts = try NormalizeStage(normalizer: normalizer).run(&all, progress: SilentProgress())
-        var early = state()
-        early.records.withUnsafeMutableBufferPointer { records in
-            NormalizeStage.normalize(records, 1000..<2500, with: normalizer)  // as a file's thread does, from its first record
-            NormalizeStage.normalize(records, 6000..<6100, with: normalizer)
-        }
-        XCTAssertTrue(early.records[999].quality.isEmpty && !early.records[1000].quality.isEmpty)
-        let earlyCounts = try NormalizeStage(normalizer: normalizer).run(&early, progress: SilentProgress())
-        XCTAssertEqual(earlyCounts.details, allCounts.details)
-        XCTAssertEqual(early.fieldQuality.map(\.counts), all.fieldQuality.map(\.counts))
-        for i in all.records.indices {
-            XCTAssertEqual(early.records[i].value, all.records[i].value, "record \(i)")
-            XCTAssertEqual(early.records[i].quality, all.records[i].quality, "record \(i)")
-        }
-        // A record normalised already is left as it is (the early work is not done twice).
-        var done = state()
-        done.records[0].value = PackedFields(count: CanonicalField.count)
-        done.records[0].quality = [FieldQuality](repeating: .missing, count: CanonicalField.count)
-        _ = try NormalizeStage(normalizer: normalizer).run(&done, progress: SilentProgress())
-        XCTAssertEqual(done.records[0].value.string(CanonicalField.siret.rawValue) ?? "", "")
-        XCTAssertEqual(done.records[3].value.string(CanonicalField.siret.rawValue), "41234567000019")
-    }
-
     func test_a_messy_excel_row_is_normalised_field_by_field_and_raw_values_are_kept() {
         let record = normalize([
             .civility: "MONSIEUR", .firstName: "DUPONT", .lastName: "Jean-Pierre", .email: " JP.Dupont@Gmial.com",

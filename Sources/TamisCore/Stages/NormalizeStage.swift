@@ -19,7 +19,14 @@ public struct NormalizeStage: PipelineStage {
             state.records.withUnsafeMutableBufferPointer { records in
                 let shared = SharedBuffer(records)
                 ParallelLoop.run(records.count, chunk: 4096) { chunk in
-                    NormalizeStage.normalize(shared.buffer, chunk, with: normalizer)
+                    // A chunk's records share equal quality arrays at once (the copies are
+                    // freed while hot); the whole run's, below.
+                    var interned = Set<QualityVector>(minimumCapacity: 512)
+                    for i in chunk {
+                        let (value, quality) = normalizer.normalize(shared.buffer[i].raw)
+                        shared.buffer[i].value = value
+                        shared.buffer[i].quality = interned.insert(QualityVector(quality)).memberAfterInsert.fields
+                    }
                 }
             }
             // Records share their quality array when it is the same (a few thousand distinct
@@ -56,20 +63,6 @@ public struct NormalizeStage: PipelineStage {
             }
         }
         return StageCounts(stage: name, recordsIn: state.records.count, recordsOut: state.records.count, details: details)
-    }
-
-    /// Normalises the records of `range` not normalised yet (an empty quality array: ingest
-    /// normalises some records early, while a core would otherwise wait for the last file).
-    /// The range's records share equal quality arrays at once (the copies are freed while
-    /// hot); the whole run's are shared by `run`. Normalising is a function of the raw values
-    /// alone, so when it is done does not change what it gives.
-    public static func normalize(_ records: UnsafeMutableBufferPointer<ProspectRecord>, _ range: Range<Int>, with normalizer: RecordNormalizer) {
-        var interned = Set<QualityVector>(minimumCapacity: 512)
-        for i in range where records[i].quality.isEmpty {
-            let (value, quality) = normalizer.normalize(records[i].raw)
-            records[i].value = value
-            records[i].quality = interned.insert(QualityVector(quality)).memberAfterInsert.fields
-        }
     }
 
     public static func normalize(_ raw: PackedFields) -> PackedFields {

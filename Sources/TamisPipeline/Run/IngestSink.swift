@@ -24,20 +24,6 @@ final class FileSink: RecordSink {
 
     func record(_ record: ProspectRecord) { records.append(record) }
 
-    /// Normalises the file's records, a chunk at a time from the first, as long as
-    /// `keepGoing()` says so (other files are still being read, and a core would otherwise
-    /// wait for them); the normalise stage does the rest.
-    func normalize(with normalizer: RecordNormalizer, while keepGoing: () -> Bool) {
-        records.withUnsafeMutableBufferPointer { buffer in
-            var start = 0
-            while start < buffer.count && keepGoing() {
-                let end = min(buffer.count, start + 1024)
-                NormalizeStage.normalize(buffer, start..<end, with: normalizer)
-                start = end
-            }
-        }
-    }
-
     func reject(_ rejected: RejectedInput) { self.rejected.append(rejected) }
 
     func extraIndex(source sourceIndex: Int, name: String) -> Int {
@@ -89,28 +75,12 @@ final class IngestProgress: @unchecked Sendable {
     private let console: Console
     private var done: [Int]
     private var total = 0
-    private var unread: Int
     private var mutex = pthread_mutex_t()
 
     init(console: Console, files: Int) {
         self.console = console
         done = [Int](repeating: 0, count: files)
-        unread = files
         pthread_mutex_init(&mutex, nil)
-    }
-
-    /// A file has been read to its end (or given up on).
-    func fileRead() {
-        pthread_mutex_lock(&mutex)
-        unread -= 1
-        pthread_mutex_unlock(&mutex)
-    }
-
-    /// Whether some file is still to be read, or being read.
-    var filesUnread: Bool {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return unread > 0
     }
 
     deinit { pthread_mutex_destroy(&mutex) }

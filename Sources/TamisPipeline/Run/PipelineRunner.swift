@@ -109,19 +109,7 @@ public final class PipelineRunner {
             }
         }
 
-        // Reference data before the files: ingest normalises records while a core would
-        // otherwise wait for the last file to be read.
-        let reference: ReferenceData
-        do {
-            reference = try ReferenceDataLoader.load(directory: definition.referenceData)
-        } catch let error as InputError {
-            throw RunFailure.io(error)
-        }
-        var normalizeOptions = definition.normalizeOptions
-        if definition.sirene.register != nil { normalizeOptions.spareBytes = NormalizeOptions.sireneStatusRoom }
-        let normalizer = RecordNormalizer(reference: reference, options: normalizeOptions, phoneReference: phoneReference)
-
-        let (reports, problems, ingestCounts) = try ingest(normalizer: normalizer)
+        let (reports, problems, ingestCounts) = try ingest()
         FaultInjection.reach("after-ingest")
         var stageCounts = [ingestCounts]
         let clock = ContinuousClock.now
@@ -134,6 +122,15 @@ public final class PipelineRunner {
         mergeCounts.seconds = (ContinuousClock.now - clock).seconds
         stageCounts.append(mergeCounts)
         report(mergeCounts)
+        let reference: ReferenceData
+        do {
+            reference = try ReferenceDataLoader.load(directory: definition.referenceData)
+        } catch let error as InputError {
+            throw RunFailure.io(error)
+        }
+        var normalizeOptions = definition.normalizeOptions
+        if definition.sirene.register != nil { normalizeOptions.spareBytes = NormalizeOptions.sireneStatusRoom }
+        let normalizer = RecordNormalizer(reference: reference, options: normalizeOptions, phoneReference: phoneReference)
         let (checks, companyLists, suppression) = try exclusionChecks(normalizer: normalizer)
         var stages: [PipelineStage] = [NormalizeStage(normalizer: normalizer)]
         if let path = definition.sirene.register, let register {
@@ -224,7 +221,7 @@ public final class PipelineRunner {
 
     // MARK: - Ingest
 
-    private func ingest(normalizer: RecordNormalizer) throws -> ([(source: Int, report: FileReadReport)], [FileProblem], StageCounts) {
+    private func ingest() throws -> ([(source: Int, report: FileReadReport)], [FileProblem], StageCounts) {
         let clock = ContinuousClock.now
         var reports: [(source: Int, report: FileReadReport)] = []
         var problems: [FileProblem] = []
@@ -274,9 +271,6 @@ public final class PipelineRunner {
                     }
                 }
                 progress.file(j, at: job.size)
-                progress.fileRead()
-                // While other files are read, this thread normalises this one's records.
-                job.sink.normalize(with: normalizer, while: { progress.filesUnread })
             }
         }
         console.end()
