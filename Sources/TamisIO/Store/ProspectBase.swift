@@ -167,7 +167,8 @@ public final class ProspectBase {
     ///
     /// The golden and source records are built in scratch files of their own (`ScratchTable`),
     /// on two threads, while this one writes the lineage into the base; both tables are then
-    /// copied in. Returns the seconds each part took (the first three at the same time).
+    /// copied in. Returns the seconds each part took (those up to "all the above at once"
+    /// overlap).
     @discardableResult
     public func write(run: RunRow, state: RunState, lineage: some RandomAccessCollection<LineageEntry>, changes: [BaseChange] = [],
                       checkpoint: (String) -> Void = { _ in }, summaryJSON: (() throws -> String)? = nil,

@@ -61,13 +61,19 @@ struct ScratchTable {
     /// Fills the table on a connection of its own (any thread), in one transaction, then
     /// builds the indexes (one sort each, after the rows, rather than row by row).
     func fill(_ body: (Database) throws -> Void) throws {
-        try connection { db in
-            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
-            try db.inTransaction {
-                try body(db)
-                for index in createIndexes { try db.execute(sql: index) }
-                return .commit
+        do {
+            try connection { db in
+                try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
+                try db.inTransaction {
+                    try body(db)
+                    for index in createIndexes { try db.execute(sql: index) }
+                    return .commit
+                }
             }
+        } catch let error as DatabaseError {
+            // A full disk, most likely: say where, and what the write needs.
+            throw InputError(file: path, problem: "cannot write the base's scratch table \(table): \(error.message ?? "\(error)")",
+                             hint: "the previous base is intact; free room in the base's folder (the write needs about the base's size again) and run again")
         }
     }
 
