@@ -86,6 +86,68 @@ final class SiretTests: XCTestCase {
         XCTAssertNil(SiretNumber.vatNumber(siren: Array("404833049".utf8)))
     }
 
+    /// The one-pass checks on bytes give the answers of the plain definitions (several passes
+    /// over any collection, as they were first written) on random cells of every length:
+    /// digits, placeholders, La Poste's SIREN, other bytes.
+    func test_siret_and_siren_checks_equal_their_plain_definitions() {
+        func plainLuhn(_ digits: [UInt8]) -> Bool {
+            var sum = 0, double = false
+            for b in digits.reversed() {
+                var d = Int(b &- 0x30)
+                if double { d *= 2; if d > 9 { d -= 9 } }
+                sum += d
+                double.toggle()
+            }
+            return sum % 10 == 0
+        }
+        func plainPlaceholder(_ digits: [UInt8]) -> Bool {
+            guard let first = digits.first else { return true }
+            if digits.allSatisfy({ $0 == first }) { return true }
+            return digits.elementsEqual(Array("12345678901234".utf8).prefix(digits.count))
+                || digits.elementsEqual(Array("98765432109876".utf8).prefix(digits.count))
+        }
+        func plainSiren(_ digits: [UInt8]) -> Bool {
+            digits.count == 9 && digits.allSatisfy(Bytes.isDigit) && !plainPlaceholder(digits) && plainLuhn(digits)
+        }
+        func plainSiret(_ digits: [UInt8]) -> Bool {
+            guard digits.count == 14, digits.allSatisfy(Bytes.isDigit), !plainPlaceholder(digits) else { return false }
+            if digits.starts(with: SiretNumber.laPosteSiren) {
+                return plainLuhn(digits) || digits.reduce(0) { $0 + Int($1 - 0x30) } % 5 == 0
+            }
+            return plainLuhn(digits) && plainSiren(Array(digits.prefix(9)))
+        }
+        var rng = SystemRandomNumberGenerator()
+        let seeds: [[UInt8]] = [[], Array("12345678901234".utf8), Array("98765432109876".utf8), Array("111111111".utf8),
+                                Array("356000000".utf8), Array("1234567890123".utf8), Array("987654321".utf8)]
+        var valid = (siret: 0, siren: 0)
+        for n in 0..<200_000 {
+            var cell: [UInt8]
+            switch n % 5 {
+            case 0: cell = seeds[n % seeds.count]
+            case 1: cell = Array("356000000".utf8) + (0..<5).map { _ in UInt8.random(in: 0x30...0x39, using: &rng) }
+            case 2: cell = (0..<Int.random(in: 0...16, using: &rng)).map { _ in UInt8.random(in: 0x2F...0x3A, using: &rng) }
+            default: cell = (0..<[9, 14][n % 2]).map { _ in UInt8.random(in: 0x30...0x39, using: &rng) }
+            }
+            if n % 7 == 0, !cell.isEmpty { cell[cell.count - 1] = (0...9).map { UInt8(0x30 + $0) }.first { plainLuhn(cell.dropLast() + [$0]) }! }
+            XCTAssertEqual(SiretNumber.luhn(cell), plainLuhn(cell), String(decoding: cell, as: UTF8.self))
+            XCTAssertEqual(SiretNumber.isValidSiren(cell), plainSiren(cell), String(decoding: cell, as: UTF8.self))
+            XCTAssertEqual(SiretNumber.isValidSiret(cell), plainSiret(cell), String(decoding: cell, as: UTF8.self))
+            XCTAssertEqual(SiretNumber.isValidSiret(cell[...]), plainSiret(cell), "as a slice")
+            if plainSiret(cell) { valid.siret += 1 }
+            if plainSiren(cell) {
+                valid.siren += 1
+                var value = 0
+                for b in cell { value = value * 10 + Int(b - 0x30) }
+                let key = (12 + 3 * (value % 97)) % 97
+                XCTAssertEqual(SiretNumber.vatNumber(siren: cell), "FR" + (key < 10 ? "0" : "") + String(key) + String(decoding: cell, as: UTF8.self))
+            } else {
+                XCTAssertNil(SiretNumber.vatNumber(siren: cell))
+            }
+        }
+        XCTAssertGreaterThan(valid.siret, 1_000, "valid SIRETs drawn, La Poste's among them")
+        XCTAssertGreaterThan(valid.siren, 1_000)
+    }
+
     /// Every generated valid SIRET passes; every single-digit change fails (Luhn catches all
     /// single-digit errors). La Poste's mod-5 rule is excluded: it cannot catch ±5 changes.
     func test_property_valid_sirets_pass_and_every_single_digit_change_fails() {
