@@ -13,7 +13,7 @@ public enum Establishments {
     /// 600,000 golden records).
     @discardableResult
     public static func assign(_ state: inout RunState) -> Int {
-        let none = UInt64.max
+        let none = Keys.none
         let keys = Keys.make(state.golden)  // on all cores
         var ids = [UInt64](repeating: none, count: state.golden.count)
         var byCompany = ByteStringSet(capacity: 1024)  // folded company|postal code → index in `named`
@@ -68,6 +68,8 @@ public enum Establishments {
             var ends: [Int] = []
         }
         static let chunkSize = 4096
+        /// No establishment (no valid SIRET; no company name or postal code).
+        static let none = UInt64.max
         var chunks: [Chunk]
 
         static func make(_ golden: [GoldenRecord]) -> Keys {
@@ -78,14 +80,14 @@ public enum Establishments {
                 for g in (c * chunkSize)..<min(count, (c + 1) * chunkSize) {
                     let fields = golden[g].fields
                     chunk.siret.append(fields.withBytes(CanonicalField.siret.rawValue) { digits in
-                        digits.count == 14 && SiretNumber.isValidSiret(digits) ? hash("siret:", digits) : UInt64.max
+                        digits.count == 14 && SiretNumber.isValidSiret(digits) ? hash("siret:", digits) : none
                     })
                     key.removeAll(keepingCapacity: true)
                     if !fields.isEmpty(CanonicalField.postalCode.rawValue) && !fields.isEmpty(CanonicalField.companyName.rawValue) {
                         fields.withBytes(CanonicalField.companyName.rawValue) { AccentFolding.fold($0, into: &key) }
                     }
                     if key.isEmpty {
-                        chunk.name.append(UInt64.max)
+                        chunk.name.append(none)
                     } else {
                         key.append(0x7C)  // |
                         fields.withBytes(CanonicalField.postalCode.rawValue) { key.append(contentsOf: $0) }
@@ -106,7 +108,7 @@ public enum Establishments {
                     for n in chunk.ends.indices {
                         let end = chunk.ends[n]
                         body(c * Keys.chunkSize + n, chunk.siret[n], chunk.name[n],
-                             chunk.name[n] == UInt64.max ? nil : UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                             chunk.name[n] == Keys.none ? nil : UnsafeBufferPointer(rebasing: bytes[start..<end]))
                         start = end
                     }
                 }

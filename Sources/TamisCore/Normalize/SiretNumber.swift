@@ -102,10 +102,9 @@ public enum SiretNumber {
         return luhn(d) && isValidSiren(UnsafeBufferPointer(rebasing: d[0..<9]))
     }
 
-    /// Whether the digits start with La Poste's SIREN, 356000000.
+    /// Whether the digits start with La Poste's SIREN.
     static func isLaPoste(_ d: UnsafeBufferPointer<UInt8>) -> Bool {
-        d.count >= 9 && d[0] == 0x33 && d[1] == 0x35 && d[2] == 0x36 && d[3] == 0x30 && d[4] == 0x30
-            && d[5] == 0x30 && d[6] == 0x30 && d[7] == 0x30 && d[8] == 0x30
+        d.count >= 9 && UnsafeBufferPointer(rebasing: d[0..<9]).elementsEqual(laPosteSiren)
     }
 
     /// The intra-EU VAT number: FR + 2-digit key + SIREN, key = (12 + 3 × (SIREN mod 97)) mod 97.

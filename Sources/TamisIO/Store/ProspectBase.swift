@@ -175,57 +175,49 @@ public final class ProspectBase {
                       beforeCommit: () throws -> Void = {}) throws -> [(part: String, seconds: Double)] {
         var times: [(part: String, seconds: Double)] = []
         var clock = Stopwatch()
-        let scratch = try queue.read { db in
-            try ["golden_records", "source_records"].map { try ScratchTable(table: $0, base: path, db: db) }
+        let (golden, sources) = try queue.read { db in
+            (try ScratchTable(table: "golden_records", base: path, db: db), try ScratchTable(table: "source_records", base: path, db: db))
         }
-        defer { for table in scratch { table.remove() } }
-        for table in scratch { try table.create() }
-        let schemas = ["scratch_golden", "scratch_sources"]
+        defer {
+            golden.remove()
+            sources.remove()
+        }
+        try golden.create()
+        try sources.create()
         try queue.writeWithoutTransaction { db in
-            for (table, schema) in zip(scratch, schemas) {
-                try db.execute(sql: "ATTACH DATABASE ? AS \(schema)", arguments: [table.path])
-                // Its schema read now: read inside the transaction, the lock taken to read it would
-                // be held to the end and keep the table's own connection from writing.
-                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(schema).sqlite_master")
-            }
-            defer { for schema in schemas { try? db.execute(sql: "DETACH DATABASE \(schema)") } }
+            try golden.attach(to: db)
+            defer { golden.detach(from: db) }
+            try sources.attach(to: db)
+            defer { sources.detach(from: db) }
             // Deferred: an immediate transaction would lock the attached scratch files too.
             try db.inTransaction(.deferred) {
                 try db.execute(sql: "DELETE FROM golden_records")
                 try db.execute(sql: "DELETE FROM source_records")
-                let built = BuiltTables()
-                func build(_ table: Int, _ result: inout Result<Double, Error>, _ fill: (Database) throws -> Void) {
-                    var clock = Stopwatch()
-                    result = Result {
-                        try scratch[table].fill(fill)
-                        return clock.lap()
-                    }
-                }
                 // The source records (the longest) are built on one thread from the start; the
                 // golden records on another while this one writes the lineage; once they are
                 // built, this one copies them in and updates the ID registry from them, while
-                // the source records may still be in the making.
-                var parts: [(part: String, seconds: Double)] = []
+                // the source records may still be in the making. Each build's result is read
+                // only after its thread is joined.
+                var goldenBuilt: Result<Double, Error> = .success(0), sourcesBuilt: Result<Double, Error> = .success(0)
                 try ParallelLoop.alongside(1, { _ in
-                    build(1, &built.sources) { try ProspectBase.insertSources($0, run: run, state: state) }
+                    sourcesBuilt = sources.build { try ProspectBase.insertSources($0, run: run, state: state) }
                 }) {
                     var clock = Stopwatch()
                     try ParallelLoop.alongside(1, { _ in
-                        build(0, &built.golden) { try ProspectBase.insertGolden($0, run: run, state: state, checkpoint: checkpoint) }
+                        goldenBuilt = golden.build { try ProspectBase.insertGolden($0, run: run, state: state, checkpoint: checkpoint) }
                     }) {
                         try ProspectBase.insertLineage(db, run: run, lineage: lineage)
-                        parts.append(("lineage", clock.lap()))
+                        times.append(("lineage", clock.lap()))
                     }
-                    parts.append(("golden records", try built.golden.get()))
-                    parts.append(("waiting for them", clock.lap()))
-                    try scratch[0].copy(into: db, attachedAs: schemas[0])
+                    times.append(("golden records", try goldenBuilt.get()))
+                    times.append(("waiting for them", clock.lap()))
+                    try golden.copy(into: db)
                     try ProspectBase.writeRegistry(db, run: run.runID, state: state, changes: changes, block: ProspectBase.block)
-                    parts.append(("copying them in, registry and changes", clock.lap()))
+                    times.append(("copying them in, registry and changes", clock.lap()))
                 }
-                times += parts
-                times.append(("source records", try built.sources.get()))
+                times.append(("source records", try sourcesBuilt.get()))
                 times.append(("all the above at once", clock.lap()))
-                try scratch[1].copy(into: db, attachedAs: schemas[1])
+                try sources.copy(into: db)
                 times.append(("copying the source records in", clock.lap()))
                 try db.execute(sql: """
                     INSERT INTO runs (run_id, pipeline, started_at, finished_at, inputs, kept, merged, excluded, rejected, summary_json)
@@ -620,12 +612,6 @@ public final class ProspectBase {
             try String?.fetchAll(db, sql: "SELECT \(column) FROM golden_records ORDER BY golden_id")
         }
     }
-}
-
-/// What the threads building the scratch tables report: each sets its own.
-private final class BuiltTables: @unchecked Sendable {
-    var golden: Result<Double, Error> = .success(0)
-    var sources: Result<Double, Error> = .success(0)
 }
 
 /// Text values made ahead of the inserts, for a block of rows: one buffer, an end per value.

@@ -1,4 +1,5 @@
 import GRDB
+import TamisCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -83,9 +84,35 @@ struct ScratchTable {
         try queue.close()
     }
 
+    /// The name the base's connection knows the scratch file by while attached.
+    var schema: String { "scratch_" + table }
+
+    /// Attaches the (created) scratch file to the base's connection `db`, outside any
+    /// transaction (SQLite refuses `ATTACH` inside one), and reads its schema then: read inside
+    /// the base's transaction, the lock taken to read it would be held to the end and keep the
+    /// table's own connection from writing.
+    func attach(to db: Database) throws {
+        try db.execute(sql: "ATTACH DATABASE ? AS \(schema)", arguments: [path])
+        _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(schema).sqlite_master")
+    }
+
+    func detach(from db: Database) {
+        try? db.execute(sql: "DETACH DATABASE \(schema)")
+    }
+
+    /// Fills the table (`fill`) and returns the seconds it took, or the error: for a thread of
+    /// its own, whose caller collects the result once it has joined it.
+    func build(_ body: (Database) throws -> Void) -> Result<Double, Error> {
+        var clock = Stopwatch()
+        return Result {
+            try fill(body)
+            return clock.lap()
+        }
+    }
+
     /// Copies the built rows into the base's (empty) table, on the base's connection `db`, in
-    /// its transaction. The scratch file must be attached as `schema`.
-    func copy(into db: Database, attachedAs schema: String) throws {
+    /// its transaction. The scratch file must be attached (`attach`).
+    func copy(into db: Database) throws {
         try db.execute(sql: "INSERT INTO main.\(table) SELECT * FROM \(schema).\(table)")
     }
 }
