@@ -31,6 +31,10 @@ struct Run: ParsableCommand {
                                                                rebuild: rebuild))
         do {
             try runner.run()
+            // The process exits next: the run's records are left to the operating system, which
+            // takes their memory back at once, instead of being freed one by one (half a second
+            // of one core at a million records).
+            _ = Unmanaged.passRetained(runner)
         } catch let failure as RunFailure {
             FileHandle.standardError.write(Data(("error: " + failure.description + "\n").utf8))
             throw ExitCode(failure.exitCode)
