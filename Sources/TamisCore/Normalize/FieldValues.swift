@@ -15,17 +15,22 @@ struct FieldValues {
         arena.reserveCapacity(initial.valueByteCount + extraCapacity)
         // The values are contiguous: one copy, and each field's place in it.
         initial.withValueBytes { arena.append(contentsOf: $0) }
-        var spans: [(start: Int32, end: Int32)] = []
-        spans.reserveCapacity(count)
-        for i in 0..<count {
-            let range = initial.valueRange(i)
-            spans.append((Int32(range.lowerBound), Int32(range.upperBound)))
+        // Filled in place: no capacity check or uniqueness test per field.
+        spans = [(start: Int32, end: Int32)](unsafeUninitializedCapacity: count) { spans, initialized in
+            for i in 0..<count {
+                let range = initial.valueRange(i)
+                spans[i] = (Int32(truncatingIfNeeded: range.lowerBound), Int32(truncatingIfNeeded: range.upperBound))
+            }
+            initialized = count
         }
-        var q = initialQuality ?? []
-        if q.count < count { q += [FieldQuality](repeating: .missing, count: count - q.count) }
+        if let initialQuality, initialQuality.count >= count {
+            quality = initialQuality
+        } else {
+            var q = [FieldQuality](repeating: .missing, count: count)
+            if let initialQuality { q.replaceSubrange(0..<initialQuality.count, with: initialQuality) }
+            quality = q
+        }
         self.arena = arena
-        self.spans = spans
-        quality = q
     }
 
     /// Appends the value `body` writes for `field`. An empty value is `missing` unless invalid
@@ -65,7 +70,10 @@ struct FieldValues {
     }
 
     mutating func set(_ field: CanonicalField, _ value: String?, _ q: FieldQuality) {
-        write(field, q) { if let value { $0.append(contentsOf: value.utf8) } }
+        write(field, q) { arena in
+            guard var value else { return }
+            value.withUTF8 { arena.append(contentsOf: $0) }  // the bytes in one copy, not one by one
+        }
     }
 
     /// Sets the value and exactly the quality given (even `valid` for an empty value).
@@ -87,8 +95,7 @@ struct FieldValues {
             for i in spans.indices { lengths[i] = Int(spans[i].end - spans[i].start) }
             return arena.withUnsafeBufferPointer { arena in
                 PackedFields(lengths: UnsafeBufferPointer(lengths), spareBytes: spareBytes) { i, destination in
-                    let start = Int(spans[i].start)
-                    _ = destination.initialize(from: UnsafeBufferPointer(rebasing: arena[start..<(start + destination.count)]))
+                    destination.baseAddress!.initialize(from: arena.baseAddress! + Int(spans[i].start), count: destination.count)
                 }
             }
         }
