@@ -27,27 +27,33 @@ enum NormaliseDump {
                          phoneReference: LibPhoneNumber())
     }
 
-    /// `tamis-bench normalise-loop FILE...`: whole-record normalisation of the files' records
-    /// on one core, best of 5 passes (a target for `perf record`).
-    static func loop(files: [String], refdata: String) throws {
+    /// `tamis-bench normalise-loop FILE... [--no-memo]`: whole-record normalisation of the
+    /// files' records on one core, as a thread of the stage does (repeated values looked up in
+    /// a memo of names and civilities, a new one each pass), best of 5 passes (a target for `perf record`).
+    static func loop(files: [String], refdata: String, memo useMemo: Bool) throws {
         let normalizer = try normalizer(refdata: refdata)
         var records: [ProspectRecord] = []
         for (index, path) in files.enumerated() { records += try read(path, index: index) }
-        let result = measure("normalise, whole record, one core", rows: records.count, bytes: 0, repeat: 5) {
+        var found = (hits: 0, lookups: 0)
+        let result = measure("normalise, whole record, one core\(useMemo ? "" : ", no memo")", rows: records.count, bytes: 0, repeat: 5) {
             var n = 0
-            for record in records where normalizer.normalize(record.raw).0.count > 0 { n += 1 }
+            var memo = useMemo ? NormalizeMemo() : .none
+            for record in records where normalizer.normalize(record.raw, memo: &memo).0.count > 0 { n += 1 }
+            found = (memo.hits, memo.lookups)
             return n
         }
         print("\(result.name): \(records.count) records in \(result.seconds) s: \(Int(result.recordsPerSecond)) records/s")
+        if useMemo { print("memo: \(found.hits) of \(found.lookups) names and civilities found") }
     }
 
     static func run(files: [String], refdata: String) throws {
         let normalizer = try normalizer(refdata: refdata)
         var out = ""
         let stdout = FileHandle.standardOutput
+        var memo = NormalizeMemo()  // as a thread of the normalise stage
         for (index, path) in files.enumerated() {
             for record in try read(path, index: index) {
-                let (value, quality) = normalizer.normalize(record.raw)
+                let (value, quality) = normalizer.normalize(record.raw, memo: &memo)
                 for field in CanonicalField.allCases {
                     let q = field.rawValue < quality.count ? quality[field.rawValue] : .missing
                     let text = value.string(field.rawValue) ?? ""

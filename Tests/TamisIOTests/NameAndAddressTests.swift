@@ -232,6 +232,45 @@ final class RecordNormalizerTests: XCTestCase {
         }
     }
 
+    /// The stage's memo of names and civilities gives what normalising each value gives:
+    /// names swapped or not, cased with particles, "not a person" surnames, names too long to
+    /// be kept, unknown civilities; with a table of 4 slots (every name pushes another out,
+    /// keys of the same hash bits compared byte for byte) and with the stage's size.
+    func test_the_memo_of_names_and_civilities_changes_no_result() {
+        let normalizer = RecordNormalizer(reference: repositoryReference, phoneReference: LibPhoneNumber())
+        let civilities = ["M.", "Mme", "MONSIEUR", "mademoiselle", "Dr", "Sir", "Mr.", "", "xx"]
+        let names = ["Jean", "MARTIN", "Jean-Pierre", "DE LA FONTAINE", "d'arvor", "D’ARTAGNAN", "Pierre", "Camille",
+                     "Dominique", "Accueil", "Standard 2", "Le Goff", "ÉLODIE", "bœuf", "Marie Claire", "Laurent", "",
+                     "Dupré-Lefèvre", String(repeating: "Abcdefghij ", count: 4) + "Long", "Jean  Paul", "Ürsula", "O'Neil",
+                     "Françoise", "GARCIA", "Thomas", "Martin", "Michel", "Nicolas", "Petit-Jean", "van der Berg"]
+        var random = SplitMix64(seed: 42)
+        func pick(_ list: [String]) -> String { list[Int(random.next() % UInt64(list.count))] }
+        var raws: [PackedFields] = []
+        for _ in 0..<5000 {
+            var builder = PackedFields.Builder(count: CanonicalField.count)
+            let values: [CanonicalField: String] = [.civility: pick(civilities), .firstName: pick(names), .lastName: pick(names)]
+            for field in CanonicalField.allCases { builder.append(Array((values[field] ?? "").utf8)) }
+            raws.append(builder.finish())
+        }
+        for slots in [4, 1 << 14] {
+            var memo = NormalizeMemo(nameSlots: slots)
+            var swapped = 0, notAPerson = 0
+            for raw in raws {
+                let (value, quality) = normalizer.normalize(raw, memo: &memo)
+                let (expected, expectedQuality) = normalizer.normalize(raw)
+                for field in [CanonicalField.civility, .firstName, .lastName] {
+                    XCTAssertEqual(value.string(field.rawValue), expected.string(field.rawValue), "\(field.name), \(slots) slots")
+                    XCTAssertEqual(quality[field.rawValue], expectedQuality[field.rawValue], "\(field.name) quality, \(slots) slots")
+                }
+                if quality[CanonicalField.firstName.rawValue].reason == .firstLastSwapped { swapped += 1 }
+                if quality[CanonicalField.lastName.rawValue].reason == .notAPerson { notAPerson += 1 }
+            }
+            XCTAssertGreaterThan(memo.hits, memo.lookups / 4, "the memo is used (\(slots) slots)")
+            XCTAssertGreaterThan(swapped, 0)
+            XCTAssertGreaterThan(notAPerson, 0)
+        }
+    }
+
     func test_missing_fields_are_missing_not_invalid() {
         let record = normalize([.email: "a@b.fr"])
         for field in [CanonicalField.siret, .naf, .phone, .postalCode, .lastName] {

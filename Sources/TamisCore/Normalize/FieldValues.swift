@@ -49,9 +49,25 @@ struct FieldValues {
     mutating func write(_ field: CanonicalField, _ body: (inout [UInt8]) -> FieldQuality) -> Range<Int> {
         let start = arena.count
         let q = body(&arena)
-        spans[field.rawValue] = (Int32(start), Int32(arena.count))
-        quality[field.rawValue] = arena.count == start && q.status != .invalid ? FieldQuality(.missing, q.reason) : q
+        assign(field, start..<arena.count, q)
         return start..<arena.count
+    }
+
+    /// Appends what `body` writes without giving it to a field yet (`assign`); returns where
+    /// it is in the arena.
+    @inline(__always)
+    mutating func append(_ body: (inout [UInt8]) -> Void) -> Range<Int> {
+        let start = arena.count
+        body(&arena)
+        return start..<arena.count
+    }
+
+    /// Gives `field` the bytes at `range` of the arena. An empty value is `missing` unless
+    /// invalid (keeping the reason).
+    @inline(__always)
+    mutating func assign(_ field: CanonicalField, _ range: Range<Int>, _ q: FieldQuality) {
+        spans[field.rawValue] = (Int32(range.lowerBound), Int32(range.upperBound))
+        quality[field.rawValue] = range.isEmpty && q.status != .invalid ? FieldQuality(.missing, q.reason) : q
     }
 
     /// Sets `field` to a copy of bytes already in the arena (part of another value).

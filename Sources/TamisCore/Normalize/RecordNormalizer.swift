@@ -13,6 +13,13 @@ public struct RecordNormalizer: Sendable {
     }
 
     public func normalize(_ raw: PackedFields) -> (PackedFields, [FieldQuality]) {
+        var memo = NormalizeMemo.none
+        return normalize(raw, memo: &memo)
+    }
+
+    /// The same, copying from `memo` what was made of names and civilities this thread has
+    /// seen before (and keeping there those it had not).
+    public func normalize(_ raw: PackedFields, memo: inout NormalizeMemo) -> (PackedFields, [FieldQuality]) {
         let clean = RecordNormalizer.cleaned(raw)
         var out = FieldValues(clean)
         for field in CanonicalField.sourceFields where !clean.isEmpty(field.rawValue) { out.setQuality(field, .valid) }
@@ -20,7 +27,7 @@ public struct RecordNormalizer: Sendable {
         normalizeNaf(raw, &out)
         normalizeEmail(raw, &out)
         normalizePhones(raw, &out)
-        normalizePeople(clean, &out)
+        normalizePeople(clean, &out, &memo)
         normalizeCompany(clean, &out)
         normalizeAddress(clean, &out)
         normalizeHeadcount(clean, &out)
@@ -151,46 +158,88 @@ public struct RecordNormalizer: Sendable {
         out.setQuality(field, result.quality)
     }
 
-    func normalizePeople(_ clean: PackedFields, _ out: inout FieldValues) {
+    func normalizePeople(_ clean: PackedFields, _ out: inout FieldValues, _ memo: inout NormalizeMemo) {
         let civility = CanonicalField.civility.rawValue
         if !clean.isEmpty(civility) {
-            let (text, q) = clean.withBytes(civility) { PersonName.civility($0) }
-            out.put(.civility, text, q)
+            var q = FieldQuality.valid
+            let text = clean.withBytes(civility) { value in
+                // Kept as the canonical text, then the quality's two bytes.
+                out.append { arena in
+                    let start = arena.count
+                    if !memo.civilities.append(valueOf: value, to: &arena) {
+                        let (text, quality) = PersonName.civility(value)
+                        if let text { arena.append(contentsOf: text.utf8) }
+                        arena.append(quality.status.rawValue)
+                        arena.append(quality.reason.rawValue)
+                        arena.withUnsafeBufferPointer { memo.civilities.store(value, UnsafeBufferPointer(rebasing: $0[start...])) }
+                    }
+                    let reason = arena.removeLast(), status = arena.removeLast()
+                    q = FieldQuality(FieldStatus(rawValue: status)!, QualityReason(rawValue: reason)!)
+                }
+            }
+            out.assign(.civility, text, q)
+            out.setQuality(.civility, q)  // exactly (an unknown civility is invalid, a known one valid)
         }
-        var first = CanonicalField.firstName.rawValue, last = CanonicalField.lastName.rawValue
-        if options.fixSwappedNames && !clean.isEmpty(first) && !clean.isEmpty(last)
-            && clean.withBytes(last, { isFirstName($0, unambiguous: true) }) && !clean.withBytes(first, { isFirstName($0) }) {
-            swap(&first, &last)
+        let first = clean.withBytes(CanonicalField.firstName.rawValue) { properCaseName($0, &out, &memo) }
+        let last = clean.withBytes(CanonicalField.lastName.rawValue) { properCaseName($0, &out, &memo) }
+        var names = (first: first, last: last, lastSource: CanonicalField.lastName)
+        if options.fixSwappedNames && first.present && last.present && last.isUnambiguousFirstName && !first.isFirstName {
+            names = (last, first, .firstName)
             out.setQuality(.firstName, FieldQuality(.repaired, .firstLastSwapped))
             out.setQuality(.lastName, FieldQuality(.repaired, .firstLastSwapped))
         }
-        for (source, field) in [(first, CanonicalField.firstName), (last, .lastName)] {
-            let q = out.quality[field.rawValue]
-            clean.withBytes(source) { value in
-                if value.isEmpty {
-                    out.set(field, value, q)
-                } else if field == .lastName && PersonName.isNotAPerson(value) {
-                    out.set(field, value, FieldQuality(.invalid, .notAPerson))
-                } else {
-                    out.write(field, q) { PersonName.properCase(value, into: &$0) }
-                }
-            }
+        out.assign(.firstName, names.first.cased, out.quality[CanonicalField.firstName.rawValue])
+        if names.last.isNotAPerson {
+            clean.withBytes(names.lastSource.rawValue) { out.set(.lastName, $0, FieldQuality(.invalid, .notAPerson)) }
+        } else {
+            out.assign(.lastName, names.last.cased, out.quality[CanonicalField.lastName.rawValue])
         }
     }
 
-    /// Whether every part of the value is a known first name ("Jean Pierre", "Jean-Pierre");
-    /// with `unambiguous`, names that are also frequent surnames do not count.
-    func isFirstName(_ value: UnsafeBufferPointer<UInt8>, unambiguous: Bool = false) -> Bool {
+    /// A first name or surname cased (appended to the arena), and what the swap and "not a
+    /// person" checks need to know of it.
+    struct CasedName {
+        var cased: Range<Int>
+        var present: Bool
+        var isFirstName = false
+        var isUnambiguousFirstName = false
+        var isNotAPerson = false
+    }
+
+    /// Cases the name into the arena and says what it is, from the memo when the name was seen
+    /// before (the cased bytes, then one byte of flags).
+    func properCaseName(_ value: UnsafeBufferPointer<UInt8>, _ out: inout FieldValues, _ memo: inout NormalizeMemo) -> CasedName {
+        var flags: UInt8 = 0
+        let cased = out.append { arena in
+            guard !value.isEmpty else { return }
+            let start = arena.count
+            if !memo.names.append(valueOf: value, to: &arena) {
+                PersonName.properCase(value, into: &arena)
+                let kinds = firstNameKinds(value)
+                arena.append((kinds.any ? 1 : 0) | (kinds.unambiguous ? 2 : 0) | (PersonName.isNotAPerson(value) ? 4 : 0))
+                arena.withUnsafeBufferPointer { memo.names.store(value, UnsafeBufferPointer(rebasing: $0[start...])) }
+            }
+            flags = arena.removeLast()
+        }
+        return CasedName(cased: cased, present: !value.isEmpty, isFirstName: flags & 1 != 0, isUnambiguousFirstName: flags & 2 != 0, isNotAPerson: flags & 4 != 0)
+    }
+
+    /// Whether every part of the value is a known first name ("Jean Pierre", "Jean-Pierre"),
+    /// and whether it is one unambiguously: not also a frequent surname (a compound of first
+    /// names, "Jean-Pierre", is unambiguous even if a part is also a surname).
+    func firstNameKinds(_ value: UnsafeBufferPointer<UInt8>) -> (any: Bool, unambiguous: Bool) {
         var folded: [UInt8] = []
         AccentFolding.fold(value, into: &folded)  // words separated by single spaces, trimmed
-        if folded.isEmpty { return false }
+        if folded.isEmpty { return (false, false) }
         return folded.withUnsafeBufferPointer { folded in
-            // A compound of first names ("Jean-Pierre") is unambiguous even if a part is also a surname.
-            let strict = unambiguous && !folded.contains(0x20)
-            return Bytes.words(folded).allSatisfy { word in
+            let single = !folded.contains(0x20)
+            var unambiguous = true
+            for word in Bytes.words(folded) {
                 let part = UnsafeBufferPointer(rebasing: folded[word])
-                return reference.firstNames.contains(part) && !(strict && reference.surnameLikeFirstNames.contains(part))
+                guard reference.firstNames.contains(part) else { return (false, false) }
+                if single && reference.surnameLikeFirstNames.contains(part) { unambiguous = false }
             }
+            return (true, unambiguous)
         }
     }
 

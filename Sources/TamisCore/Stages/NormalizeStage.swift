@@ -18,12 +18,13 @@ public struct NormalizeStage: PipelineStage {
             // Records are independent: normalise chunks on every core, then count in order.
             state.records.withUnsafeMutableBufferPointer { records in
                 let shared = SharedBuffer(records)
-                ParallelLoop.run(records.count, chunk: 4096) { chunk in
+                // Each thread keeps what it made of names and civilities across its chunks.
+                ParallelLoop.run(records.count, chunk: 4096, state: { NormalizeMemo() }) { memo, chunk in
                     // A chunk's records share equal quality arrays at once (the copies are
                     // freed while hot); the whole run's, below.
                     var interned = Set<QualityVector>(minimumCapacity: 512)
                     for i in chunk {
-                        let (value, quality) = normalizer.normalize(shared.buffer[i].raw)
+                        let (value, quality) = normalizer.normalize(shared.buffer[i].raw, memo: &memo)
                         shared.buffer[i].value = value
                         shared.buffer[i].quality = interned.insert(QualityVector(quality)).memberAfterInsert.fields
                     }

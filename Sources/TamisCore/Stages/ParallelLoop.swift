@@ -28,6 +28,18 @@ public enum ParallelLoop {
         run((count + chunk - 1) / chunk) { c in body((c * chunk)..<min(count, (c + 1) * chunk)) }
     }
 
+    /// The same, each thread with a `State` of its own made by `makeState`, kept across the
+    /// chunks it takes (a cache of results for values that repeat).
+    public static func run<State>(_ count: Int, chunk: Int, state makeState: @escaping () -> State,
+                                  _ body: @escaping (inout State, Range<Int>) -> Void) {
+        let chunks = (count + chunk - 1) / chunk
+        let next = ChunkCounter(count: chunks)
+        run(min(threadCount, chunks)) { _ in
+            var state = makeState()
+            while let c = next.take() { body(&state, (c * chunk)..<min(count, (c + 1) * chunk)) }
+        }
+    }
+
     public static func run(_ count: Int, _ body: @escaping (Int) -> Void) {
         let threads = min(threadCount, count)
         if threads <= 1 {
@@ -35,22 +47,11 @@ public enum ParallelLoop {
             return
         }
         final class Work: @unchecked Sendable {
-            let count: Int
+            let indices: ChunkCounter
             let body: (Int) -> Void
-            var next = 0
-            var mutex = pthread_mutex_t()
             init(count: Int, body: @escaping (Int) -> Void) {
-                self.count = count
+                indices = ChunkCounter(count: count)
                 self.body = body
-                pthread_mutex_init(&mutex, nil)
-            }
-            deinit { pthread_mutex_destroy(&mutex) }
-            func take() -> Int? {
-                pthread_mutex_lock(&mutex)
-                defer { pthread_mutex_unlock(&mutex) }
-                guard next < count else { return nil }
-                next += 1
-                return next - 1
             }
         }
         let work = Work(count: count, body: body)
@@ -60,12 +61,12 @@ public enum ParallelLoop {
             let context = Unmanaged.passRetained(work).toOpaque()
             pthread_create(&id, nil, { context in
                 let work = Unmanaged<Work>.fromOpaque(context!).takeRetainedValue()
-                while let i = work.take() { work.body(i) }
+                while let i = work.indices.take() { work.body(i) }
                 return nil
             }, context)
             ids.append(id)
         }
-        while let i = work.take() { body(i) }
+        while let i = work.indices.take() { body(i) }
         for id in ids { pthread_join(id, nil) }
     }
 
@@ -89,6 +90,25 @@ public enum ParallelLoop {
             defer { for id in ids { pthread_join(id, nil) } }
             return try body()
         }
+    }
+}
+
+/// The next of `count` indices, for threads taking them in turn.
+private final class ChunkCounter: @unchecked Sendable {
+    let count: Int
+    var next = 0
+    var mutex = pthread_mutex_t()
+    init(count: Int) {
+        self.count = count
+        pthread_mutex_init(&mutex, nil)
+    }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func take() -> Int? {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
     }
 }
 
