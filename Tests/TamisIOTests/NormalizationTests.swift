@@ -245,6 +245,47 @@ final class EmailTests: XCTestCase {
         }
     }
 
+    /// The one-pass syntax check gives the plain definition's answer (split the domain into
+    /// labels and check each) on 100,000 random addresses made of the characters that matter:
+    /// dots, hyphens, `@`, digits, capitals, non-ASCII, white space.
+    func test_syntax_check_agrees_with_the_plain_definition() {
+        let alphabet: [[UInt8]] = ["a", "b", "z", "0", "9", "-", ".", "@", "_", "+", "é", "A", " "].map { Array($0.utf8) }
+        let allowedLocal = Set("abcdefghijklmnopqrstuvwxyz0123456789.!#$%&'*+/=?^_`{|}~-".utf8)
+        func plainSyntax(_ address: [UInt8]) -> Bool {
+            guard let at = address.lastIndex(of: 0x40) else { return false }
+            let local = address[..<at], domain = address[(at + 1)...]
+            guard !local.isEmpty, local.count <= 64, domain.count >= 4, domain.count <= 253 else { return false }
+            guard local.first != 0x2E, local.last != 0x2E, !local.contains(0x40) else { return false }
+            if local.indices.contains(where: { local[$0] < 0x80 && (!allowedLocal.contains(local[$0]) || ($0 > local.startIndex && local[$0] == 0x2E && local[$0 - 1] == 0x2E)) }) { return false }
+            let labels = domain.split(separator: 0x2E, omittingEmptySubsequences: false)
+            guard labels.count >= 2, labels.allSatisfy({ label in
+                !label.isEmpty && label.count <= 63 && label.first != 0x2D && label.last != 0x2D
+                    && label.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 >= 0x80 }
+            }) else { return false }
+            return labels.last!.count >= 2 && labels.last!.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || $0 >= 0x80 }
+        }
+        var random = SplitMix64(seed: 7)
+        var valid = 0
+        let lists = EmailLists()
+        for _ in 0..<100_000 {
+            var address: [UInt8] = []
+            for _ in 0..<(2 + Int(random.next() % 14)) { address += alphabet[Int(random.next() % UInt64(alphabet.count))] }
+            if random.next() % 2 == 0 { address += Array(["@x.fr", "@a-b.com", "@b.c0", ".fr", "@-a.fr", "@a..fr"][Int(random.next() % 6)].utf8) }
+            // What the normaliser assesses: the cleaned address (no white space, lower case).
+            var cleaned: [UInt8] = []
+            address.withUnsafeBufferPointer { EmailAddress.clean($0, into: &cleaned) }
+            let quality = cleaned.withUnsafeBufferPointer { EmailAddress.assess($0, lists: lists).quality }
+            let expected = cleaned.isEmpty ? FieldStatus.missing : plainSyntax(cleaned) ? nil : FieldStatus.invalid
+            if let expected {
+                XCTAssertEqual(quality.status, expected, String(decoding: cleaned, as: UTF8.self))
+            } else {
+                XCTAssertNotEqual(quality.reason, .badSyntax, String(decoding: cleaned, as: UTF8.self))
+                valid += 1
+            }
+        }
+        XCTAssertGreaterThan(valid, 1_000, "valid addresses are drawn too")
+    }
+
     func test_free_mail_disposable_and_role_accounts_are_flagged() {
         XCTAssertEqual(normalize("camille@gmail.com").quality, FieldQuality(.valid, .freeMail))
         XCTAssertEqual(normalize("camille@orange.fr").quality, FieldQuality(.valid, .freeMail))

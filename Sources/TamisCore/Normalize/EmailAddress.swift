@@ -21,8 +21,19 @@ public struct EmailLists: Sendable {
     /// Letter counts of `wellKnown`, precomputed.
     public private(set) var wellKnownHistograms: [[UInt8]] = []
 
+    /// Bit n set when a well-known domain is n bytes long (n < 64).
+    private(set) var wellKnownLengths: UInt64 = 0
+
     public init() {
         wellKnownHistograms = wellKnown.map(EmailAddress.letterHistogram)
+        for known in wellKnown where known.count < 64 { wellKnownLengths |= 1 << UInt64(known.count) }
+    }
+
+    /// Whether a well-known domain is within two bytes of `length` (most domains are not).
+    func hasWellKnownDomain(near length: Int) -> Bool {
+        let low = max(0, length - 2), high = min(length + 2, 63)
+        guard low <= high else { return false }
+        return (wellKnownLengths >> UInt64(low)) & ((1 << UInt64(high - low + 1)) - 1) != 0
     }
 }
 
@@ -63,7 +74,14 @@ public enum EmailAddress {
         }
         if skipped == 7 { text = UnsafeBufferPointer(rebasing: text[start...]) }
         let first = out.count
-        for b in text where b > 0x20 { out.append(Bytes.lower(b)) }
+        Bytes.append(to: &out, capacity: text.count) { out in  // written in place, not byte by byte
+            var count = 0
+            for b in text where b > 0x20 {
+                out[count] = Bytes.lower(b)
+                count &+= 1
+            }
+            return count
+        }
         if out.count - first >= 2 && out[first] == 0x3C && out[out.count - 1] == 0x3E {
             out.removeLast()
             out.remove(at: first)
@@ -102,33 +120,66 @@ public enum EmailAddress {
     /// One `@`, a local part of allowed characters (≤ 64), a domain of letter/digit/hyphen
     /// labels with a TLD of at least two letters; no empty label, no leading/trailing dot.
     static func isValidSyntax(_ address: UnsafeBufferPointer<UInt8>, at: Int) -> Bool {
-        let local = address[..<at], domain = address[(at + 1)...]
-        guard !local.isEmpty, local.count <= 64, domain.count >= 4, domain.count <= 253 else { return false }
+        let local = address[..<at], domainCount = address.count - at - 1
+        guard !local.isEmpty, local.count <= 64, domainCount >= 4, domainCount <= 253 else { return false }
         guard local.first != 0x2E, local.last != 0x2E, !local.contains(0x40) else { return false }
         var previous: UInt8 = 0
         for b in local {
-            if b >= 0x80 { continue }  // internationalised local parts are allowed
-            if !allowedLocal[Int(b)] || (b == 0x2E && previous == 0x2E) { return false }
+            // Internationalised local parts are allowed ("andré.é.dupont"): a non-ASCII byte
+            // also separates two dots.
+            if b < 0x80 && (!allowedLocal[Int(b)] || (b == 0x2E && previous == 0x2E)) { return false }
             previous = b
         }
-        let labels = domain.split(separator: 0x2E, omittingEmptySubsequences: false)
-        guard labels.count >= 2 else { return false }
-        for label in labels {
-            guard !label.isEmpty, label.count <= 63, label.first != 0x2D, label.last != 0x2D else { return false }
-            for b in label where !(Bytes.isDigit(b) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b >= 0x80) { return false }
+        // The domain's labels, one pass without splitting it: each 1-63 bytes of letters,
+        // digits, hyphens (not first or last) or non-ASCII; at least two.
+        var labelStart = at + 1, dots = 0
+        for i in labelStart...address.count {
+            if i == address.count || address[i] == 0x2E {
+                let length = i - labelStart
+                guard length > 0, length <= 63, address[labelStart] != 0x2D, address[i - 1] != 0x2D else { return false }
+                if i < address.count {
+                    dots += 1
+                    labelStart = i + 1
+                }
+            } else {
+                let b = address[i]
+                guard Bytes.isDigit(b) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b >= 0x80 else { return false }
+            }
         }
-        let tld = labels.last!
-        return tld.count >= 2 && tld.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || $0 >= 0x80 }
+        guard dots >= 1, address.count - labelStart >= 2 else { return false }
+        // The top-level domain: letters (or non-ASCII) only.
+        return address[labelStart...].allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || $0 >= 0x80 }
     }
 
     /// The well-known domain one edit away (two for long names), or a `.fr`/`.com` TLD typo.
     static func suggestion(for domain: UnsafeBufferPointer<UInt8>, lists: EmailLists) -> [UInt8]? {
-        if lists.wellKnown.contains(where: { $0.elementsEqual(domain) }) { return nil }
+        var best: (distance: Int, domain: [UInt8])?
+        if lists.hasWellKnownDomain(near: domain.count) {
+            if lists.wellKnown.contains(where: { known in known.withUnsafeBufferPointer { Bytes.equal($0, domain) } }) { return nil }
+            best = closestWellKnown(domain, lists: lists)
+        }
+        if let best { return best.domain }
+        // TLD typos on any domain: orange.fe, societe.frr, entreprise.con
+        for (typo, fix) in EmailAddress.tldTypos where domain.count > typo.count
+            && typo.withUnsafeBufferPointer({ Bytes.equal($0, UnsafeBufferPointer(rebasing: domain[(domain.count - typo.count)...])) }) {
+            return Array(domain.dropLast(typo.count)) + fix
+        }
+        return nil
+    }
+
+    /// The well-known domain at the smallest edit distance from `domain` within the limit (one
+    /// edit, two for names of ten bytes or more), if any.
+    static func closestWellKnown(_ domain: UnsafeBufferPointer<UInt8>, lists: EmailLists) -> (distance: Int, domain: [UInt8])? {
         var best: (distance: Int, domain: [UInt8])?
         var histogram = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))  // 27 counts (+ 5 unused), a byte each
+        var counted = false
         withUnsafeMutableBytes(of: &histogram) { counts in
-            countLetters(domain, into: counts)
             for (k, known) in lists.wellKnown.enumerated() where abs(known.count - domain.count) <= 2 {
+                // Counted only for a domain of a length near a well-known one's (few are).
+                if !counted {
+                    countLetters(domain, into: counts)
+                    counted = true
+                }
                 let limit = known.count >= 10 ? 2 : 1
                 // Each edit changes the letter counts by at most 2: a cheap bound before the DP.
                 var difference = 0
@@ -139,12 +190,7 @@ public enum EmailAddress {
                 if d <= limit, d < (best?.distance ?? .max) { best = (d, known) }
             }
         }
-        if let best { return best.domain }
-        // TLD typos on any domain: orange.fe, societe.frr, entreprise.con
-        for (typo, fix) in EmailAddress.tldTypos where domain.count > typo.count && domain.suffix(typo.count).elementsEqual(typo) {
-            return Array(domain.dropLast(typo.count)) + fix
-        }
-        return nil
+        return best
     }
 
     static let tldTypos: [([UInt8], [UInt8])] = [(".fe", ".fr"), (".frr", ".fr"), (".ft", ".fr"), (".con", ".com"), (".cmo", ".com"),
