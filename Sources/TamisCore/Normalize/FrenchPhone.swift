@@ -46,6 +46,7 @@ public enum FrenchPhone {
         }
         var plus = false
         var digits: [UInt8] = []
+        digits.reserveCapacity(text.count)
         var trunkRemoved = false
         var i = 0
         while i < text.count {
@@ -117,29 +118,21 @@ public enum FrenchPhone {
             if prefix2 == 0x34 && national[2] == 0x30 {  // no 040 block in the plan (libphonenumber agrees)
                 return invalid(text, .unknownPrefix, fileExtension, second)
             }
-            if let overseas = overseasCode(prefix4) {
-                result.e164 = "+" + overseas + String(decoding: subscriber, as: UTF8.self)
-            } else {
-                result.e164 = "+33" + String(decoding: subscriber, as: UTF8.self)
-            }
+            result.e164 = e164(overseasCode(prefix4) ?? "33", subscriber)
             result.type = .fixed
             if telemarketing.contains(prefix4) { reason = .telemarketing }
         case 0x36:  // 06 mobile; 0639 (Mayotte) and 0690-0694/0696/0697 are overseas
-            if let overseas = overseasCode(prefix4) {
-                result.e164 = "+" + overseas + String(decoding: subscriber, as: UTF8.self)
-            } else {
-                result.e164 = "+33" + String(decoding: subscriber, as: UTF8.self)
-            }
+            result.e164 = e164(overseasCode(prefix4) ?? "33", subscriber)
             result.type = .mobile
         case 0x37:  // 07: 073-079 interpersonal mobile, and 0700 (M2M); 0701-0729 are unassigned
             // libphonenumber reads the same (the differential test compares both on these blocks).
             guard national[2] >= 0x33 || (national[2] == 0x30 && national[3] == 0x30) else {
                 return invalid(text, .unknownPrefix, fileExtension, second)
             }
-            result.e164 = "+33" + String(decoding: subscriber, as: UTF8.self)
+            result.e164 = e164("33", subscriber)
             result.type = .mobile
         case 0x39:  // 09 "polyvalent": VoIP and internet boxes
-            result.e164 = "+33" + String(decoding: subscriber, as: UTF8.self)
+            result.e164 = e164("33", subscriber)
             result.type = .voip
             // 09475-09479: the overseas telemarketing blocks (RULES.md), VoIP to libphonenumber.
             if telemarketing.contains(prefix4) || (prefix4 == 947 && national[4] >= 0x35) { reason = .telemarketing }
@@ -149,6 +142,20 @@ public enum FrenchPhone {
         if trunkRemoved && reason == .none { reason = .none }
         result.quality = repaired ? FieldQuality(.repaired, reason) : FieldQuality(.valid, reason)
         return result
+    }
+
+    /// "+", the country code, the subscriber number: one small string (at most 15 bytes here),
+    /// written in place rather than joined from three.
+    static func e164(_ countryCode: String, _ subscriber: ArraySlice<UInt8>) -> String {
+        var code = countryCode
+        return code.withUTF8 { code in
+            String(unsafeUninitializedCapacity: 1 + code.count + subscriber.count) { out in
+                out[0] = 0x2B
+                _ = UnsafeMutableBufferPointer(rebasing: out[1...]).initialize(from: code)
+                _ = UnsafeMutableBufferPointer(rebasing: out[(1 + code.count)...]).initialize(from: subscriber)
+                return 1 + code.count + subscriber.count
+            }
+        }
     }
 
     /// The libphonenumber region of an overseas national prefix (for the reference).
@@ -181,10 +188,12 @@ public enum FrenchPhone {
         }
     }
 
+    static let countingDigits = Array("0123456789".utf8)
+
     static func isPlaceholder(_ national: [UInt8]) -> Bool {
         let tail = national.dropFirst()
         if tail.allSatisfy({ $0 == tail.first }) { return true }
-        if national.elementsEqual(Array("0123456789".utf8)) { return true }
+        if national == countingDigits { return true }
         // "0606060606", "0101010101": one pair repeated.
         let pair = national.prefix(2)
         return stride(from: 0, to: 10, by: 2).allSatisfy { national[$0] == pair.first && national[$0 + 1] == pair.last }
