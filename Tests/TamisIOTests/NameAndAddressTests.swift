@@ -41,6 +41,11 @@ final class CompanyNameTests: XCTestCase {
         XCTAssertTrue(split("Dupont S.A.R.L. au capital de 10 000 euros") == ("Dupont", "SARL"))
         XCTAssertTrue(split("DUPONT (SASU)") == ("DUPONT", "SASU"))
         XCTAssertTrue(split("Pharma Rhône SA") == ("Pharma Rhône", "SA"))
+        XCTAssertTrue(split("Martin Frères SNC RCS Lyon 123 456 789") == ("Martin Frères", "SNC"), "an RCS mention ends the name")
+        XCTAssertTrue(split("Dupont SA AU CAPITAL DE 5000 €") == ("Dupont", "SA"), "capitals: the mention is folded")
+        XCTAssertTrue(split("Œuvres et Bâtiments du Grand Est de la Région Rhône E.U.R.L.")
+                      == ("Œuvres et Bâtiments du Grand Est de la Région Rhône", "EURL"), "a long name: its last tokens are looked up")
+        XCTAssertTrue(split("S.A.S. Société Générale d'Équipement") == ("Société Générale d'Équipement", "SAS"))
     }
 
     func test_tokens_inside_words_and_a_lone_form_are_left_alone() {

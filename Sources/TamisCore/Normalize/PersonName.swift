@@ -186,41 +186,53 @@ public enum CompanyName {
         return (String(decoding: name, as: UTF8.self), form)
     }
 
+    static let capital = Array("capital".utf8), rcs = Array("rcs".utf8), au = Array("au".utf8)
+
     /// The same on bytes: appends the display name to `out`, returns the legal form.
     public static func split(_ raw: UnsafeBufferPointer<UInt8>, forms: LegalForms, into out: inout [UInt8]) -> String? {
         let text = Bytes.trimmed(raw)
-        return withUnsafeTemporaryAllocation(of: (start: Int, end: Int, id: Int32).self, capacity: text.count / 2 + 1) { pieces in
+        typealias Piece = (start: Int, end: Int, id: Int32, keyStart: Int32, keyEnd: Int32)
+        return withUnsafeTemporaryAllocation(of: Piece.self, capacity: text.count / 2 + 1) { pieces in
+          // Each token's folded key, made once (folding at most doubles a token's bytes).
+          withUnsafeTemporaryAllocation(of: UInt8.self, capacity: text.count * 2 + 8) { keys in
             // Tokens split on spaces, parentheses and commas.
             var count = 0
             for word in Bytes.words(text, separators: CompanyName.separators) {
-                pieces[count] = (word.lowerBound, word.upperBound, -1)
+                pieces[count] = (word.lowerBound, word.upperBound, -1, -1, -1)
                 count += 1
             }
             // "S.A.R.L." folds to "s a r l": compare it as "sarl".
-            var key: [UInt8] = []
-            func fold(_ n: Int) {
-                key.removeAll(keepingCapacity: true)
-                AccentFolding.fold(UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end]), into: &key)
-                key.removeAll { $0 == 0x20 }
+            var keysUsed = 0
+            func key(_ n: Int) -> UnsafeBufferPointer<UInt8> {
+                if pieces[n].keyStart < 0 {
+                    let start = keysUsed
+                    let written = AccentFolding.foldBytes(UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end]),
+                                                          to: keys.baseAddress! + start, keepPunctuation: false)
+                    var end = start
+                    for i in start..<(start + written) where keys[i] != 0x20 {
+                        keys[end] = keys[i]
+                        end += 1
+                    }
+                    keysUsed = end
+                    pieces[n].keyStart = Int32(start)
+                    pieces[n].keyEnd = Int32(end)
+                }
+                return UnsafeBufferPointer(rebasing: keys[Int(pieces[n].keyStart)..<Int(pieces[n].keyEnd)])
             }
+            func key(_ n: Int, is word: [UInt8]) -> Bool { word.withUnsafeBufferPointer { Bytes.equal(key(n), $0) } }
             // "au capital de …" and "RCS …" mentions end the name.
             for n in 0..<count where Bytes.characterCount(UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end])) <= 8 {
-                fold(n)
-                if key.elementsEqual("capital".utf8) || key.elementsEqual("rcs".utf8) {
+                if key(n, is: capital) || key(n, is: rcs) {
                     var end = n
-                    if end > 0 {
-                        fold(end - 1)
-                        if key.elementsEqual("au".utf8) { end -= 1 }
-                    }
+                    if end > 0 && key(end - 1, is: au) { end -= 1 }
                     count = end
                     break
                 }
             }
-            // Only the first and last few tokens can be a legal form: fold only those.
+            // Only the first and last few tokens can be a legal form: look only those up.
             let edge = 4
             for n in 0..<count where n < edge || n >= count - edge {
-                fold(n)
-                pieces[n].id = key.withUnsafeBufferPointer { forms.id($0) }
+                pieces[n].id = forms.id(key(n))
             }
             var first = 0, last = count
             var legalForm: String?
@@ -252,6 +264,7 @@ public enum CompanyName {
             }
             while out.count > start, let b = out.last, b == 0x2D || b == 0x2C || b == 0x2E || b == 0x20 { out.removeLast() }
             return legalForm
+          }
         }
     }
 
