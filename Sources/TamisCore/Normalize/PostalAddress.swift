@@ -215,35 +215,37 @@ extension GeographyTable {
     public func normalizeStreet(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         let text = Bytes.trimmed(raw)
         let lineStart = out.count
-        var key: [UInt8] = []
-        for word in Bytes.words(text) {
-            let token = UnsafeBufferPointer(rebasing: text[word])
-            if out.count > lineStart { out.append(0x20) }
-            var bareEnd = token.count
-            while bareEnd > 0 && token[bareEnd - 1] == 0x2C { bareEnd -= 1 }
-            let bare = UnsafeBufferPointer(rebasing: token[0..<bareEnd])
-            // Street-type variants are short words: numbers and long words are left as they are.
-            guard bare.count <= 12, let first = bare.first, !Bytes.isDigit(first) else {
-                out.append(contentsOf: token)
-                continue
+        // A word's folded key, on the stack (a street type is at most 12 bytes: its fold, 24).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { keyBuffer in
+            for word in Bytes.words(text) {
+                let token = UnsafeBufferPointer(rebasing: text[word])
+                if out.count > lineStart { out.append(0x20) }
+                var bareEnd = token.count
+                while bareEnd > 0 && token[bareEnd - 1] == 0x2C { bareEnd -= 1 }
+                let bare = UnsafeBufferPointer(rebasing: token[0..<bareEnd])
+                // Street-type variants are short words: numbers and long words are left as they are.
+                guard bare.count <= 12, let first = bare.first, !Bytes.isDigit(first) else {
+                    out.append(contentsOf: token)
+                    continue
+                }
+                let key = UnsafeBufferPointer(start: keyBuffer.baseAddress!,
+                                              count: AccentFolding.foldBytes(bare, to: keyBuffer.baseAddress!, keepPunctuation: false))
+                guard let index = streetTypes.value(key) else {
+                    out.append(contentsOf: token)
+                    continue
+                }
+                let canonical = streetCanonical[index]
+                if GeographyTable.keptAbbreviations.contains(key) {
+                    Bytes.appendUppercased(bare, to: &out)
+                } else if Bytes.isUppercased(bare) && Bytes.characterCount(bare) > 1 && Bytes.containsLetter(bare) {
+                    out.append(contentsOf: canonical.upper)
+                } else if out.count == lineStart {
+                    out.append(contentsOf: canonical.written)  // first word of the line: "Immeuble …"
+                } else {
+                    out.append(contentsOf: canonical.lower)
+                }
+                if token.last == 0x2C { out.append(0x2C) }
             }
-            key.removeAll(keepingCapacity: true)
-            AccentFolding.fold(bare, into: &key)
-            guard let index = key.withUnsafeBufferPointer({ streetTypes.value($0) }) else {
-                out.append(contentsOf: token)
-                continue
-            }
-            let canonical = streetCanonical[index]
-            if key.withUnsafeBufferPointer({ GeographyTable.keptAbbreviations.contains($0) }) {
-                Bytes.appendUppercased(bare, to: &out)
-            } else if Bytes.isUppercased(bare) && Bytes.characterCount(bare) > 1 && Bytes.containsLetter(bare) {
-                out.append(contentsOf: canonical.upper)
-            } else if out.count == lineStart {
-                out.append(contentsOf: canonical.written)  // first word of the line: "Immeuble …"
-            } else {
-                out.append(contentsOf: canonical.lower)
-            }
-            if token.last == 0x2C { out.append(0x2C) }
         }
     }
 }
