@@ -55,26 +55,36 @@ public struct GeographyTable: Sendable {
     /// "Saint-Étienne", "ST ETIENNE", "st-étienne" → "saint etienne".
     static func placeKey(_ name: String) -> [UInt8] {
         var name = name
-        var out: [UInt8] = []
-        var scratch: [UInt8] = []
-        name.withUTF8 { placeKey($0, into: &out, scratch: &scratch) }
-        return out
-    }
-
-    /// Appends the place key of `text` to `out` (`scratch` is working space).
-    static func placeKey(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], scratch: inout [UInt8]) {
-        scratch.removeAll(keepingCapacity: true)
-        AccentFolding.fold(text, into: &scratch)
-        scratch.withUnsafeBufferPointer { folded in
-            for (n, word) in Bytes.words(folded).enumerated() {
-                if n > 0 { out.append(0x20) }
-                let word = folded[word]
-                if word.elementsEqual("st".utf8) { out.append(contentsOf: "saint".utf8) }
-                else if word.elementsEqual("ste".utf8) { out.append(contentsOf: "sainte".utf8) }
-                else { out.append(contentsOf: word) }
-            }
+        return name.withUTF8 { text in
+            withPlaceKey(text) { Array($0) }
         }
     }
+
+    /// Calls `body` with the place key of `text`, made on the stack.
+    static func withPlaceKey<R>(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        // Folding at most doubles the bytes; "st" → "saint" makes them at most 2.5 times longer.
+        let foldedRoom = text.count * 2 + 2
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: foldedRoom * 4) { buffer in
+            let folded = UnsafeBufferPointer(start: buffer.baseAddress!,
+                                             count: AccentFolding.foldBytes(text, to: buffer.baseAddress!, keepPunctuation: false))
+            let key = buffer.baseAddress! + foldedRoom
+            var count = 0
+            func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+                (key + count).initialize(from: bytes.baseAddress!, count: bytes.count)
+                count += bytes.count
+            }
+            for word in Bytes.words(folded) {
+                if count > 0 { key[count] = 0x20; count += 1 }
+                let word = UnsafeBufferPointer(rebasing: folded[word])
+                if word.count == 2 && word[0] == 0x73 && word[1] == 0x74 { saint.withUnsafeBufferPointer { append($0) } }
+                else if word.count == 3 && word[0] == 0x73 && word[1] == 0x74 && word[2] == 0x65 { sainte.withUnsafeBufferPointer { append($0) } }
+                else { append(word) }
+            }
+            return body(UnsafeBufferPointer(start: key, count: count))
+        }
+    }
+
+    static let saint = Array("saint".utf8), sainte = Array("sainte".utf8)
 }
 
 public struct AddressResult: Equatable {
@@ -125,23 +135,27 @@ extension GeographyTable {
                 result.department = entry.department
                 result.region = entry.region.isEmpty ? nil : entry.region
                 if !city.isEmpty {
-                    var key: [UInt8] = [], scratch: [UInt8] = []
-                    key.reserveCapacity(city.count + 8)
-                    GeographyTable.placeKey(city, into: &key, scratch: &scratch)
-                    let exact = entry.placeKeys.contains(key)
-                    if exact || entry.placeKeys.contains(where: { GeographyTable.isWordPrefix($0, of: key) || GeographyTable.isWordPrefix(key, of: $0) }) {
-                        if exact && key != entry.deliveryKey {
-                            scratch.removeAll(keepingCapacity: true)
-                            AccentFolding.fold(city, into: &scratch, keepPunctuation: true)
-                            for i in scratch.indices { scratch[i] = Bytes.upper(scratch[i]) }
-                            result.city = String(decoding: scratch, as: UTF8.self)
-                        } else {
-                            result.city = entry.deliveryLabel
+                    GeographyTable.withPlaceKey(city) { key in
+                        let exact = entry.placeKeys.contains { $0.withUnsafeBufferPointer { Bytes.equal($0, key) } }
+                        let matches = exact || entry.placeKeys.contains { place in
+                            place.withUnsafeBufferPointer { GeographyTable.isWordPrefix($0, of: key) || GeographyTable.isWordPrefix(key, of: $0) }
                         }
-                        result.cityQuality = .valid
-                    } else {
-                        result.city = String(decoding: city, as: UTF8.self)
-                        result.cityQuality = FieldQuality(.invalid, .cityMismatch)
+                        if matches {
+                            if exact && !entry.deliveryKey.withUnsafeBufferPointer({ Bytes.equal($0, key) }) {
+                                // The commune's own name, in capitals, without accents.
+                                result.city = String(unsafeUninitializedCapacity: city.count * 2 + 1) { out in
+                                    let count = AccentFolding.foldBytes(city, to: out.baseAddress!, keepPunctuation: true)
+                                    for i in 0..<count { out[i] = Bytes.upper(out[i]) }
+                                    return count
+                                }
+                            } else {
+                                result.city = entry.deliveryLabel
+                            }
+                            result.cityQuality = .valid
+                        } else {
+                            result.city = String(decoding: city, as: UTF8.self)
+                            result.cityQuality = FieldQuality(.invalid, .cityMismatch)
+                        }
                     }
                 }
             } else if result.cedex != nil, let department = departmentFromPrefix(text) {
@@ -170,8 +184,8 @@ extension GeographyTable {
     }
 
     /// Whether `prefix` + " " starts `text`.
-    static func isWordPrefix(_ prefix: [UInt8], of text: [UInt8]) -> Bool {
-        text.count > prefix.count && text[prefix.count] == 0x20 && text.starts(with: prefix)
+    static func isWordPrefix(_ prefix: UnsafeBufferPointer<UInt8>, of text: UnsafeBufferPointer<UInt8>) -> Bool {
+        text.count > prefix.count && text[prefix.count] == 0x20 && Bytes.equal(prefix, UnsafeBufferPointer(rebasing: text[..<prefix.count]))
     }
 
     /// A postal code as five digits (1000 → "01000").
