@@ -33,6 +33,24 @@ struct FieldValues {
         self.arena = arena
     }
 
+    /// Starts again from `initial` (its values, `missing` for every field), in the buffers of
+    /// the record before: no allocation, unless the caller kept that record's quality array
+    /// (then it is copied on its first change, as any shared array).
+    mutating func reset(_ initial: PackedFields, extraCapacity: Int = 512) {
+        arena.removeAll(keepingCapacity: true)
+        arena.reserveCapacity(initial.valueByteCount + extraCapacity)
+        initial.withValueBytes { arena.append(contentsOf: $0) }
+        spans.withUnsafeMutableBufferPointer { spans in
+            for i in spans.indices {
+                let range = initial.valueRange(i)
+                spans[i] = (Int32(truncatingIfNeeded: range.lowerBound), Int32(truncatingIfNeeded: range.upperBound))
+            }
+        }
+        quality.withUnsafeMutableBufferPointer { quality in
+            for i in quality.indices { quality[i] = .missing }
+        }
+    }
+
     /// Appends the value `body` writes for `field`. An empty value is `missing` unless invalid
     /// (keeping the reason).
     @inline(__always)

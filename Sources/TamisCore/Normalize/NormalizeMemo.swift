@@ -19,6 +19,8 @@ import Darwin
 public struct NormalizeMemo {
     var names: ByteMemo
     var civilities: ByteMemo
+    /// The working buffers of the thread's last record, reused by the next (no allocation).
+    var values: FieldValues?
 
     /// A memo for one thread's records, with `nameSlots` slots for names (a power of two).
     public init(nameSlots: Int = 1 << 14) {

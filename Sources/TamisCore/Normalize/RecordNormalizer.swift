@@ -21,7 +21,15 @@ public struct RecordNormalizer: Sendable {
     /// seen before (and keeping there those it had not).
     public func normalize(_ raw: PackedFields, memo: inout NormalizeMemo) -> (PackedFields, [FieldQuality]) {
         let clean = RecordNormalizer.cleaned(raw)
-        var out = FieldValues(clean)
+        // The thread's working buffers of the record before, when there is one.
+        var out: FieldValues
+        if var reused = memo.values.take() {
+            reused.reset(clean)
+            out = reused
+        } else {
+            out = FieldValues(clean)
+        }
+        defer { memo.values = out }
         for field in CanonicalField.sourceFields where !clean.isEmpty(field.rawValue) { out.setQuality(field, .valid) }
         normalizeIdentifiers(raw, &out)
         normalizeNaf(raw, &out)
