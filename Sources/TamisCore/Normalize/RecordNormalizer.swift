@@ -44,12 +44,29 @@ public struct RecordNormalizer: Sendable {
 
     /// The source fields with white space trimmed and collapsed; derived fields empty.
     static func cleaned(_ raw: PackedFields) -> PackedFields {
+        if isClean(raw) { return raw }  // most rows of a real export: nothing to copy
         let sources = CanonicalField.sourceFields.count
         // A cleaned value is never longer than the raw one: one allocation of the raw size.
         return raw.withValueBytes { input in
             PackedFields(count: CanonicalField.count, capacity: input.count) { field, destination in
                 field < sources ? NormalizeStage.collapseWhitespace(UnsafeBufferPointer(rebasing: input[raw.valueRange(field)]), to: destination) : 0
             }
+        }
+    }
+
+    /// Whether cleaning would give the raw values back: no derived field filled, no source
+    /// value with a space at either end, and in all the values' bytes no control character,
+    /// no double space, no byte that may start a no-break space (C2, E2): eight bytes at a time.
+    static func isClean(_ raw: PackedFields) -> Bool {
+        let sources = CanonicalField.sourceFields.count
+        guard raw.count == CanonicalField.count else { return false }
+        return raw.withValueBytes { bytes in
+            for field in 0..<raw.count {
+                let range = raw.valueRange(field)
+                guard !range.isEmpty else { continue }
+                if field >= sources || bytes[range.lowerBound] == 0x20 || bytes[range.upperBound - 1] == 0x20 { return false }
+            }
+            return !Bytes.mayHoldWhiteSpaceToCollapse(bytes)
         }
     }
 
