@@ -142,7 +142,10 @@ public enum SiretNumber {
         guard !text.isEmpty else { return result }
         // Most cells are digits, perhaps grouped by spaces ("443 121 975 00015"): read directly.
         if text.allSatisfy({ Bytes.isDigit($0) || $0 == 0x20 }) {
-            return classify(text.filter(Bytes.isDigit), repair: .none)
+            var digits: [UInt8] = []
+            digits.reserveCapacity(text.count)  // one allocation, not one per doubling
+            for b in text where b != 0x20 { digits.append(b) }
+            return classify(digits, repair: .none)
         }
         let upper = text.map(Bytes.upper)
 
