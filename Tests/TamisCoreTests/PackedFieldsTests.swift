@@ -15,6 +15,25 @@ extension PackedFieldsTests {
         return builder.finish()
     }
 
+    /// `allValues` hands each value in order, as `withBytes` gives it, with 16- and 32-bit
+    /// offsets, and stops at the first value the predicate refuses.
+    func test_all_values_are_visited_in_order_and_the_visit_stops_at_a_refusal() {
+        for values in [["Jean", "", "Dupont", "é", ""], ["", String(repeating: "x", count: 70_000), "a", ""], [], [""]] {
+            let fields = packed(values)
+            var seen: [String] = []
+            XCTAssertTrue(fields.allValues { i, value in
+                XCTAssertEqual(i, seen.count)
+                seen.append(String(decoding: value, as: UTF8.self))
+                return true
+            })
+            XCTAssertEqual(seen, values)
+            var visited = 0
+            let refuseSecond = fields.allValues { i, _ in visited += 1; return i != 1 }
+            XCTAssertEqual(refuseSecond, values.count < 2, "\(values.count) values")
+            XCTAssertEqual(visited, min(values.count, 2))
+        }
+    }
+
     func test_several_replacements_equal_one_after_another_the_last_winning() {
         var generator = SystemRandomNumberGenerator()
         let words = ["", "a", "Dupont", "62.01Z", "closed", "2019-03-31", "Société Générale des Eaux", "é"]

@@ -60,14 +60,8 @@ public struct RecordNormalizer: Sendable {
     static func isClean(_ raw: PackedFields) -> Bool {
         let sources = CanonicalField.sourceFields.count
         guard raw.count == CanonicalField.count else { return false }
-        return raw.withValueBytes { bytes in
-            for field in 0..<raw.count {
-                let range = raw.valueRange(field)
-                guard !range.isEmpty else { continue }
-                if field >= sources || bytes[range.lowerBound] == 0x20 || bytes[range.upperBound - 1] == 0x20 { return false }
-            }
-            return !Bytes.mayHoldWhiteSpaceToCollapse(bytes)
-        }
+        return raw.allValues { field, value in value.isEmpty || (field < sources && value[0] != 0x20 && value[value.count - 1] != 0x20) }
+            && !raw.withValueBytes { Bytes.mayHoldWhiteSpaceToCollapse($0) }
     }
 
     /// Source field groups that depend on each other: re-normalised together.

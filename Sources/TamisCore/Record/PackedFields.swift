@@ -52,6 +52,29 @@ public struct PackedFields: Sendable, Hashable {
         }
     }
 
+    /// Whether `predicate` holds for every value, in index order (it stops at the first that
+    /// does not): each offset is read once, and the storage is reached once for all values.
+    @inlinable
+    public func allValues(_ predicate: (_ index: Int, _ value: UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        storage.withUnsafeBufferPointer { buf in
+            var start = headerSize
+            for i in 0..<count {
+                let end: Int
+                if wide {
+                    let p = (i &+ 1) &* 4
+                    let low = UInt32(buf[p]) | UInt32(buf[p &+ 1]) << 8
+                    end = Int(low | UInt32(buf[p &+ 2]) << 16 | UInt32(buf[p &+ 3]) << 24)
+                } else {
+                    let p = (i &+ 1) &* 2
+                    end = Int(UInt16(buf[p]) | UInt16(buf[p &+ 1]) << 8)
+                }
+                if !predicate(i, UnsafeBufferPointer(rebasing: buf[start..<end])) { return false }
+                start = end
+            }
+            return true
+        }
+    }
+
     /// Value `i` as a `String`, or nil when missing. Values are valid UTF-8 by construction.
     public func string(_ i: Int) -> String? {
         if isEmpty(i) { return nil }
