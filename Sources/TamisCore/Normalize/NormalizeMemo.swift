@@ -16,6 +16,8 @@ import Darwin
 /// an older one with the same hash bits, so memory stays bounded (1 MB a thread) whatever the
 /// input. Company names, towns and e-mail domains are not kept: they repeat much less, and a
 /// table large enough for them costs more in cache misses than it saves (measured).
+///
+/// It also holds the thread's working buffers from one record to the next (`values`).
 public struct NormalizeMemo {
     var names: ByteMemo
     var civilities: ByteMemo

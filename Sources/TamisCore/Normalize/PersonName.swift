@@ -193,78 +193,78 @@ public enum CompanyName {
         let text = Bytes.trimmed(raw)
         typealias Piece = (start: Int, end: Int, id: Int32, keyStart: Int32, keyEnd: Int32)
         return withUnsafeTemporaryAllocation(of: Piece.self, capacity: text.count / 2 + 1) { pieces in
-          // Each token's folded key, made once (folding at most doubles a token's bytes).
-          withUnsafeTemporaryAllocation(of: UInt8.self, capacity: text.count * 2 + 8) { keys in
-            // Tokens split on spaces, parentheses and commas.
-            var count = 0
-            for word in Bytes.words(text, separators: CompanyName.separators) {
-                pieces[count] = (word.lowerBound, word.upperBound, -1, -1, -1)
-                count += 1
-            }
-            // "S.A.R.L." folds to "s a r l": compare it as "sarl".
-            var keysUsed = 0
-            func key(_ n: Int) -> UnsafeBufferPointer<UInt8> {
-                if pieces[n].keyStart < 0 {
-                    let start = keysUsed
-                    let written = AccentFolding.foldBytes(UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end]),
-                                                          to: keys.baseAddress! + start, keepPunctuation: false)
-                    var end = start
-                    for i in start..<(start + written) where keys[i] != 0x20 {
-                        keys[end] = keys[i]
-                        end += 1
+            // Each token's folded key, made once (folding at most doubles a token's bytes).
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: text.count * 2 + 8) { keys in
+                // Tokens split on spaces, parentheses and commas.
+                var count = 0
+                for word in Bytes.words(text, separators: CompanyName.separators) {
+                    pieces[count] = (word.lowerBound, word.upperBound, -1, -1, -1)
+                    count += 1
+                }
+                // "S.A.R.L." folds to "s a r l": compare it as "sarl".
+                var keysUsed = 0
+                func key(_ n: Int) -> UnsafeBufferPointer<UInt8> {
+                    if pieces[n].keyStart < 0 {
+                        let start = keysUsed
+                        let written = AccentFolding.foldBytes(UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end]),
+                                                              to: keys.baseAddress! + start, keepPunctuation: false)
+                        var end = start
+                        for i in start..<(start + written) where keys[i] != 0x20 {
+                            keys[end] = keys[i]
+                            end += 1
+                        }
+                        keysUsed = end
+                        pieces[n].keyStart = Int32(start)
+                        pieces[n].keyEnd = Int32(end)
                     }
-                    keysUsed = end
-                    pieces[n].keyStart = Int32(start)
-                    pieces[n].keyEnd = Int32(end)
+                    return UnsafeBufferPointer(rebasing: keys[Int(pieces[n].keyStart)..<Int(pieces[n].keyEnd)])
                 }
-                return UnsafeBufferPointer(rebasing: keys[Int(pieces[n].keyStart)..<Int(pieces[n].keyEnd)])
-            }
-            func key(_ n: Int, is word: [UInt8]) -> Bool { word.withUnsafeBufferPointer { Bytes.equal(key(n), $0) } }
-            // "au capital de …" and "RCS …" mentions end the name.
-            for n in 0..<count where Bytes.characterCount(UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end])) <= 8 {
-                if key(n, is: capital) || key(n, is: rcs) {
-                    var end = n
-                    if end > 0 && key(end - 1, is: au) { end -= 1 }
-                    count = end
-                    break
-                }
-            }
-            // Only the first and last few tokens can be a legal form: look only those up.
-            let edge = 4
-            for n in 0..<count where n < edge || n >= count - edge {
-                pieces[n].id = forms.id(key(n))
-            }
-            var first = 0, last = count
-            var legalForm: String?
-            // After the name ("Dupont SARL"), then before it ("SAS Dupont"); never the whole name.
-            if count > 0, pieces[count - 1].id >= 0 {
-                for index in forms.byLastToken[Int(pieces[count - 1].id)] {
-                    let ids = forms.formTokenIDs[index]
-                    if count > ids.count, ids.indices.allSatisfy({ pieces[count - ids.count + $0].id == ids[$0] }) {
-                        last = count - ids.count
-                        legalForm = forms.forms[index].abbreviation
+                func key(_ n: Int, is word: [UInt8]) -> Bool { word.withUnsafeBufferPointer { Bytes.equal(key(n), $0) } }
+                // "au capital de …" and "RCS …" mentions end the name.
+                for n in 0..<count where Bytes.characterCount(UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end])) <= 8 {
+                    if key(n, is: capital) || key(n, is: rcs) {
+                        var end = n
+                        if end > 0 && key(end - 1, is: au) { end -= 1 }
+                        count = end
                         break
                     }
                 }
-            }
-            if legalForm == nil, count > 0, pieces[0].id >= 0 {
-                for index in forms.byFirstToken[Int(pieces[0].id)] {
-                    let ids = forms.formTokenIDs[index]
-                    if count > ids.count, ids.indices.allSatisfy({ pieces[$0].id == ids[$0] }) {
-                        first = ids.count
-                        legalForm = forms.forms[index].abbreviation
-                        break
+                // Only the first and last few tokens can be a legal form: look only those up.
+                let edge = 4
+                for n in 0..<count where n < edge || n >= count - edge {
+                    pieces[n].id = forms.id(key(n))
+                }
+                var first = 0, last = count
+                var legalForm: String?
+                // After the name ("Dupont SARL"), then before it ("SAS Dupont"); never the whole name.
+                if count > 0, pieces[count - 1].id >= 0 {
+                    for index in forms.byLastToken[Int(pieces[count - 1].id)] {
+                        let ids = forms.formTokenIDs[index]
+                        if count > ids.count, ids.indices.allSatisfy({ pieces[count - ids.count + $0].id == ids[$0] }) {
+                            last = count - ids.count
+                            legalForm = forms.forms[index].abbreviation
+                            break
+                        }
                     }
                 }
+                if legalForm == nil, count > 0, pieces[0].id >= 0 {
+                    for index in forms.byFirstToken[Int(pieces[0].id)] {
+                        let ids = forms.formTokenIDs[index]
+                        if count > ids.count, ids.indices.allSatisfy({ pieces[$0].id == ids[$0] }) {
+                            first = ids.count
+                            legalForm = forms.forms[index].abbreviation
+                            break
+                        }
+                    }
+                }
+                let start = out.count
+                for n in first..<max(first, last) {
+                    if out.count > start { out.append(0x20) }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end]))
+                }
+                while out.count > start, let b = out.last, b == 0x2D || b == 0x2C || b == 0x2E || b == 0x20 { out.removeLast() }
+                return legalForm
             }
-            let start = out.count
-            for n in first..<max(first, last) {
-                if out.count > start { out.append(0x20) }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end]))
-            }
-            while out.count > start, let b = out.last, b == 0x2D || b == 0x2C || b == 0x2E || b == 0x20 { out.removeLast() }
-            return legalForm
-          }
         }
     }
 
