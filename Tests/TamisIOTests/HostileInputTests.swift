@@ -263,11 +263,20 @@ final class FuzzTests: XCTestCase {
 final class JSONTextTests: XCTestCase {
     func test_objects_read_back_what_was_written() {
         var generator = SplitMix64(seed: 7)
-        for _ in 0..<500 {
+        for _ in 0..<3000 {
             var pairs: [(String, [UInt8])] = []
             for n in 0..<Int(generator.next() % 5) {
-                let length = Int(generator.next() % 12) + 1
-                var value = (0..<length).map { _ in UInt8(generator.next() % 0x80) }
+                // Up to 40 bytes (escapes are looked for eight bytes at a time): random ASCII,
+                // or letters with one byte to escape at a random place, or letters only.
+                let length = Int(generator.next() % 40) + 1
+                var value: [UInt8]
+                switch generator.next() % 3 {
+                case 0: value = (0..<length).map { _ in UInt8(generator.next() % 0x80) }
+                case 1:
+                    value = (0..<length).map { _ in 0x61 + UInt8(generator.next() % 26) }
+                    value[Int(generator.next() % UInt64(length))] = [0x22, 0x5C, 0x0A, 0x01, 0x1F][Int(generator.next() % 5)]
+                default: value = (0..<length).map { _ in 0x61 + UInt8(generator.next() % 26) }
+                }
                 if generator.next() % 3 == 0 { value += Array("é€😀\"\\".utf8) }
                 pairs.append(("f\(n)", value))
             }

@@ -171,22 +171,42 @@ public enum Bytes {
         }
     }
 
+    /// Tests on eight bytes at once (a little-endian `UInt64`): each answers with the high bit
+    /// of the bytes that pass, exactly for the lowest one and perhaps also for bytes above a
+    /// passing one (a borrow). So "none passes" is exact, and a flagged byte is a "maybe".
+    public enum EightBytes {
+        public static let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+
+        /// Bytes equal to zero.
+        @inlinable @inline(__always)
+        public static func zeros(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+
+        /// Bytes equal to `b`.
+        @inlinable @inline(__always)
+        public static func equal(_ v: UInt64, _ b: UInt8) -> UInt64 { zeros(v ^ (ones &* UInt64(b))) }
+
+        /// Bytes under `n` (`n` at most 0x80).
+        @inlinable @inline(__always)
+        public static func below(_ v: UInt64, _ n: UInt8) -> UInt64 { (v &- ones &* UInt64(n)) & ~v & highs }
+
+        @inlinable @inline(__always)
+        public static func load(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+            UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        }
+    }
+
     /// Whether `bytes` may hold a control character, two spaces in a row or a byte that may
     /// start a no-break space (C2 A0, E2 80 AF): checked eight bytes at a time. Never false
     /// when one is there; sometimes true when none is (a space before a "!", a byte after a
     /// control character), which only costs a closer look.
     public static func mayHoldWhiteSpaceToCollapse(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        /// The high bit of each byte that is zero (and maybe of bytes above a zero one).
-        @inline(__always) func zeros(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
         let raw = UnsafeRawBufferPointer(bytes)
         var i = 0
         var previousSpace = false
         while i &+ 8 <= bytes.count {
-            let x = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            let below = (x &- ones &* 0x20) & ~x & highs  // a byte under 0x20
-            if below | zeros(x ^ (ones &* 0xC2)) | zeros(x ^ (ones &* 0xE2)) != 0 { return true }
-            let spaces = zeros(x ^ (ones &* 0x20))
+            let x = EightBytes.load(raw, at: i)
+            if EightBytes.below(x, 0x20) | EightBytes.equal(x, 0xC2) | EightBytes.equal(x, 0xE2) != 0 { return true }
+            let spaces = EightBytes.equal(x, 0x20)
             if spaces & (spaces << 8) != 0 || (previousSpace && spaces & 0x80 != 0) { return true }
             previousSpace = spaces >> 63 != 0
             i &+= 8

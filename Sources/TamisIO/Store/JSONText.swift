@@ -15,6 +15,11 @@ public enum JSONText {
     /// writes a million of these).
     public static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(0x22)
+        if !mayNeedEscape(bytes) {  // nearly every value: one copy
+            out.append(contentsOf: bytes)
+            out.append(0x22)
+            return
+        }
         var start = 0
         for i in 0..<bytes.count where needsEscape(bytes[i]) {
             if i > start { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
@@ -27,6 +32,23 @@ public enum JSONText {
 
     @inline(__always)
     static func needsEscape(_ b: UInt8) -> Bool { b < 0x20 || b == 0x22 || b == 0x5C }
+
+    /// Whether a byte of `bytes` may need escaping (a control character, a quote, a
+    /// backslash), eight bytes at a time: never false when one does.
+    static func mayNeedEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let raw = UnsafeRawBufferPointer(bytes)
+        var i = 0
+        while i &+ 8 <= bytes.count {
+            let x = Bytes.EightBytes.load(raw, at: i)
+            if Bytes.EightBytes.below(x, 0x20) | Bytes.EightBytes.equal(x, 0x22) | Bytes.EightBytes.equal(x, 0x5C) != 0 { return true }
+            i &+= 8
+        }
+        while i < bytes.count {
+            if needsEscape(bytes[i]) { return true }
+            i &+= 1
+        }
+        return false
+    }
 
     static func appendEscaped(_ b: UInt8, to out: inout [UInt8]) {
         switch b {
@@ -66,15 +88,15 @@ public enum JSONText {
     public static func appendObject(keys: Keys, fields: PackedFields, to out: inout [UInt8]) {
         out.append(0x7B)
         var first = true
-        fields.withValueBytes { values in
-            for i in 0..<min(keys.count, fields.count) {
-                let range = fields.valueRange(i)
-                if range.isEmpty { continue }
-                if !first { out.append(0x2C) }
-                first = false
-                out.append(contentsOf: keys.encoded[i])
-                appendString(UnsafeBufferPointer(rebasing: values[range]), to: &out)
-            }
+        let named = min(keys.count, fields.count)
+        _ = fields.allValues { i, value in  // the record's offsets read once
+            guard i < named else { return false }
+            if value.isEmpty { return true }
+            if !first { out.append(0x2C) }
+            first = false
+            out.append(contentsOf: keys.encoded[i])
+            appendString(value, to: &out)
+            return true
         }
         out.append(0x7D)
     }
