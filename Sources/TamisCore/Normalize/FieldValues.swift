@@ -10,27 +10,17 @@ struct FieldValues {
 
     /// Starts from `initial` (its values, and `initialQuality` or `missing` for every field).
     init(_ initial: PackedFields, quality initialQuality: [FieldQuality]? = nil, extraCapacity: Int = 512) {
-        let count = CanonicalField.count
-        var arena: [UInt8] = []
-        arena.reserveCapacity(initial.valueByteCount + extraCapacity)
-        // The values are contiguous: one copy, and each field's place in it.
-        initial.withValueBytes { arena.append(contentsOf: $0) }
-        // Filled in place: no capacity check or uniqueness test per field.
-        spans = [(start: Int32, end: Int32)](unsafeUninitializedCapacity: count) { spans, initialized in
-            for i in 0..<count {
-                let range = initial.valueRange(i)
-                spans[i] = (Int32(truncatingIfNeeded: range.lowerBound), Int32(truncatingIfNeeded: range.upperBound))
+        arena = []
+        spans = [(start: Int32, end: Int32)](repeating: (0, 0), count: CanonicalField.count)
+        quality = [FieldQuality](repeating: .missing, count: CanonicalField.count)
+        reset(initial, extraCapacity: extraCapacity)
+        if let initialQuality {
+            if initialQuality.count >= quality.count {
+                quality = initialQuality
+            } else {
+                quality.replaceSubrange(0..<initialQuality.count, with: initialQuality)
             }
-            initialized = count
         }
-        if let initialQuality, initialQuality.count >= count {
-            quality = initialQuality
-        } else {
-            var q = [FieldQuality](repeating: .missing, count: count)
-            if let initialQuality { q.replaceSubrange(0..<initialQuality.count, with: initialQuality) }
-            quality = q
-        }
-        self.arena = arena
     }
 
     /// Starts again from `initial` (its values, `missing` for every field), in the buffers of

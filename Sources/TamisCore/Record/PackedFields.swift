@@ -26,14 +26,19 @@ public struct PackedFields: Sendable, Hashable {
 
     @inlinable
     func offset(_ i: Int) -> Int {
-        storage.withUnsafeBufferPointer { buf in
-            if !wide {
-                let p = i &* 2
-                return Int(UInt16(buf[p]) | UInt16(buf[p &+ 1]) << 8)
-            }
-            let p = i &* 4
-            return Int(UInt32(buf[p]) | UInt32(buf[p &+ 1]) << 8 | UInt32(buf[p &+ 2]) << 16 | UInt32(buf[p &+ 3]) << 24)
+        storage.withUnsafeBufferPointer { PackedFields.offset(i, in: $0, wide: wide) }
+    }
+
+    /// Offset `i` of a header of 16-bit (or, `wide`, 32-bit) little-endian offsets.
+    @inlinable @inline(__always)
+    static func offset(_ i: Int, in header: UnsafeBufferPointer<UInt8>, wide: Bool) -> Int {
+        if !wide {
+            let p = i &* 2
+            return Int(UInt16(header[p]) | UInt16(header[p &+ 1]) << 8)
         }
+        let p = i &* 4
+        let low = UInt32(header[p]) | UInt32(header[p &+ 1]) << 8
+        return Int(low | UInt32(header[p &+ 2]) << 16 | UInt32(header[p &+ 3]) << 24)
     }
 
     /// Whether value `i` is missing (empty).
@@ -59,15 +64,7 @@ public struct PackedFields: Sendable, Hashable {
         storage.withUnsafeBufferPointer { buf in
             var start = headerSize
             for i in 0..<count {
-                let end: Int
-                if wide {
-                    let p = (i &+ 1) &* 4
-                    let low = UInt32(buf[p]) | UInt32(buf[p &+ 1]) << 8
-                    end = Int(low | UInt32(buf[p &+ 2]) << 16 | UInt32(buf[p &+ 3]) << 24)
-                } else {
-                    let p = (i &+ 1) &* 2
-                    end = Int(UInt16(buf[p]) | UInt16(buf[p &+ 1]) << 8)
-                }
+                let end = PackedFields.offset(i &+ 1, in: buf, wide: wide)
                 if !predicate(i, UnsafeBufferPointer(rebasing: buf[start..<end])) { return false }
                 start = end
             }
@@ -232,7 +229,7 @@ public struct PackedFields: Sendable, Hashable {
             wider.reserveCapacity(storage.count + narrowHeader)
             wider.append(contentsOf: repeatElement(0, count: (count + 1) * 4))
             for i in 0...next {
-                let offset = Int(storage[i * 2]) | Int(storage[i * 2 + 1]) << 8
+                let offset = storage.withUnsafeBufferPointer { PackedFields.offset(i, in: $0, wide: false) }
                 wider.writeUInt32(UInt32(offset + narrowHeader), at: i * 4)
             }
             wider.append(contentsOf: storage[narrowHeader...])
@@ -305,8 +302,7 @@ public struct PackedFields: Sendable, Hashable {
         let shift = (count + 1) * 2
         var out = [UInt8](repeating: 0, count: shift)
         for i in 0...count {
-            let p = i * 4
-            let offset = Int(wideStorage[p]) | Int(wideStorage[p + 1]) << 8 | Int(wideStorage[p + 2]) << 16 | Int(wideStorage[p + 3]) << 24
+            let offset = wideStorage.withUnsafeBufferPointer { PackedFields.offset(i, in: $0, wide: true) }
             out.writeUInt16(UInt16(offset - shift), at: i * 2)
         }
         out.append(contentsOf: wideStorage[((count + 1) * 4)...])
