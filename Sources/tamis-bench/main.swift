@@ -97,7 +97,7 @@ func measure(_ name: String, rows: Int, bytes: Int, repeat times: Int = 3, _ bod
 }
 
 // Matching: `generate`, `evaluate`, `matching`, `febrl` (see MatchingBench).
-if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl", "comparators", "febrl-style", "sirene", "normalise-dump", "normalise-loop"].contains(CommandLine.arguments[1]) {
+if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl", "comparators", "febrl-style", "sirene", "normalise-dump", "normalise-loop", "phone-blocks"].contains(CommandLine.arguments[1]) {
     let args = Array(CommandLine.arguments.dropFirst(2))
     func option(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
     let refdata = option("--refdata") ?? "data/refdata"
@@ -114,6 +114,10 @@ if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl"
             }
         case "comparators":
             try ComparatorBench.run(refdata: refdata)
+        case "phone-blocks":
+            // tamis-bench phone-blocks > data/refdata/phone_overseas_blocks.csv: the overseas
+            // sub-blocks as the installed libphonenumber reads them (OverseasPhoneBlocks)
+            print(OverseasPhoneBlocksFile.make(), terminator: "")
         case "sirene":
             // tamis-bench sirene --establishments N --prospects M [--seed S] [--keep DIR [--reuse-register]] [--json FILE]
             //   [--checks-only] [--runs R]

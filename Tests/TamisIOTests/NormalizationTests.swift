@@ -310,6 +310,10 @@ final class PhoneTests: XCTestCase {
     /// The fast path as the pipeline runs it: with the reference for what it leaves aside.
     func fastWithReference(_ text: String) -> PhoneResult { bytes(text) { FrenchPhone.normalize($0, reference: NeverCalled()) } }
     func full(_ text: String) -> PhoneResult { bytes(text) { FrenchPhone.normalize($0, reference: LibPhoneNumber()) } }
+    /// As the pipeline runs it, with the shipped table of overseas sub-blocks.
+    func fastWithBlocks(_ text: String) -> PhoneResult {
+        bytes(text) { FrenchPhone.normalize($0, reference: NeverCalled(), blocks: repositoryReference.overseasPhoneBlocks) }
+    }
 
     func test_french_formats_become_e164() {
         for text in ["01 42 68 53 00", "01.42.68.53.00", "01-42-68-53-00", "0142685300", "+33 1 42 68 53 00",
@@ -392,23 +396,25 @@ final class PhoneTests: XCTestCase {
             return stride(from: 0, to: 10, by: 2).map { String(chars[$0..<($0 + 2)]) }.joined(separator: separator)
         }
         let formats: [(String) -> String] = [
-            { $0 }, { "+33" + $0.dropFirst() }, { "0033 " + $0.dropFirst() },
-            { grouped($0, " ") }, { grouped($0, ".") },
+            { $0 }, { "+33" + $0.dropFirst() }, { "0033 " + $0.dropFirst() }, { "33" + $0.dropFirst() },
+            { grouped($0, " ") }, { grouped($0, ".") }, { String($0.dropFirst()) },
         ]
-        var compared = 0, fastAnswers = 0, metropolitan = 0
+        var compared = 0, fastAnswers = 0, metropolitan = 0, overseasAnswers = 0, overseas = 0
         var disagreements: [String] = []
         for _ in 0..<20_000 {
             let prefix = prefixes[Int(rng.next() % UInt64(prefixes.count))]
             var number = prefix
             while number.count < 10 { number += String(rng.next() % 10) }
             let text = formats[Int(rng.next() % UInt64(formats.count))](number)
-            let result = fastWithReference(text)
-            let isMetropolitan = FrenchPhone.overseasRegion(String(number.prefix(4))) == nil
-            if isMetropolitan { metropolitan += 1 }
+            let result = fastWithBlocks(text)
+            let isOverseas = FrenchPhone.overseasRegion(String(number.prefix(4))) != nil
+            if isOverseas { overseas += 1 } else { metropolitan += 1 }
             if result.delegated || result.quality.reason == .placeholder { continue }
-            if isMetropolitan { fastAnswers += 1 }
-            // A national overseas number ("0590…") is parsed in its territory, as the fast path reads it.
-            let region = text.hasPrefix("0") ? (FrenchPhone.overseasRegion(String(number.prefix(4))) ?? "FR") : "FR"
+            if isOverseas { overseasAnswers += 1 } else { fastAnswers += 1 }
+            // A national overseas number ("0590…", or "590…" that lost its zero in Excel) is
+            // parsed in its territory, as the fast path reads it.
+            let national = text.hasPrefix("0") || text.count == 9
+            let region = national ? (FrenchPhone.overseasRegion(String(number.prefix(4))) ?? "FR") : "FR"
             let reference = lib.parse(text, defaultRegion: region)
             compared += 1
             if result.quality.status == .invalid {
@@ -421,7 +427,66 @@ final class PhoneTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(Double(fastAnswers), 0.95 * Double(metropolitan), "the fast path answers metropolitan numbers itself")
+        XCTAssertEqual(overseasAnswers, overseas, "with the table of sub-blocks, no overseas number goes to libphonenumber")
+        XCTAssertGreaterThan(overseas, 5_000)
         XCTAssertEqual(disagreements.count, 0, "\(disagreements.count) of \(compared): \(disagreements.prefix(10))")
+    }
+}
+
+final class OverseasPhoneBlocksTests: XCTestCase {
+    /// The shipped table is libphonenumber's answer: every six-digit prefix of every block, in
+    /// both readings, asked again with endings the table was not made with. A libphonenumber
+    /// update that moves a sub-block fails here (make the file again: `tamis-bench phone-blocks`).
+    func test_shipped_table_agrees_with_libphonenumber_on_every_prefix() {
+        let table = repositoryReference.overseasPhoneBlocks, library = LibPhoneNumber()
+        XCTAssertFalse(table.isEmpty)
+        var rng = SplitMix64(seed: 77)
+        var disagreements: [String] = [], checked = 0
+        for form in OverseasPhoneBlocks.Form.allCases {
+            for block in OverseasPhoneBlocks.blocks {
+                for prefix6 in (block * 1000)..<(block * 1000 + 1000) {
+                    let endings = (0..<2).map { _ in String(100 + rng.next() % 900) }
+                    let nsn = Array(String(prefix6).utf8) + Array(endings[0].utf8)
+                    let shipped = table.verdict(form, nsn: nsn[...])
+                    let asked = library.verdict(form, prefix6: prefix6, endings: endings)
+                    checked += 1
+                    if shipped != asked { disagreements.append("\(form.name) \(prefix6): table \(shipped), libphonenumber \(asked)") }
+                }
+            }
+        }
+        XCTAssertEqual(checked, 2 * 14 * 1000)
+        XCTAssertEqual(disagreements.count, 0, "\(disagreements.prefix(10))")
+    }
+
+    func test_known_sub_blocks_are_answered_without_libphonenumber() {
+        let blocks = repositoryReference.overseasPhoneBlocks
+        func normalize(_ text: String) -> PhoneResult { bytes(text) { FrenchPhone.normalize($0, reference: NeverCalled(), blocks: blocks) } }
+        let reunion = normalize("0262 12 34 56")
+        XCTAssertEqual([reunion.e164, "\(reunion.type)"], ["+262262123456", "fixed"])
+        XCTAssertFalse(reunion.delegated)
+        XCTAssertEqual(normalize("0692 12 34 56").type, .mobile)
+        XCTAssertEqual(normalize("0269 60 12 34").e164, "+262269601234", "Mayotte: +262")
+        // An unallocated sub-block (Mayotte 0269 1x) is invalid, as libphonenumber says.
+        XCTAssertEqual(normalize("0269 12 34 56").quality, FieldQuality(.invalid, .unknownPrefix))
+        XCTAssertFalse(normalize("0269 12 34 56").delegated)
+        // Written with +33, libphonenumber reads France's plan: a fixed +33 5…, no mobile 069x.
+        XCTAssertEqual(normalize("+33 5 90 12 34 56").e164, "+33590123456")
+        XCTAssertEqual(normalize("+33 6 90 12 34 56").quality, FieldQuality(.invalid, .unknownPrefix))
+        // Excel's lost zero is restored, and said so, as for a metropolitan number.
+        XCTAssertEqual(normalize("590123456").quality, FieldQuality(.repaired, .leadingZerosRestored))
+        XCTAssertEqual(normalize("590123456").e164, "+590590123456")
+        // Without the table, the same numbers go to libphonenumber.
+        XCTAssertTrue(bytes("0262 12 34 56") { FrenchPhone.normalize($0, reference: NeverCalled()) }.delegated)
+    }
+
+    func test_a_damaged_table_is_refused_with_its_line() throws {
+        let rows = [["form": "national", "from": "262000", "to": "262999", "verdict": "fixed", "country_code": "262"],
+                    ["form": "national", "from": "262000", "to": "263999", "verdict": "fixed", "country_code": "262"]]
+        XCTAssertThrowsError(try OverseasPhoneBlocksFile.read(rows, path: "blocks.csv")) { error in
+            XCTAssertEqual((error as? InputError)?.line, 3, "\(error)")
+        }
+        XCTAssertThrowsError(try OverseasPhoneBlocksFile.read([["form": "national", "from": "262000", "to": "262999", "verdict": "pager"]], path: "b.csv"))
+        XCTAssertFalse(try OverseasPhoneBlocksFile.read(Array(rows.prefix(1)), path: "b.csv").isEmpty)
     }
 }
 

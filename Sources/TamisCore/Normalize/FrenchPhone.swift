@@ -27,7 +27,10 @@ public enum FrenchPhone {
     /// ARCEP telemarketing prefixes (0162, 0163, 0270…), as 4-digit integers.
     static let telemarketing: Set<Int> = [162, 163, 270, 271, 377, 378, 424, 425, 568, 569, 948, 949]
 
-    public static func normalize(_ raw: UnsafeBufferPointer<UInt8>, reference: PhoneReference?) -> PhoneResult {
+    /// `blocks`: libphonenumber's answers for the overseas sub-blocks, read instead of asking it
+    /// (see `OverseasPhoneBlocks`); a number the table does not settle goes to `reference`.
+    public static func normalize(_ raw: UnsafeBufferPointer<UInt8>, reference: PhoneReference?,
+                                 blocks: OverseasPhoneBlocks = OverseasPhoneBlocks()) -> PhoneResult {
         var text = Array(Bytes.trimmed(raw))
         guard !text.isEmpty else { return PhoneResult(e164: nil, type: .unknown, quality: .missing) }
         // Most cells hold only digits, spaces, dots, dashes, + and (0): skip the searches then.
@@ -104,15 +107,19 @@ public enum FrenchPhone {
         let prefix4 = Int(national[1] - 0x30) * 100 + Int(national[2] - 0x30) * 10 + Int(national[3] - 0x30)
         // Written with +33 but in an overseas block: numbering plans disagree on these, so
         // the reference decides (a national "0590…" is Guadeloupe, a "+33 590…" may not be).
+        let subscriber = national.dropFirst()  // 9 digits
         if explicitFrance && overseasCode(prefix4) != nil {
+            if let known = known(blocks.verdict(.international, nsn: subscriber), subscriber, result, reason, repaired, text) { return known }
             return delegateOrInvalid(text, result, reference, reason, .unknownPrefix)
         }
-        // Overseas blocks: libphonenumber knows which sub-blocks are allocated; without it,
-        // the number is mapped by its prefix below.
+        // Overseas blocks: libphonenumber knows which sub-blocks are allocated (its answers are
+        // in `blocks`); without it, the number is mapped by its prefix below.
+        if overseasRegion(prefix4) != nil, let known = known(blocks.verdict(.national, nsn: subscriber), subscriber, result, reason, repaired, text) {
+            return known
+        }
         if reference != nil, let region = overseasRegion(prefix4) {
             return delegateOrInvalid(text, result, reference, reason, .unknownPrefix, region: region)
         }
-        let subscriber = national.dropFirst()  // 9 digits
         switch prefix2 {
         case 0x31...0x35:  // 01-05 geographic, plus the overseas fixed blocks
             if prefix2 == 0x34 && national[2] == 0x30 {  // no 040 block in the plan (libphonenumber agrees)
@@ -229,6 +236,23 @@ public enum FrenchPhone {
 
     static func invalid(_ text: [UInt8], _ reason: QualityReason, _ ext: String?, _ second: [UInt8]?) -> PhoneResult {
         PhoneResult(e164: nil, type: .unknown, quality: FieldQuality(.invalid, reason), fileExtension: ext, second: second)
+    }
+
+    /// The result of an overseas number whose sub-block `blocks` knows; nil when it does not.
+    static func known(_ verdict: OverseasPhoneBlocks.Verdict, _ subscriber: ArraySlice<UInt8>, _ base: PhoneResult,
+                      _ reason: QualityReason, _ repaired: Bool, _ text: [UInt8]) -> PhoneResult? {
+        switch verdict {
+        case .ask:
+            return nil
+        case .invalid:
+            return invalid(text, .unknownPrefix, base.fileExtension, base.second)
+        case .valid(let type, let countryCode):
+            var result = base
+            result.e164 = e164(String(countryCode), subscriber)
+            result.type = type
+            result.quality = repaired ? FieldQuality(.repaired, reason) : FieldQuality(.valid, reason)
+            return result
+        }
     }
 
     static func delegate(_ text: [UInt8], _ base: PhoneResult, _ reference: PhoneReference?, _ reason: QualityReason) -> PhoneResult {

@@ -11,6 +11,8 @@ public struct ReferenceData: Sendable {
     public var surnameLikeFirstNames = ByteStringSet()
     /// INSEE headcount band codes (`01`, `11`, `NN`…).
     public var headcountBands = ByteStringSet()
+    /// libphonenumber's answers for the overseas sub-blocks (empty: it is asked each time).
+    public var overseasPhoneBlocks = OverseasPhoneBlocks()
 
     public init() {}
 }

@@ -16,7 +16,8 @@ public enum ReferenceDataLoader {
                             "naf2025_subclasses.csv", "regions.csv", "departements.csv",
                             "postal_codes_laposte.csv", "address_abbreviations.csv",
                             "legal_form_abbreviations.csv", "consumer_email_domains.csv",
-                            "free_email_domains_broad.csv", "tranches_effectif.csv", "first_names_fr.txt"]
+                            "free_email_domains_broad.csv", "tranches_effectif.csv", "first_names_fr.txt",
+                            OverseasPhoneBlocksFile.name]
 
     public static func load(directory: String) throws -> ReferenceData {
         let key = cacheKey(directory)
@@ -80,6 +81,11 @@ public enum ReferenceDataLoader {
         }
         for row in try table(directory, "tranches_effectif.csv") {
             if let code = row["code"] { data.headcountBands.insert(code) }
+        }
+        // Optional: without it, libphonenumber answers for every overseas number.
+        if access(directory + "/" + OverseasPhoneBlocksFile.name, F_OK) == 0 {
+            data.overseasPhoneBlocks = try OverseasPhoneBlocksFile.read(try table(directory, OverseasPhoneBlocksFile.name),
+                                                                       path: directory + "/" + OverseasPhoneBlocksFile.name)
         }
         let names = try FileByteReader.prefix(of: directory + "/first_names_fr.txt", count: 1 << 20)
         for line in names.split(separator: 0x0A) where !line.isEmpty && line.first != 0x23 {
