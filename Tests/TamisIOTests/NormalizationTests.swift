@@ -118,7 +118,9 @@ final class SiretTests: XCTestCase {
         }
         var rng = SystemRandomNumberGenerator()
         let seeds: [[UInt8]] = [[], Array("12345678901234".utf8), Array("98765432109876".utf8), Array("111111111".utf8),
-                                Array("356000000".utf8), Array("1234567890123".utf8), Array("987654321".utf8)]
+                                Array("356000000".utf8), Array("1234567890123".utf8), Array("987654321".utf8),
+                                Array("7".utf8), Array("12".utf8), Array("98".utf8), Array("123456789012345".utf8),
+                                Array("1234567890124".utf8), Array("98765432109875".utf8), Array("00000000000000".utf8)]
         var valid = (siret: 0, siren: 0)
         for n in 0..<200_000 {
             var cell: [UInt8]
@@ -130,6 +132,7 @@ final class SiretTests: XCTestCase {
             }
             if n % 7 == 0, !cell.isEmpty { cell[cell.count - 1] = (0...9).map { UInt8(0x30 + $0) }.first { plainLuhn(cell.dropLast() + [$0]) }! }
             XCTAssertEqual(SiretNumber.luhn(cell), plainLuhn(cell), String(decoding: cell, as: UTF8.self))
+            XCTAssertEqual(SiretNumber.isPlaceholder(cell), plainPlaceholder(cell), String(decoding: cell, as: UTF8.self))
             XCTAssertEqual(SiretNumber.isValidSiren(cell), plainSiren(cell), String(decoding: cell, as: UTF8.self))
             XCTAssertEqual(SiretNumber.isValidSiret(cell), plainSiret(cell), String(decoding: cell, as: UTF8.self))
             XCTAssertEqual(SiretNumber.isValidSiret(cell[...]), plainSiret(cell), "as a slice")

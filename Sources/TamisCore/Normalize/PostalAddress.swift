@@ -9,8 +9,12 @@ public struct GeographyTable: Sendable {
         var deliveryKey: [UInt8]
     }
 
-    /// Postal code (as an integer) → entry.
-    var postal: [Int32: PostalEntry] = [:]
+    /// The postal codes' entries, found through `postalSlot`.
+    var postalEntries: [PostalEntry] = []
+    /// Postal code (five digits as an integer, below 100,000) → index in `postalEntries`, or −1:
+    /// a lookup reads one integer and the entry in place (no hashing, no copy of the entry's
+    /// strings). Empty until a code is added.
+    var postalSlot: [Int32] = []
     /// Département → région, and the names of both.
     public private(set) var departmentRegion: [String: String] = [:]
     public private(set) var departmentNames: [String: String] = [:]
@@ -24,14 +28,26 @@ public struct GeographyTable: Sendable {
 
     public mutating func addPostalCode(_ code: String, commune: String, deliveryLabel: String, line5: String,
                                        department: String, region: String) {
-        guard let key = Int32(code) else { return }
-        var entry = postal[key] ?? PostalEntry(department: department, region: region, placeKeys: [], deliveryLabel: deliveryLabel,
-                                               deliveryKey: GeographyTable.placeKey(deliveryLabel))
+        guard let key = Int(code), (0..<100_000).contains(key) else { return }
+        if postalSlot.isEmpty { postalSlot = [Int32](repeating: -1, count: 100_000) }
+        if postalSlot[key] < 0 {
+            postalSlot[key] = Int32(postalEntries.count)
+            postalEntries.append(PostalEntry(department: department, region: region, placeKeys: [], deliveryLabel: deliveryLabel,
+                                             deliveryKey: GeographyTable.placeKey(deliveryLabel)))
+        }
+        let index = Int(postalSlot[key])
         for place in [commune, deliveryLabel, line5] where !place.isEmpty {
             let folded = GeographyTable.placeKey(place)
-            if !entry.placeKeys.contains(folded) { entry.placeKeys.append(folded) }
+            if !postalEntries[index].placeKeys.contains(folded) { postalEntries[index].placeKeys.append(folded) }
         }
-        postal[key] = entry
+    }
+
+    /// The index in `postalEntries` of a postal code, if La Poste's base has it.
+    @inline(__always)
+    func postalEntryIndex(_ code: Int32) -> Int? {
+        guard code >= 0 && Int(code) < postalSlot.count else { return nil }
+        let slot = postalSlot[Int(code)]
+        return slot < 0 ? nil : Int(slot)
     }
 
     public mutating func addDepartment(_ code: String, name: String, region: String) {
@@ -50,7 +66,7 @@ public struct GeographyTable: Sendable {
         key.withUnsafeBufferPointer { streetTypes.insertOrReplace($0, value: index) }
     }
 
-    public var postalCodeCount: Int { postal.count }
+    public var postalCodeCount: Int { postalEntries.count }
 
     /// "Saint-Étienne", "ST ETIENNE", "st-étienne" → "saint etienne".
     static func placeKey(_ name: String) -> [UInt8] {
@@ -130,18 +146,21 @@ extension GeographyTable {
             let repaired = code.count == 4  // Excel turned 01000 into 1000
             let text = GeographyTable.fiveDigits(code.digits)
             result.postalCode = text
-            if let entry = postal[code.digits] {
+            if let entry = postalEntryIndex(code.digits) {
                 result.postalQuality = repaired ? FieldQuality(.repaired, .leadingZerosRestored) : .valid
-                result.department = entry.department
-                result.region = entry.region.isEmpty ? nil : entry.region
+                result.department = postalEntries[entry].department
+                result.region = postalEntries[entry].region.isEmpty ? nil : postalEntries[entry].region
                 if !city.isEmpty {
+                    // What the comparison needs, taken out once (the closure then holds no copy of the table).
+                    let placeKeys = postalEntries[entry].placeKeys, deliveryKey = postalEntries[entry].deliveryKey
+                    let deliveryLabel = postalEntries[entry].deliveryLabel
                     GeographyTable.withPlaceKey(city) { key in
-                        let exact = entry.placeKeys.contains { $0.withUnsafeBufferPointer { Bytes.equal($0, key) } }
-                        let matches = exact || entry.placeKeys.contains { place in
+                        let exact = placeKeys.contains { $0.withUnsafeBufferPointer { Bytes.equal($0, key) } }
+                        let matches = exact || placeKeys.contains { place in
                             place.withUnsafeBufferPointer { GeographyTable.isWordPrefix($0, of: key) || GeographyTable.isWordPrefix(key, of: $0) }
                         }
                         if matches {
-                            if exact && !entry.deliveryKey.withUnsafeBufferPointer({ Bytes.equal($0, key) }) {
+                            if exact && !deliveryKey.withUnsafeBufferPointer({ Bytes.equal($0, key) }) {
                                 // The commune's own name, in capitals, without accents.
                                 result.city = String(unsafeUninitializedCapacity: city.count * 2 + 1) { out in
                                     let count = AccentFolding.foldBytes(city, to: out.baseAddress!, keepPunctuation: true)
@@ -149,7 +168,7 @@ extension GeographyTable {
                                     return count
                                 }
                             } else {
-                                result.city = entry.deliveryLabel
+                                result.city = deliveryLabel
                             }
                             result.cityQuality = .valid
                         } else {

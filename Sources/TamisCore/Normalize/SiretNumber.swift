@@ -55,19 +55,27 @@ public enum SiretNumber {
         return sum % 10 == 0
     }
 
-    static func isPlaceholder(_ digits: some Collection<UInt8>) -> Bool {
+    /// A filler, not a number: empty, one digit repeated, or the start of `12345678901234` or
+    /// `98765432109876` (14 digits at most).
+    public static func isPlaceholder(_ digits: some Collection<UInt8>) -> Bool {
         withBytes(digits, isPlaceholder)
     }
 
     /// Empty, one digit repeated, or the start of `12345678901234` or `98765432109876`.
     static func isPlaceholder(_ d: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let first = d.first else { return true }
+        guard d.count > 1 else { return true }  // one digit: "repeated"
+        // Nearly every real number is settled by its first two digits.
+        let second = d[1]
+        guard second == first || (first == 0x31 && second == 0x32) || (first == 0x39 && second == 0x38) else { return false }
         var same = true, ascending = d.count <= 14, descending = d.count <= 14
-        for i in 0..<d.count {
-            let b = d[i]
+        var up: UInt8 = 0x31, down: UInt8 = 0x39  // the digits "12345678901234" and "98765432109876" expect
+        for b in d {
             same = same && b == first
-            ascending = ascending && b == UInt8(truncatingIfNeeded: (i + 1) % 10) + 0x30
-            descending = descending && b == UInt8(truncatingIfNeeded: (19 - i) % 10) + 0x30
+            ascending = ascending && b == up
+            descending = descending && b == down
+            up = up == 0x39 ? 0x30 : up + 1
+            down = down == 0x30 ? 0x39 : down - 1
         }
         return same || ascending || descending
     }
