@@ -190,6 +190,28 @@ final class RecordNormalizerTests: XCTestCase {
         XCTAssertEqual(record.rawValue(.firstName), "DUPONT")
     }
 
+    /// A record's NAF fields are copied from the table's bytes for the common readings; they
+    /// must be what `NafTable.normalize` says (its `String`s), for every rév. 2 and NAF 2025
+    /// sub-class in several wild forms, and for the other readings (class, division, section,
+    /// rév. 1, lost zero, unknown).
+    func test_record_naf_fields_equal_the_tables_reading() {
+        let naf = repositoryReference.naf
+        var cells = naf.subclasses.flatMap { [$0.code, $0.code.replacingOccurrences(of: ".", with: ""), " " + $0.code.lowercased()] }
+        cells += ["6210Y", "62.10Y", "58.12y", "62.01", "62", "J", "72.1Z", "1.11Z", "99.99Z", "62.0", "abc", "62 01 z", "62-01Z"]
+        var checked = 0
+        for cell in cells {
+            let record = normalize([.naf: cell])
+            let expected = bytes(cell) { naf.normalize($0) }
+            XCTAssertEqual([record[.naf] ?? "", record[.nafSection] ?? "", record[.nafLabel] ?? ""],
+                           [expected.code ?? "", expected.section ?? "", expected.label ?? ""], cell)
+            XCTAssertEqual(record.quality(.naf), expected.quality, cell)
+            XCTAssertEqual(record.quality(.nafLabel).status, expected.label == nil ? .missing : .valid, cell)
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 3 * 732)
+        XCTAssertEqual(normalize([.naf: "6201z"])[.nafLabel], "Programmation informatique")
+    }
+
     func test_white_space_is_trimmed_and_collapsed_in_every_text_field() {
         let record = normalize([.jobTitle: "  Directeur\t commercial\u{00A0} ", .companyName: " Boulangerie\r\n Dupont ",
                                 .city: "\u{202F}Lyon ", .postalCode: " 69003", .website: "www.dupont.fr"])

@@ -1,5 +1,6 @@
 /// Values of one field for every record being matched, folded (lower case, no accents, one
 /// space between words) and packed in one buffer: comparisons read bytes, never `String`s.
+/// (Also any list of byte strings read by position: NAF labels, for one.)
 public struct ByteColumn: Sendable {
     @usableFromInline var bytes: [UInt8] = []
     @usableFromInline var ends: [Int32] = []
@@ -7,6 +8,11 @@ public struct ByteColumn: Sendable {
     init() {}
 
     mutating func append(_ value: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: value)
+        ends.append(Int32(bytes.count))
+    }
+
+    mutating func append(_ value: some Collection<UInt8>) {
         bytes.append(contentsOf: value)
         ends.append(Int32(bytes.count))
     }
@@ -31,6 +37,13 @@ public struct ByteColumn: Sendable {
     }
 
     public func string(_ row: Int) -> String { withValue(row) { String(decoding: $0, as: UTF8.self) } }
+
+    /// Appends value `row` to `out`.
+    @inlinable
+    func appendValue(_ row: Int, to out: inout [UInt8]) {
+        let r = range(row)
+        bytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[r])) }
+    }
 }
 
 /// The records a deduplication compares (the ones not excluded), with the folded values of

@@ -19,6 +19,9 @@ public struct NafTable: Sendable {
     /// NAF 2025 compact code (`6210Y`) → (code, label, section).
     var naf2025 = ByteStringSet()
     var naf2025Entries: [SubClass] = []
+    /// Each sub-class's code, section and label as bytes (values 3i, 3i + 1, 3i + 2), rév. 2
+    /// and NAF 2025: the normaliser copies them into a record without making `String`s.
+    var subclassText = ByteColumn(), naf2025Text = ByteColumn()
 
     public init() {}
 
@@ -28,6 +31,7 @@ public struct NafTable: Sendable {
         classes[String(compact.prefix(4)), default: []].append(subclasses.count)
         divisions[String(compact.prefix(2))] = section
         subclasses.append(SubClass(code: code, label: label, section: section))
+        for text in [code, section, label] { subclassText.append(text.utf8) }
     }
 
     public mutating func addSection(_ letter: String, label: String) { sectionLabels[letter] = label }
@@ -44,6 +48,7 @@ public struct NafTable: Sendable {
     public mutating func addNaf2025(code: String, label: String, section: String) {
         naf2025.insert(code.replacingDots(), value: naf2025Entries.count)
         naf2025Entries.append(SubClass(code: code, label: label, section: section))
+        for text in [code, section, label] { naf2025Text.append(text.utf8) }
     }
 
     public var subclassCount: Int { subclasses.count }
@@ -61,68 +66,100 @@ extension NafTable {
     static let rev2Letters: Set<UInt8> = Set("ABCDEFZ".utf8)
     static let naf2025Letters: Set<UInt8> = Set("YGHJKL".utf8)
 
+    /// The last letters only NAF 2025 uses (`naf2025Letters`), without hashing.
+    @inline(__always)
+    static func isNaf2025Letter(_ b: UInt8) -> Bool {
+        switch b {
+        case 0x59, 0x47, 0x48, 0x4A, 0x4B, 0x4C: return true  // Y G H J K L
+        default: return false
+        }
+    }
+
     /// `6201Z`, `62.01Z`, `62 01 z`, `62-01Z`, `62.01` → `62.01Z` when it is certain.
     public func normalize(_ raw: UnsafeBufferPointer<UInt8>) -> NafResult {
-        let text = Bytes.trimmed(raw)
-        guard !text.isEmpty else { return NafResult(code: nil, quality: .missing) }
-        var compact: [UInt8] = []
-        var dotAt = -1
-        for b in text {
-            if Bytes.isDigit(b) || Bytes.isLetter(b) { compact.append(Bytes.upper(b)) }
-            else if (b == 0x2E || b == 0x2C) && dotAt < 0 { dotAt = compact.count }
-            else if b == 0x20 || b == 0x2D || b == 0x2E || b == 0x5F { continue }
-            else { return invalid(text, .unknownCode) }
+        switch match(raw) {
+        case .subclass(let index, let quality): return found(index, quality)
+        case .naf2025(let index):
+            let entry = naf2025Entries[index]
+            return NafResult(code: entry.code, quality: FieldQuality(.valid, .naf2025), section: entry.section, label: entry.label)
+        case .other(let result): return result
         }
+    }
+
+    /// What a NAF cell is: a rév. 2 sub-class (by index, with the quality of the reading), a
+    /// NAF 2025 one, or anything else (a section, a division, an ambiguous class, an unknown
+    /// code) as a full result. The common cases carry no `String`.
+    enum Match {
+        case subclass(Int, FieldQuality)
+        case naf2025(Int)
+        case other(NafResult)
+    }
+
+    func match(_ raw: UnsafeBufferPointer<UInt8>) -> Match {
+        let text = Bytes.trimmed(raw)
+        guard !text.isEmpty else { return .other(NafResult(code: nil, quality: .missing)) }
+        // Letters and digits upper-cased, on the stack (a cell is a few bytes).
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: text.count) { buffer in
+            var count = 0
+            var dotAt = -1
+            for b in text {
+                if Bytes.isDigit(b) || Bytes.isLetter(b) { buffer[count] = Bytes.upper(b); count += 1 }
+                else if (b == 0x2E || b == 0x2C) && dotAt < 0 { dotAt = count }
+                else if b == 0x20 || b == 0x2D || b == 0x2E || b == 0x5F { continue }
+                else { return .other(invalid(text, .unknownCode)) }
+            }
+            return match(UnsafeBufferPointer(rebasing: buffer[..<count]), dotAt: dotAt, text: text)
+        }
+    }
+
+    private func match(_ compact: UnsafeBufferPointer<UInt8>, dotAt: Int, text: UnsafeBufferPointer<UInt8>) -> Match {
         let digits = compact.prefix { Bytes.isDigit($0) }.count
         let hasLetter = compact.count == digits + 1 && Bytes.isLetter(compact[compact.count - 1])
         let letter = hasLetter ? compact[compact.count - 1] : 0
         if compact.count == 1 && hasLetter {
             let section = String(decoding: compact, as: UTF8.self)
-            guard sectionLabels[section] != nil else { return invalid(text, .unknownCode) }
-            return NafResult(code: section, quality: FieldQuality(.invalid, .sectionOnly), section: section, label: sectionLabels[section])
+            guard sectionLabels[section] != nil else { return .other(invalid(text, .unknownCode)) }
+            return .other(NafResult(code: section, quality: FieldQuality(.invalid, .sectionOnly), section: section, label: sectionLabels[section]))
         }
         if hasLetter && digits == 4 {
-            if NafTable.naf2025Letters.contains(letter) {
-                if let index = compact.withUnsafeBufferPointer({ naf2025.value($0) }) {
-                    let entry = naf2025Entries[index]
-                    return NafResult(code: entry.code, quality: FieldQuality(.valid, .naf2025), section: entry.section, label: entry.label)
-                }
-                return invalid(text, .unknownCode)
+            if NafTable.isNaf2025Letter(letter) {
+                if let index = naf2025.value(compact) { return .naf2025(index) }
+                return .other(invalid(text, .unknownCode))
             }
-            if let index = compact.withUnsafeBufferPointer({ rev2.value($0) }) { return found(index, .valid) }
-            return invalid(text, .unknownCode)
+            if let index = rev2.value(compact) { return .subclass(index, .valid) }
+            return .other(invalid(text, .unknownCode))
         }
         if hasLetter && digits == 3 {
             // "72.1Z" is an old APE code (rév. 1); "1.11Z" is "01.11Z" with its zero lost.
             let asRev1 = rev1[String(decoding: compact, as: UTF8.self)]
             let padded = [0x30] + compact
             let asPadded = padded.withUnsafeBufferPointer { rev2.value($0) }
-            if dotAt == 1, let index = asPadded { return found(index, FieldQuality(.repaired, .leadingZerosRestored)) }
+            if dotAt == 1, let index = asPadded { return .subclass(index, FieldQuality(.repaired, .leadingZerosRestored)) }
             if let targets = asRev1 {
-                if targets.count == 1 { return found(targets[0], FieldQuality(.repaired, .rev1Mapped)) }
-                return invalid(text, .rev1Ambiguous)
+                if targets.count == 1 { return .subclass(targets[0], FieldQuality(.repaired, .rev1Mapped)) }
+                return .other(invalid(text, .rev1Ambiguous))
             }
-            if let index = asPadded { return found(index, FieldQuality(.repaired, .leadingZerosRestored)) }
-            return invalid(text, .unknownCode)
+            if let index = asPadded { return .subclass(index, FieldQuality(.repaired, .leadingZerosRestored)) }
+            return .other(invalid(text, .unknownCode))
         }
         if !hasLetter && (digits == 4 || digits == 3) && compact.count == digits {
             // A class without its letter ("62.01"), or an Excel number that lost a zero ("62.1").
             let classCode = digits == 4 ? String(decoding: compact, as: UTF8.self) : String(decoding: compact, as: UTF8.self) + "0"
             if let members = classes[classCode] {
-                if members.count == 1 { return found(members[0], FieldQuality(.repaired, .classCompleted)) }
+                if members.count == 1 { return .subclass(members[0], FieldQuality(.repaired, .classCompleted)) }
                 let section = subclasses[members[0]].section
-                return NafResult(code: String(classCode.prefix(2)) + "." + String(classCode.suffix(2)),
-                                 quality: FieldQuality(.invalid, .ambiguousClass), section: section, label: nil)
+                return .other(NafResult(code: String(classCode.prefix(2)) + "." + String(classCode.suffix(2)),
+                                        quality: FieldQuality(.invalid, .ambiguousClass), section: section, label: nil))
             }
-            return invalid(text, .unknownCode)
+            return .other(invalid(text, .unknownCode))
         }
         if !hasLetter && digits == 2 && compact.count == 2 {
             let division = String(decoding: compact, as: UTF8.self)
             if let section = divisions[division] {
-                return NafResult(code: division, quality: FieldQuality(.invalid, .divisionOnly), section: section, label: nil)
+                return .other(NafResult(code: division, quality: FieldQuality(.invalid, .divisionOnly), section: section, label: nil))
             }
         }
-        return invalid(text, .unknownCode)
+        return .other(invalid(text, .unknownCode))
     }
 
     private func found(_ index: Int, _ quality: FieldQuality) -> NafResult {

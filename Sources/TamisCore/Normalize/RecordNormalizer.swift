@@ -111,10 +111,19 @@ public struct RecordNormalizer: Sendable {
 
     func normalizeNaf(_ raw: PackedFields, _ out: inout FieldValues) {
         raw.withBytes(CanonicalField.naf.rawValue) { bytes in
-            let naf = reference.naf.normalize(bytes)
-            out.set(.naf, naf.code, naf.quality)
-            out.set(.nafSection, naf.section, naf.section == nil ? .missing : .valid)
-            out.set(.nafLabel, naf.label, naf.label == nil ? .missing : .valid)
+            func copy(_ text: ByteColumn, _ index: Int, _ quality: FieldQuality) {
+                out.write(.naf, quality) { text.appendValue(3 * index, to: &$0) }
+                out.write(.nafSection, .valid) { text.appendValue(3 * index + 1, to: &$0) }
+                out.write(.nafLabel, .valid) { text.appendValue(3 * index + 2, to: &$0) }
+            }
+            switch reference.naf.match(bytes) {
+            case .subclass(let index, let quality): copy(reference.naf.subclassText, index, quality)
+            case .naf2025(let index): copy(reference.naf.naf2025Text, index, FieldQuality(.valid, .naf2025))
+            case .other(let naf):
+                out.set(.naf, naf.code, naf.quality)
+                out.set(.nafSection, naf.section, naf.section == nil ? .missing : .valid)
+                out.set(.nafLabel, naf.label, naf.label == nil ? .missing : .valid)
+            }
         }
     }
 
