@@ -270,8 +270,9 @@ final class JSONTextTests: XCTestCase {
                 // or letters with one byte to escape at a random place, or letters only.
                 let length = Int(generator.next() % 40) + 1
                 var value: [UInt8]
-                switch generator.next() % 3 {
+                switch generator.next() % 4 {
                 case 0: value = (0..<length).map { _ in UInt8(generator.next() % 0x80) }
+                case 3: value = (0..<length).map { _ in UInt8(generator.next() % 0x20) }  // all escaped: the longest output
                 case 1:
                     value = (0..<length).map { _ in 0x61 + UInt8(generator.next() % 26) }
                     value[Int(generator.next() % UInt64(length))] = [0x22, 0x5C, 0x0A, 0x01, 0x1F][Int(generator.next() % 5)]
@@ -289,9 +290,9 @@ final class JSONTextTests: XCTestCase {
             var builder = PackedFields.Builder(count: pairs.count + 1)
             builder.append([UInt8]())
             for (_, value) in pairs { builder.append(value) }
-            var packed: [UInt8] = []
+            var packed: [UInt8] = Array("previous values|".utf8)  // a block of rows: appended after them
             JSONText.appendObject(keys: JSONText.Keys(["gone"] + pairs.map(\.0)), fields: builder.finish(), to: &packed)
-            XCTAssertEqual(String(decoding: packed, as: UTF8.self), text)
+            XCTAssertEqual(String(decoding: packed, as: UTF8.self), "previous values|" + text)
         }
         XCTAssertEqual(JSONText.parseObject(#"{"a":"\u00e9\ud83d\ude00"}"#.utf8)?.first?.1, Array("é😀".utf8))
         for broken in ["", "{", #"{"a":}"#, #"{"a":"b""#, #"{"a":"b",}"#, #"["a"]"#, #"{"a":"\x"}"#] {

@@ -63,20 +63,25 @@ public enum JSONText {
         }
     }
 
-    /// Object keys written once as `"name":` bytes, for objects written many times.
+    /// Object keys written once as `"name":` bytes, for objects written many times: all in one
+    /// buffer, read in place.
     public struct Keys: Sendable {
-        let encoded: [[UInt8]]
+        let bytes: [UInt8]
+        /// Where each key ends in `bytes`.
+        let ends: [Int]
 
         public init(_ names: [String]) {
-            encoded = names.map { name in
-                var out: [UInt8] = []
-                JSONText.appendString(name.utf8, to: &out)
-                out.append(0x3A)  // :
-                return out
+            var bytes: [UInt8] = [], ends: [Int] = []
+            for name in names {
+                JSONText.appendString(name.utf8, to: &bytes)
+                bytes.append(0x3A)  // :
+                ends.append(bytes.count)
             }
+            self.bytes = bytes
+            self.ends = ends
         }
 
-        public var count: Int { encoded.count }
+        public var count: Int { ends.count }
     }
 
     /// `{"name":"value",…}` of the non-empty values of `fields`, named by `names`, appended to
@@ -85,20 +90,72 @@ public enum JSONText {
         appendObject(keys: Keys(names), fields: fields, to: &out)
     }
 
+    /// The object is written into a buffer of its largest possible size (every value byte
+    /// escaped as `\u00XX`) and appended to `out` in one go: appending each key and value to
+    /// the array cost more than writing them (the base writes two objects a record).
     public static func appendObject(keys: Keys, fields: PackedFields, to out: inout [UInt8]) {
-        out.append(0x7B)
-        var first = true
         let named = min(keys.count, fields.count)
-        _ = fields.allValues { i, value in  // the record's offsets read once
-            guard i < named else { return false }
-            if value.isEmpty { return true }
-            if !first { out.append(0x2C) }
-            first = false
-            out.append(contentsOf: keys.encoded[i])
-            appendString(value, to: &out)
-            return true
+        let bound = 2 + 3 * named + keys.bytes.count + 6 * fields.withValueBytes { $0.count }  // braces; comma and quotes; keys; values
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
+            let p = buffer.baseAddress!
+            var n = 0
+            p[n] = 0x7B
+            n += 1
+            keys.bytes.withUnsafeBufferPointer { keyBytes in
+                keys.ends.withUnsafeBufferPointer { keyEnds in
+                    _ = fields.allValues { i, value in  // the record's offsets read once
+                        guard i < named else { return false }
+                        if value.isEmpty { return true }
+                        if n > 1 {
+                            p[n] = 0x2C
+                            n += 1
+                        }
+                        let start = i == 0 ? 0 : keyEnds[i - 1]
+                        (p + n).initialize(from: keyBytes.baseAddress! + start, count: keyEnds[i] - start)
+                        n += keyEnds[i] - start
+                        n = writeString(value, to: p, at: n)
+                        return true
+                    }
+                }
+            }
+            p[n] = 0x7D
+            n += 1
+            assert(n <= bound, "the object outgrew its bound")  // the tests write values escaped throughout
+            out.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
         }
-        out.append(0x7D)
+    }
+
+    /// Writes `bytes` as a JSON string at `p + n` (room for 2 + 6 × its count) and returns
+    /// where it ends.
+    @inline(__always)
+    static func writeString(_ bytes: UnsafeBufferPointer<UInt8>, to p: UnsafeMutablePointer<UInt8>, at n: Int) -> Int {
+        var n = n
+        p[n] = 0x22
+        n += 1
+        if !mayNeedEscape(bytes) {  // nearly every value: one copy
+            if let base = bytes.baseAddress { (p + n).initialize(from: base, count: bytes.count) }
+            n += bytes.count
+        } else {
+            for b in bytes {
+                if !needsEscape(b) {
+                    p[n] = b
+                    n += 1
+                    continue
+                }
+                let escaped = escape(b)
+                (p + n).initialize(from: escaped.bytes, count: escaped.count)
+                n += escaped.count
+            }
+        }
+        p[n] = 0x22
+        return n + 1
+    }
+
+    /// The escape of a byte that needs one (`needsEscape`): `\"`, `\\`, `\n`, `\r`, `\t` or `\u00XX`.
+    static func escape(_ b: UInt8) -> (bytes: [UInt8], count: Int) {
+        var out: [UInt8] = []
+        appendEscaped(b, to: &out)
+        return (out, out.count)
     }
 
     /// `{"name":"value",…}` for the non-empty values.
