@@ -44,6 +44,15 @@ enum NormaliseDump {
         }
         print("\(result.name): \(records.count) records in \(result.seconds) s: \(Int(result.recordsPerSecond)) records/s")
         if useMemo { print("memo: \(found.hits) of \(found.lookups) names and civilities found") }
+        // The same on every core, as the stage runs it (chunks taken in turn, a memo a thread,
+        // one normaliser and its reference data shared): how far from cores × one core.
+        let shared = measure("normalise, whole record, \(ParallelLoop.threadCount) cores", rows: records.count, bytes: 0, repeat: 5) {
+            ParallelLoop.run(records.count, chunk: 512, state: { useMemo ? NormalizeMemo() : .none }) { memo, range in
+                for i in range { _ = normalizer.normalize(records[i].raw, memo: &memo) }
+            }
+            return records.count
+        }
+        print("\(shared.name): \(records.count) records in \(shared.seconds) s: \(Int(shared.recordsPerSecond)) records/s")
     }
 
     static func run(files: [String], refdata: String) throws {
