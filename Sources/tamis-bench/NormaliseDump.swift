@@ -30,7 +30,7 @@ enum NormaliseDump {
     /// `tamis-bench normalise-loop FILE... [--no-memo]`: whole-record normalisation of the
     /// files' records on one core, as a thread of the stage does (repeated values looked up in
     /// a memo of names and civilities, a new one each pass), best of 5 passes (a target for `perf record`).
-    static func loop(files: [String], refdata: String, memo useMemo: Bool) throws {
+    static func loop(files: [String], refdata: String, memo useMemo: Bool, allCores: Bool = false) throws {
         let normalizer = try normalizer(refdata: refdata)
         var records: [ProspectRecord] = []
         for (index, path) in files.enumerated() { records += try read(path, index: index) }
@@ -44,8 +44,9 @@ enum NormaliseDump {
         }
         print("\(result.name): \(records.count) records in \(result.seconds) s: \(Int(result.recordsPerSecond)) records/s")
         if useMemo { print("memo: \(found.hits) of \(found.lookups) names and civilities found") }
-        // The same on every core, as the stage runs it (chunks taken in turn, a memo a thread,
-        // one normaliser and its reference data shared): how far from cores × one core.
+        // `--all-cores`: the same on every core, as the stage runs it (chunks taken in turn, a
+        // memo a thread, one normaliser and its reference data shared): how far from cores × one core.
+        guard allCores else { return }
         let shared = measure("normalise, whole record, \(ParallelLoop.threadCount) cores", rows: records.count, bytes: 0, repeat: 5) {
             ParallelLoop.run(records.count, chunk: 512, state: { useMemo ? NormalizeMemo() : .none }) { memo, range in
                 for i in range { _ = normalizer.normalize(records[i].raw, memo: &memo) }

@@ -105,12 +105,12 @@ if CommandLine.arguments.count > 1, ["generate", "evaluate", "matching", "febrl"
         switch CommandLine.arguments[1] {
         case "normalise-dump", "normalise-loop":
             // tamis-bench normalise-dump FILE... [--refdata DIR] > dump.txt (compare two commits);
-            // normalise-loop FILE...: the whole-record loop alone, for perf record
+            // normalise-loop FILE... [--no-memo] [--all-cores]: the whole-record loop alone, for perf record
             let files = args.filter { !$0.hasPrefix("--") && $0 != option("--refdata") }
             if CommandLine.arguments[1] == "normalise-dump" {
                 try NormaliseDump.run(files: files, refdata: refdata)
             } else {
-                try NormaliseDump.loop(files: files, refdata: refdata, memo: !args.contains("--no-memo"))
+                try NormaliseDump.loop(files: files, refdata: refdata, memo: !args.contains("--no-memo"), allCores: args.contains("--all-cores"))
             }
         case "comparators":
             try ComparatorBench.run(refdata: refdata)

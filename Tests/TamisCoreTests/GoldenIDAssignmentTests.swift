@@ -36,6 +36,17 @@ final class GoldenIDAssignmentTests: XCTestCase {
         XCTAssertEqual(result.ids[1], "Gnew1", "a merged ID is never revived")
     }
 
+    func test_two_new_clusters_with_the_same_hash_id_get_distinct_ids() {
+        // Two founding records whose hash IDs collide (or a source repeating an id).
+        let result = GoldenIDAssignment.assign(clusters: [[0], [1], [2]], previousID: { _ in nil },
+                                               newIDs: ["Gsame", "Gsame", "Gsame"], issued: [], merged: [])
+        XCTAssertEqual(result.ids, ["Gsame", "Gsame-2", "Gsame-3"])
+        // A kept ID is never given again as a new one, nor is an issued one.
+        let kept = GoldenIDAssignment.assign(clusters: [[0], [1]], previousID: { $0 == 1 ? "Gsame" : nil },
+                                             newIDs: ["Gsame", "Gother"], issued: ["Gsame", "Gsame-2"], merged: [])
+        XCTAssertEqual(kept.ids, ["Gsame-3", "Gsame"])
+    }
+
     func test_reading_records_back_gives_the_same_keys() {
         let raw = PackedFields(count: CanonicalField.count).replacing(CanonicalField.email.rawValue, with: Array("a@b.fr".utf8))
         let withID = ProspectRecord(origin: RecordOrigin(sourceIndex: 0, sourceID: "c1", fileIndex: 0, line: 2), raw: raw,

@@ -53,11 +53,12 @@ public struct GoldenIDAssignment: Sendable, Equatable {
             let base = newIDs[c]
             var id = base
             var n = 2
-            while issued.contains(id) || taken.contains(id) {
+            // One hash a try (a million new IDs in a first run): an ID the base issued is never
+            // taken; `insert` both checks and takes.
+            while (!issued.isEmpty && issued.contains(id)) || !taken.insert(id).inserted {
                 id = "\(base)-\(n)"
                 n += 1
             }
-            taken.insert(id)
             ids[c] = id
         }
         merges.sort { ($0.into, $0.from) < ($1.into, $1.from) }
