@@ -31,14 +31,7 @@ public struct Blocking: Sendable {
         }
         perRule = perRuleResults.map(\.count)
         rulePairs = perRuleResults.map(\.pairs)
-        var all: [UInt64] = []
-        all.reserveCapacity(rulePairs.reduce(0) { $0 + $1.count })
-        for own in rulePairs { all.append(contentsOf: own) }
-        all.sort()
-        var unique: [UInt64] = []
-        unique.reserveCapacity(all.count)
-        for p in all where unique.last != p { unique.append(p) }
-        pairs = unique
+        pairs = RadixSort.union(rulePairs)  // each rule's pairs are sorted already
     }
 
     /// One rule's pairs (sorted; a pair twice in the rule's blocks is there twice) and counts.
@@ -69,7 +62,8 @@ public struct Blocking: Sendable {
                 keyed.append((hash.value, Int32(row)))
             }
         }
-        keyed.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.row < $1.row }
+        // By hash, then row: the rows went in in order, and the sort is stable.
+        RadixSort.sort(&keyed) { $0.hash }
         var count = RuleCount(rule: rule.description, pairs: 0, oversizedBlocks: 0, oversizedRecords: 0)
         var own: [UInt64] = []
         var start = 0
@@ -90,7 +84,7 @@ public struct Blocking: Sendable {
             }
             start = end
         }
-        own.sort()
+        RadixSort.sort(&own)
         return (own, count)
     }
 }
