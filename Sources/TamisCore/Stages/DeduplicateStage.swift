@@ -214,9 +214,10 @@ public struct DeduplicateStage: PipelineStage {
         var edges: [(pair: UInt64, weight: Double)] = []
         var review: [ReviewPair] = []
         var decidedOutsideCandidates = forced
+        let anyForced = !forced.isEmpty  // a million lookups in an empty dictionary still hash
         for (i, pair) in pairs.enumerated() {
             var w = weights[i]
-            if let decided = forced[pair] {
+            if anyForced, let decided = forced[pair] {
                 w = decided
                 decidedOutsideCandidates.removeValue(forKey: pair)
             }
@@ -235,27 +236,42 @@ public struct DeduplicateStage: PipelineStage {
 
         let result = model.withLevelKernel { kernel in
             Clustering.cluster(count: table.count, edges: edges) { a, b in
-                if let decided = forced[Blocking.pair(a, b)] { return decided < 0 }
+                if anyForced, let decided = forced[Blocking.pair(a, b)] { return decided < 0 }
                 return model.score(table, a, b, kernel: kernel) < guardWeight
             }
         }
         stats.refusedByChainingGuard = result.refusedLinks
         stats.seconds["cluster"] = clock.lap()
         // Clusters in order of their first row; a root's cluster number by row (not a dictionary).
+        // Their members are laid out in one array (counted, then placed), and each cluster's
+        // own array is made on all cores, in survivorship order.
         var clusterOf = [Int32](repeating: -1, count: table.count)
-        var clusters: [[Int]] = []
+        var clusterSizes: [Int] = []
         for row in 0..<table.count {
             let root = result.root[row]
-            if clusterOf[root] >= 0 { clusters[Int(clusterOf[root])].append(table.recordIndex[row]) } else {
-                clusterOf[root] = Int32(clusters.count)
-                clusters.append([table.recordIndex[row]])
+            if clusterOf[root] < 0 {
+                clusterOf[root] = Int32(clusterSizes.count)
+                clusterSizes.append(0)
             }
+            clusterSizes[Int(clusterOf[root])] += 1
+        }
+        var starts = [Int](repeating: 0, count: clusterSizes.count + 1)
+        for c in clusterSizes.indices { starts[c + 1] = starts[c] + clusterSizes[c] }
+        var members = [Int](repeating: 0, count: table.count)
+        var next = starts
+        for row in 0..<table.count {
+            let c = Int(clusterOf[result.root[row]])
+            members[next[c]] = table.recordIndex[row]
+            next[c] += 1
         }
         var sizes: [Int: Int] = [:]
-        for cluster in clusters { sizes[cluster.count, default: 0] += 1 }
+        for size in clusterSizes { sizes[size, default: 0] += 1 }
         for (size, count) in sizes { stats.clusterSizes[String(size)] = count }
         let trust = state.records.map { state.sources[$0.origin.sourceIndex].trust }
-        let ordered = clusters.map { DeduplicateStage.survivorshipOrder($0, trust: trust) }
+        let laidOut = members, bounds = starts
+        let ordered = ParallelLoop.map(clusterSizes.count, filling: []) { c in
+            DeduplicateStage.survivorshipOrder(Array(laidOut[bounds[c]..<bounds[c + 1]]), trust: trust)
+        }
         stats.seconds["clusters_ordered"] = clock.lap()
         if keepModel { state.matchContext = MatchContext(table: table, model: model) }
         return (ordered, table.count)
