@@ -53,7 +53,9 @@ public enum Establishments {
                 }
             }
         }
-        return Set(ids.lazy.filter { $0 != none }).count
+        var distinct = ids.filter { $0 != none }  // counted sorted, not hashed into a set
+        RadixSort.sort(&distinct)
+        return RadixSort.unique(distinct).count
     }
 
     /// What the assignment needs of each golden record, worked out on all cores in chunks

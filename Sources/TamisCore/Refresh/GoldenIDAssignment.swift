@@ -28,10 +28,11 @@ public struct GoldenIDAssignment: Sendable, Equatable {
             for (id, count) in here { votes[id, default: []].append((c, count)) }
         }
         // Each existing ID goes to the cluster with most of its records (ties: the earliest).
-        var won: [[(id: String, count: Int)]] = Array(repeating: [], count: clusters.count)
+        // Only clusters that won one are listed (none in a first run: no array per cluster).
+        var won: [Int: [(id: String, count: Int)]] = [:]
         for (id, candidates) in votes {
             let best = candidates.min { a, b in a.count != b.count ? a.count > b.count : a.cluster < b.cluster }!
-            won[best.cluster].append((id, best.count))
+            won[best.cluster, default: []].append((id, best.count))
         }
         var taken = Set<String>(minimumCapacity: clusters.count)
         var ids: [String] = []
@@ -39,7 +40,7 @@ public struct GoldenIDAssignment: Sendable, Equatable {
         var merges: [GoldenMerge] = []
         var needsNew: [Int] = []
         for c in clusters.indices {
-            let ranked = won[c].sorted { a, b in a.count != b.count ? a.count > b.count : a.id < b.id }
+            let ranked = won.isEmpty ? [] : (won[c] ?? []).sorted { a, b in a.count != b.count ? a.count > b.count : a.id < b.id }
             guard let survivor = ranked.first else {
                 ids.append("")
                 needsNew.append(c)
