@@ -65,33 +65,52 @@ public struct QualityReport: Codable, Sendable, Equatable {
                                                    .firstName, .lastName, .companyName, .civility]
     static let keyFields: [CanonicalField] = [.siret, .naf, .phone, .mobile, .email, .postalCode]
 
+    /// Counts a million records in a few passes over them, reading records, outcomes and golden
+    /// records in place (a copy of each would retain and release every one of its buffers) and
+    /// tallying values as bytes (no `String` or hashing per record): it runs beside the base's
+    /// write, which needs both cores.
     public static func build(from state: RunState, segments: [String]) -> QualityReport {
         var excludedByReason: [String: Int] = [:]
-        for outcome in state.outcomes where outcome.disposition == .excluded {
-            excludedByReason[outcome.reason?.code ?? "unknown", default: 0] += 1
+        for i in state.outcomes.indices where state.outcomes[i].disposition == .excluded {
+            excludedByReason[state.outcomes[i].reason?.code ?? "unknown", default: 0] += 1
         }
         let balance = state.lineage().balance
         let funnel = Funnel(inputs: balance.inputs, rejected: balance.rejected, read: state.records.count,
                             excluded: balance.excluded, excludedByReason: excludedByReason, merged: balance.merged,
                             goldenRecords: state.golden.count)
 
-        var fields: [FieldRate] = []
-        // Problems by field and reason (a number: no string made per record), counted in place.
-        var problemCounts: [Int: (field: CanonicalField, reason: QualityReason, count: Int, examples: [String])] = [:]
-        for field in reportedFields {
-            var counts = [0, 0, 0, 0]  // missing, valid, repaired, invalid
-            for i in state.records.indices {
+        // Statuses by field, and problems by field and reason (a number: no string made per
+        // record), counted in one pass over the records.
+        struct ProblemTally { var count = 0; var examples: [String] = [] }
+        var statusCounts = [[Int]](repeating: [0, 0, 0, 0], count: reportedFields.count)  // missing, valid, repaired, invalid
+        var problemCounts = [ProblemTally](repeating: ProblemTally(), count: CanonicalField.count << 8)  // field << 8 | reason
+        var rows = state.sources.map { SourceRow(source: $0.name, records: 0, rejected: 0, withInvalidFields: 0, duplicates: 0, offTarget: 0) }
+        for i in state.records.indices {
+            for (f, field) in reportedFields.enumerated() {
                 let quality = state.records[i].quality(field)
-                counts[Int(quality.status.rawValue)] += 1
+                statusCounts[f][Int(quality.status.rawValue)] += 1
                 if quality.status == .invalid || quality.status == .repaired {
                     let key = field.rawValue << 8 | Int(quality.reason.rawValue)
-                    problemCounts[key, default: (field, quality.reason, 0, [])].count += 1
-                    if problemCounts[key]!.examples.count < 3, let raw = state.records[i].rawValue(field) {
+                    problemCounts[key].count += 1
+                    if problemCounts[key].examples.count < 3, let raw = state.records[i].rawValue(field) {
                         let masked = mask(raw, field)
-                        if !problemCounts[key]!.examples.contains(masked) { problemCounts[key]!.examples.append(masked) }
+                        if !problemCounts[key].examples.contains(masked) { problemCounts[key].examples.append(masked) }
                     }
                 }
             }
+            let source = state.records[i].origin.sourceIndex
+            rows[source].records += 1
+            if keyFields.contains(where: { state.records[i].quality($0).status == .invalid }) { rows[source].withInvalidFields += 1 }
+            switch state.outcomes[i].disposition {
+            case .merged: rows[source].duplicates += 1
+            case .excluded: rows[source].offTarget += 1
+            default: break
+            }
+        }
+        for reject in state.rejected { rows[reject.origin.sourceIndex].rejected += 1 }
+        var fields: [FieldRate] = []
+        for (f, field) in reportedFields.enumerated() {
+            let counts = statusCounts[f]
             let total = max(state.records.count, 1)
             let present = max(counts[1] + counts[2] + counts[3], 1)
             fields.append(FieldRate(field: field.name, valid: counts[1], repaired: counts[2], invalid: counts[3], missing: counts[0],
@@ -99,18 +118,21 @@ public struct QualityReport: Codable, Sendable, Equatable {
                                     validBefore: Double(counts[1]) / Double(present),
                                     usableAfter: Double(counts[1] + counts[2]) / Double(present)))
         }
-        let problems = problemCounts.values
+        let problems = problemCounts.indices
+            .filter { problemCounts[$0].count > 0 }
+            .map { key in (field: CanonicalField(rawValue: key >> 8)!, reason: QualityReason(rawValue: UInt8(key & 0xFF))!,
+                           count: problemCounts[key].count, examples: problemCounts[key].examples) }
             .sorted { $0.count != $1.count ? $0.count > $1.count : ($0.field.name, $0.reason.code) < ($1.field.name, $1.reason.code) }
             .prefix(12)
             .map { Problem(field: $0.field.name, reason: $0.reason.code.isEmpty ? "repaired" : $0.reason.code, count: $0.count, examples: $0.examples) }
 
         var sizes: [Int: Int] = [:]
-        for golden in state.golden { sizes[golden.members.count, default: 0] += 1 }
+        for g in state.golden.indices { sizes[state.golden[g].members.count, default: 0] += 1 }
         let clusterSizes = Dictionary(uniqueKeysWithValues: sizes.map { (String($0.key), $0.value) })
         // The five largest clusters (ties by ID), picked in one pass rather than sorting them all.
         func larger(_ a: Int, _ b: Int) -> Bool {
-            let (x, y) = (state.golden[a], state.golden[b])
-            return x.members.count != y.members.count ? x.members.count > y.members.count : x.id < y.id
+            let (x, y) = (state.golden[a].members.count, state.golden[b].members.count)
+            return x != y ? x > y : state.golden[a].id < state.golden[b].id
         }
         var top: [Int] = []
         for g in state.golden.indices where state.golden[g].members.count > 1 && (top.count < 5 || larger(g, top[top.count - 1])) {
@@ -123,31 +145,39 @@ public struct QualityReport: Codable, Sendable, Equatable {
                         sources: Array(Set(golden.members.map { state.sources[state.records[$0].origin.sourceIndex].name })).sorted())
             }
 
-        var rows = state.sources.map { SourceRow(source: $0.name, records: 0, rejected: 0, withInvalidFields: 0, duplicates: 0, offTarget: 0) }
-        for reject in state.rejected { rows[reject.origin.sourceIndex].rejected += 1 }
-        for i in state.records.indices {
-            let source = state.records[i].origin.sourceIndex
-            rows[source].records += 1
-            if keyFields.contains(where: { state.records[i].quality($0).status == .invalid }) { rows[source].withInvalidFields += 1 }
-            switch state.outcomes[i].disposition {
-            case .merged: rows[source].duplicates += 1
-            case .excluded: rows[source].offTarget += 1
-            default: break
-            }
-        }
-
         var segmentSizes: [String: Int] = [:]
         for name in segments { segmentSizes[name] = 0 }
-        var byNaf: [String: Int] = [:], byBand: [String: Int] = [:], byRegion: [String: Int] = [:]
-        for golden in state.golden {
-            for name in golden.segments { segmentSizes[name, default: 0] += 1 }
-            byNaf[golden[.nafSection] ?? "(unknown)", default: 0] += 1
-            byBand[golden[.headcountBand] ?? "(unknown)", default: 0] += 1
-            byRegion[golden[.region] ?? "(unknown)", default: 0] += 1
+        for g in state.golden.indices {
+            for name in state.golden[g].segments { segmentSizes[name, default: 0] += 1 }
         }
         return QualityReport(funnel: funnel, fields: fields, problems: Array(problems), clusterSizes: clusterSizes,
                              largestClusters: Array(largest), sources: rows, segments: segmentSizes,
-                             byNafSection: byNaf, byHeadcountBand: byBand, byRegion: byRegion)
+                             byNafSection: tally(.nafSection, of: state.golden), byHeadcountBand: tally(.headcountBand, of: state.golden),
+                             byRegion: tally(.region, of: state.golden))
+    }
+
+    /// How many golden records hold each value of `field` ("(unknown)": none), counted on the
+    /// values' bytes: a `String` is made once per distinct value, not per record.
+    static func tally(_ field: CanonicalField, of golden: [GoldenRecord]) -> [String: Int] {
+        var index = ByteStringSet(capacity: 64)
+        var counts: [Int] = [], values: [String] = []
+        var unknown = 0
+        for g in golden.indices {
+            golden[g].fields.withBytes(field.rawValue) { bytes in
+                if bytes.isEmpty {
+                    unknown += 1
+                } else if let k = index.value(bytes) {
+                    counts[k] += 1
+                } else {
+                    index.insert(bytes, value: counts.count)
+                    counts.append(1)
+                    values.append(String(decoding: bytes, as: UTF8.self))
+                }
+            }
+        }
+        var byValue = Dictionary(uniqueKeysWithValues: zip(values, counts))
+        if unknown > 0 { byValue["(unknown)", default: 0] += unknown }
+        return byValue
     }
 
     /// Personal values are masked in examples: `j***@gmial.com`, `••••••••89`, `D***`.

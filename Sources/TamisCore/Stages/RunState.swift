@@ -119,13 +119,15 @@ public struct RunState: Sendable {
     /// Entry `i` of `lineage()`.
     func lineageEntry(_ i: Int) -> LineageEntry {
         if i < records.count {
-            let record = records[i]
+            // The origin alone: a copy of the whole record would retain and release its four
+            // buffers (the lineage is read twice, a million entries each).
+            let origin = records[i].origin
             let outcome = outcomes[i]
             return LineageEntry(
-                source: sources[record.origin.sourceIndex].name,
-                sourceID: record.origin.sourceID,
-                file: fileName(record.origin.fileIndex),
-                line: record.origin.line,
+                source: sources[origin.sourceIndex].name,
+                sourceID: origin.sourceID,
+                file: fileName(origin.fileIndex),
+                line: origin.line,
                 disposition: outcome.disposition,
                 goldenID: outcome.goldenIndex.map { golden[$0].id },
                 reasonCode: outcome.reason?.code,
