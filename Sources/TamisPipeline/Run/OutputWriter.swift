@@ -104,18 +104,24 @@ public enum OutputWriter {
         let csv = CSVWriter(file: file)
         try csv.writeRow(["golden_id"] + CanonicalField.allCases.map(\.name) + ["segments", "member_count", "sources"])
         var sourceList = GoldenSourceList(sources: state.sources)
-        var sources: [UInt8] = []
-        for record in state.golden {
-            if let filter, !record.segments.contains(filter) { continue }
-            csv.writeCell(record.id)
+        var text: [UInt8] = []
+        let golden = state.golden
+        for g in golden.indices {  // read in place: a copy of each record would retain its buffers
+            if let filter, !golden[g].segments.contains(filter) { continue }
+            csv.writeCell(golden[g].id)
             for field in CanonicalField.allCases {
-                record.fields.withBytes(field.rawValue) { csv.writeCell(bytes: $0) }
+                golden[g].fields.withBytes(field.rawValue) { csv.writeCell(bytes: $0) }
             }
-            csv.writeCell(record.segments.joined(separator: "|"))
-            csv.writeCell(String(record.members.count))
-            sources.removeAll(keepingCapacity: true)
-            sourceList.append(record, records: state.records, to: &sources)
-            sources.withUnsafeBufferPointer { csv.writeCell(bytes: $0) }
+            text.removeAll(keepingCapacity: true)
+            for (k, segment) in golden[g].segments.enumerated() {
+                if k > 0 { text.append(0x7C) }  // |
+                text.append(contentsOf: segment.utf8)
+            }
+            text.withUnsafeBufferPointer { csv.writeCell(bytes: $0) }
+            csv.writeCell(golden[g].members.count)
+            text.removeAll(keepingCapacity: true)
+            sourceList.append(golden[g], records: state.records, to: &text)
+            text.withUnsafeBufferPointer { csv.writeCell(bytes: $0) }
             try csv.endRow()
         }
         try csv.flush()
@@ -168,13 +174,15 @@ public enum OutputWriter {
         let file = try directory.createFile(OutputWriter.changes)
         let csv = CSVWriter(file: file)
         try csv.writeRow(["change", "golden_id", "field", "old_value", "new_value", "detail"])
-        for change in changes {  // cell by cell: no array per row (a new base has a change per golden record)
-            csv.writeCell(change.kind.rawValue)
-            csv.writeCell(change.goldenID)
-            csv.writeCell(change.field ?? "")
-            csv.writeCell(change.oldValue ?? "")
-            csv.writeCell(change.newValue ?? "")
-            csv.writeCell(change.detail ?? "")
+        // Cell by cell, each change read in place: no array nor copy per row (a new base has a
+        // change per golden record).
+        for c in changes.indices {
+            csv.writeCell(changes[c].kind.rawValue)
+            csv.writeCell(changes[c].goldenID)
+            csv.writeCell(changes[c].field ?? "")
+            csv.writeCell(changes[c].oldValue ?? "")
+            csv.writeCell(changes[c].newValue ?? "")
+            csv.writeCell(changes[c].detail ?? "")
             try csv.endRow()
         }
         try csv.flush()
