@@ -40,11 +40,14 @@ final class FileSink: RecordSink {
     func merge(into state: inout RunState, source: Int, slots: inout ExtraSlots) {
         let global = added.map { slots.slot(source: source, name: $0, in: &state.sources) }
         let shifted = global.enumerated().contains { $0.element != known.count + $0.offset }
-        state.records.reserveCapacity(state.records.count + records.count)
-        state.outcomes.reserveCapacity(state.outcomes.count + records.count)
-        for var record in records {
-            if shifted { record.extras = FileSink.renumbered(record.extras, known: known.count, global: global) }
-            state.append(record)
+        state.outcomes.append(contentsOf: repeatElement(RecordOutcome(), count: records.count))
+        if shifted {
+            for i in records.indices { records[i].extras = FileSink.renumbered(records[i].extras, known: known.count, global: global) }
+        }
+        if state.records.isEmpty {
+            swap(&state.records, &records)  // the first file's records are moved, not copied one by one
+        } else {
+            state.records.append(contentsOf: records)
         }
         records = []
         state.rejected.append(contentsOf: rejected)
