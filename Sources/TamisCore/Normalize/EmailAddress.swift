@@ -160,10 +160,7 @@ public enum EmailAddress {
         }
         if let best { return best.domain }
         // TLD typos on any domain: orange.fe, societe.frr, entreprise.con
-        for (typo, fix) in EmailAddress.tldTypos where domain.count > typo.count
-            && typo.withUnsafeBufferPointer({ Bytes.equal($0, UnsafeBufferPointer(rebasing: domain[(domain.count - typo.count)...])) }) {
-            return Array(domain.dropLast(typo.count)) + fix
-        }
+        if let (typo, fix) = tldTypo(domain) { return Array(domain.dropLast(typo)) + fix }
         return nil
     }
 
@@ -193,8 +190,18 @@ public enum EmailAddress {
         return best
     }
 
-    static let tldTypos: [([UInt8], [UInt8])] = [(".fe", ".fr"), (".frr", ".fr"), (".ft", ".fr"), (".con", ".com"), (".cmo", ".com"),
-                                                 (".comm", ".com"), (".om", ".com")].map { (Array($0.0.utf8), Array($0.1.utf8)) }
+    static let tldTypos: [(StaticString, StaticString)] = [(".fe", ".fr"), (".frr", ".fr"), (".ft", ".fr"), (".con", ".com"),
+                                                           (".cmo", ".com"), (".comm", ".com"), (".om", ".com")]
+
+    /// The first of `tldTypos` that ends `domain` (and is not all of it): its length and the
+    /// fix. Static strings: read where they are, no array to retain per domain checked.
+    static func tldTypo(_ domain: UnsafeBufferPointer<UInt8>) -> (Int, [UInt8])? {
+        for (typo, fix) in tldTypos where domain.count > typo.utf8CodeUnitCount {
+            let matches = typo.withUTF8Buffer { Bytes.equal($0, UnsafeBufferPointer(rebasing: domain[(domain.count - $0.count)...])) }
+            if matches { return (typo.utf8CodeUnitCount, fix.withUTF8Buffer { Array($0) }) }
+        }
+        return nil
+    }
 
     static func letterHistogram(_ text: [UInt8]) -> [UInt8] {
         var counts = [UInt8](repeating: 0, count: 27)

@@ -24,8 +24,15 @@ public struct PhoneResult: Equatable {
 /// RULES.md): E.164 and type in well under a microsecond, no allocation but the result.
 /// Anything outside the ranges it is sure of goes to the `PhoneReference` (libphonenumber).
 public enum FrenchPhone {
-    /// ARCEP telemarketing prefixes (0162, 0163, 0270…), as 4-digit integers.
-    static let telemarketing: Set<Int> = [162, 163, 270, 271, 377, 378, 424, 425, 568, 569, 948, 949]
+    /// Whether a 4-digit prefix (0162 → 162) is an ARCEP telemarketing prefix (0162, 0163,
+    /// 0270…): a switch, not a shared set (both cores normalise numbers at once).
+    @inline(__always)
+    static func isTelemarketing(_ prefix4: Int) -> Bool {
+        switch prefix4 {
+        case 162, 163, 270, 271, 377, 378, 424, 425, 568, 569, 948, 949: return true
+        default: return false
+        }
+    }
 
     /// `blocks`: libphonenumber's answers for the overseas sub-blocks, read instead of asking it
     /// (see `OverseasPhoneBlocks`); a number the table does not settle goes to `reference`.
@@ -127,7 +134,7 @@ public enum FrenchPhone {
             }
             result.e164 = e164(overseasCode(prefix4) ?? "33", subscriber)
             result.type = .fixed
-            if telemarketing.contains(prefix4) { reason = .telemarketing }
+            if isTelemarketing(prefix4) { reason = .telemarketing }
         case 0x36:  // 06 mobile; 0639 (Mayotte) and 0690-0694/0696/0697 are overseas
             result.e164 = e164(overseasCode(prefix4) ?? "33", subscriber)
             result.type = .mobile
@@ -142,7 +149,7 @@ public enum FrenchPhone {
             result.e164 = e164("33", subscriber)
             result.type = .voip
             // 09475-09479: the overseas telemarketing blocks (RULES.md), VoIP to libphonenumber.
-            if telemarketing.contains(prefix4) || (prefix4 == 947 && national[4] >= 0x35) { reason = .telemarketing }
+            if isTelemarketing(prefix4) || (prefix4 == 947 && national[4] >= 0x35) { reason = .telemarketing }
         default:  // 08 special numbers: many sub-ranges; the reference knows them
             return delegateOrInvalid(text, result, reference, reason, .unknownPrefix, type: .special)
         }
@@ -195,12 +202,10 @@ public enum FrenchPhone {
         }
     }
 
-    static let countingDigits = Array("0123456789".utf8)
-
     static func isPlaceholder(_ national: [UInt8]) -> Bool {
         let tail = national.dropFirst()
         if tail.allSatisfy({ $0 == tail.first }) { return true }
-        if national == countingDigits { return true }
+        if national.elementsEqual(0x30...0x39) { return true }  // "0123456789"
         // "0606060606", "0101010101": one pair repeated.
         let pair = national.prefix(2)
         return stride(from: 0, to: 10, by: 2).allSatisfy { national[$0] == pair.first && national[$0 + 1] == pair.last }

@@ -267,15 +267,15 @@ extension GeographyTable {
                     out.append(contentsOf: token)
                     continue
                 }
-                let canonical = streetCanonical[index]
+                // The canonical forms read in place (a copy of the three would retain them).
                 if GeographyTable.keptAbbreviations.contains(key) {
                     Bytes.appendUppercased(bare, to: &out)
                 } else if Bytes.isUppercased(bare) && Bytes.characterCount(bare) > 1 && Bytes.containsLetter(bare) {
-                    out.append(contentsOf: canonical.upper)
+                    out.append(contentsOf: streetCanonical[index].upper)
                 } else if out.count == lineStart {
-                    out.append(contentsOf: canonical.written)  // first word of the line: "Immeuble …"
+                    out.append(contentsOf: streetCanonical[index].written)  // first word of the line: "Immeuble …"
                 } else {
-                    out.append(contentsOf: canonical.lower)
+                    out.append(contentsOf: streetCanonical[index].lower)
                 }
                 if token.last == 0x2C { out.append(0x2C) }
             }
