@@ -1,18 +1,18 @@
 /// Values of one field for every record being matched, folded (lower case, no accents, one
 /// space between words) and packed in one buffer: comparisons read bytes, never `String`s.
-/// (Also any list of byte strings read by position: NAF labels, for one.)
+/// (Also any list of byte strings read by position: NAF labels, the base's JSON keys.)
 public struct ByteColumn: Sendable {
     @usableFromInline var bytes: [UInt8] = []
     @usableFromInline var ends: [Int32] = []
 
-    init() {}
+    public init() {}
 
     mutating func append(_ value: UnsafeBufferPointer<UInt8>) {
         bytes.append(contentsOf: value)
         ends.append(Int32(bytes.count))
     }
 
-    mutating func append(_ value: some Collection<UInt8>) {
+    public mutating func append(_ value: some Collection<UInt8>) {
         bytes.append(contentsOf: value)
         ends.append(Int32(bytes.count))
     }
@@ -43,6 +43,12 @@ public struct ByteColumn: Sendable {
     func appendValue(_ row: Int, to out: inout [UInt8]) {
         let r = range(row)
         bytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[r])) }
+    }
+
+    /// Every value's bytes and where each ends, for a reader that walks many values.
+    @inlinable
+    public func withStorage<R>(_ body: (_ bytes: UnsafeBufferPointer<UInt8>, _ ends: UnsafeBufferPointer<Int32>) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBufferPointer { bytes in try ends.withUnsafeBufferPointer { try body(bytes, $0) } }
     }
 }
 

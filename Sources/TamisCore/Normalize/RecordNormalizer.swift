@@ -156,14 +156,17 @@ public struct RecordNormalizer: Sendable {
     }
 
     func normalizePhones(_ raw: PackedFields, _ out: inout FieldValues) {
-        let phone = raw.withBytes(CanonicalField.phone.rawValue) { FrenchPhone.normalize($0, reference: phoneReference, blocks: reference.overseasPhoneBlocks) }
+        func normalized(_ text: UnsafeBufferPointer<UInt8>) -> PhoneResult {
+            FrenchPhone.normalize(text, reference: phoneReference, blocks: reference.overseasPhoneBlocks)
+        }
+        let phone = raw.withBytes(CanonicalField.phone.rawValue, normalized)
         var phoneResult = phone
         // Two numbers in the phone cell: the second fills an empty mobile.
         let mobile: PhoneResult
         if let second = phone.second, raw.isEmpty(CanonicalField.mobile.rawValue) {
-            mobile = second.withUnsafeBufferPointer { FrenchPhone.normalize($0, reference: phoneReference, blocks: reference.overseasPhoneBlocks) }
+            mobile = second.withUnsafeBufferPointer(normalized)
         } else {
-            mobile = raw.withBytes(CanonicalField.mobile.rawValue) { FrenchPhone.normalize($0, reference: phoneReference, blocks: reference.overseasPhoneBlocks) }
+            mobile = raw.withBytes(CanonicalField.mobile.rawValue, normalized)
         }
         // A mobile number in the phone column and nothing in the mobile one: move it.
         if phone.type == .mobile && mobile.quality.status == .missing {

@@ -66,22 +66,20 @@ public enum JSONText {
     /// Object keys written once as `"name":` bytes, for objects written many times: all in one
     /// buffer, read in place.
     public struct Keys: Sendable {
-        let bytes: [UInt8]
-        /// Where each key ends in `bytes`.
-        let ends: [Int]
+        let encoded: ByteColumn
 
         public init(_ names: [String]) {
-            var bytes: [UInt8] = [], ends: [Int] = []
+            var encoded = ByteColumn(), key: [UInt8] = []
             for name in names {
-                JSONText.appendString(name.utf8, to: &bytes)
-                bytes.append(0x3A)  // :
-                ends.append(bytes.count)
+                key.removeAll(keepingCapacity: true)
+                JSONText.appendString(name.utf8, to: &key)
+                key.append(0x3A)  // :
+                encoded.append(key)
             }
-            self.bytes = bytes
-            self.ends = ends
+            self.encoded = encoded
         }
 
-        public var count: Int { ends.count }
+        public var count: Int { encoded.count }
     }
 
     /// `{"name":"value",…}` of the non-empty values of `fields`, named by `names`, appended to
@@ -95,33 +93,32 @@ public enum JSONText {
     /// the array cost more than writing them (the base writes two objects a record).
     public static func appendObject(keys: Keys, fields: PackedFields, to out: inout [UInt8]) {
         let named = min(keys.count, fields.count)
-        let bound = 2 + 3 * named + keys.bytes.count + 6 * fields.withValueBytes { $0.count }  // braces; comma and quotes; keys; values
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
-            let p = buffer.baseAddress!
-            var n = 0
-            p[n] = 0x7B
-            n += 1
-            keys.bytes.withUnsafeBufferPointer { keyBytes in
-                keys.ends.withUnsafeBufferPointer { keyEnds in
-                    _ = fields.allValues { i, value in  // the record's offsets read once
-                        guard i < named else { return false }
-                        if value.isEmpty { return true }
-                        if n > 1 {
-                            p[n] = 0x2C
-                            n += 1
-                        }
-                        let start = i == 0 ? 0 : keyEnds[i - 1]
-                        (p + n).initialize(from: keyBytes.baseAddress! + start, count: keyEnds[i] - start)
-                        n += keyEnds[i] - start
-                        n = writeString(value, to: p, at: n)
-                        return true
+        keys.encoded.withStorage { keyBytes, keyEnds in
+            // Braces; a comma and two quotes a value; the keys; every value byte escaped.
+            let bound = 2 + 3 * named + keyBytes.count + 6 * fields.withValueBytes { $0.count }
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
+                let p = buffer.baseAddress!
+                var n = 0
+                p[n] = 0x7B
+                n += 1
+                _ = fields.allValues { i, value in  // the record's offsets read once
+                    guard i < named else { return false }
+                    if value.isEmpty { return true }
+                    if n > 1 {
+                        p[n] = 0x2C
+                        n += 1
                     }
+                    let start = i == 0 ? 0 : Int(keyEnds[i - 1]), end = Int(keyEnds[i])
+                    (p + n).initialize(from: keyBytes.baseAddress! + start, count: end - start)
+                    n += end - start
+                    n = writeString(value, to: p, at: n)
+                    return true
                 }
+                p[n] = 0x7D
+                n += 1
+                assert(n <= bound, "the object outgrew its bound")  // the tests write values escaped throughout
+                out.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
             }
-            p[n] = 0x7D
-            n += 1
-            assert(n <= bound, "the object outgrew its bound")  // the tests write values escaped throughout
-            out.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
         }
     }
 
