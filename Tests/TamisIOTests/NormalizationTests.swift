@@ -482,6 +482,25 @@ final class OverseasPhoneBlocksTests: XCTestCase {
         XCTAssertTrue(bytes("0262 12 34 56") { FrenchPhone.normalize($0, reference: NeverCalled()) }.delegated)
     }
 
+    /// A reference folder without the file (a steward's own) still loads: every overseas number
+    /// then goes to libphonenumber. A damaged file stops the load, naming its line.
+    func test_the_reference_folder_loads_without_the_table_and_refuses_a_damaged_one() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let shipped = root.appendingPathComponent("data/refdata")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tamis-refdata-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: shipped, to: folder)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let table = folder.appendingPathComponent(OverseasPhoneBlocksFile.name)
+        try FileManager.default.removeItem(at: table)
+        XCTAssertTrue(try ReferenceDataLoader.load(directory: folder.path).overseasPhoneBlocks.isEmpty)
+        try "form,from,to,verdict,country_code\nnational,262000,262999,fixed,262\nnational,262000,2629,fixed,262\n"
+            .write(to: table, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ReferenceDataLoader.load(directory: folder.path)) { error in
+            XCTAssertEqual((error as? InputError)?.line, 3, "\(error)")
+            XCTAssertEqual((error as? InputError)?.file, table.path)
+        }
+    }
+
     func test_a_damaged_table_is_refused_with_its_line() throws {
         let rows = [["form": "national", "from": "262000", "to": "262999", "verdict": "fixed", "country_code": "262"],
                     ["form": "national", "from": "262000", "to": "263999", "verdict": "fixed", "country_code": "262"]]
