@@ -19,6 +19,14 @@ public struct GoldenRecord: Sendable {
     }
 
     public subscript(field: CanonicalField) -> String? { fields.string(field.rawValue) }
+
+    /// Appends the segment names as the outputs write them (`a|b|c`) to `out`.
+    public func appendSegments(to out: inout [UInt8]) {
+        for (k, segment) in segments.enumerated() {
+            if k > 0 { out.append(0x7C) }  // |
+            out.append(contentsOf: segment.utf8)
+        }
+    }
 }
 
 /// Which sources a golden record's members came from, as the outputs write it: each source

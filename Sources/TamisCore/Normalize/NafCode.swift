@@ -63,10 +63,7 @@ public struct NafResult: Equatable {
 }
 
 extension NafTable {
-    static let rev2Letters: Set<UInt8> = Set("ABCDEFZ".utf8)
-    static let naf2025Letters: Set<UInt8> = Set("YGHJKL".utf8)
-
-    /// The last letters only NAF 2025 uses (`naf2025Letters`), without hashing.
+    /// The last letters only NAF 2025 uses (Y, G, H, J, K, L; rév. 2 uses A–F and Z).
     @inline(__always)
     static func isNaf2025Letter(_ b: UInt8) -> Bool {
         switch b {
@@ -78,10 +75,8 @@ extension NafTable {
     /// `6201Z`, `62.01Z`, `62 01 z`, `62-01Z`, `62.01` → `62.01Z` when it is certain.
     public func normalize(_ raw: UnsafeBufferPointer<UInt8>) -> NafResult {
         switch match(raw) {
-        case .subclass(let index, let quality): return found(index, quality)
-        case .naf2025(let index):
-            let entry = naf2025Entries[index]
-            return NafResult(code: entry.code, quality: FieldQuality(.valid, .naf2025), section: entry.section, label: entry.label)
+        case .subclass(let index, let quality): return found(subclasses[index], quality)
+        case .naf2025(let index): return found(naf2025Entries[index], FieldQuality(.valid, .naf2025))
         case .other(let result): return result
         }
     }
@@ -162,9 +157,8 @@ extension NafTable {
         return .other(invalid(text, .unknownCode))
     }
 
-    private func found(_ index: Int, _ quality: FieldQuality) -> NafResult {
-        let entry = subclasses[index]
-        return NafResult(code: entry.code, quality: quality, section: entry.section, label: entry.label)
+    private func found(_ entry: SubClass, _ quality: FieldQuality) -> NafResult {
+        NafResult(code: entry.code, quality: quality, section: entry.section, label: entry.label)
     }
 
     private func invalid(_ text: UnsafeBufferPointer<UInt8>, _ reason: QualityReason) -> NafResult {

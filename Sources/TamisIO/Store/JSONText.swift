@@ -6,28 +6,15 @@ public enum JSONText {
     public static func appendString(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
         out.append(0x22)
         for b in bytes {
-            if needsEscape(b) { appendEscaped(b, to: &out) } else { out.append(b) }
+            if needsEscape(b) { Bytes.append(to: &out, capacity: 6) { writeEscaped(b, to: $0) } } else { out.append(b) }
         }
         out.append(0x22)
     }
 
-    /// The same for bytes in memory: runs without escapes are copied in one go (the base
-    /// writes a million of these).
+    /// The same for bytes in memory, written by `writeString` (runs without escapes copied in
+    /// one go) and appended once.
     public static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        out.append(0x22)
-        if !mayNeedEscape(bytes) {  // nearly every value: one copy
-            out.append(contentsOf: bytes)
-            out.append(0x22)
-            return
-        }
-        var start = 0
-        for i in 0..<bytes.count where needsEscape(bytes[i]) {
-            if i > start { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
-            appendEscaped(bytes[i], to: &out)
-            start = i + 1
-        }
-        if start < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
-        out.append(0x22)
+        Bytes.append(to: &out, capacity: 2 + 6 * bytes.count) { writeString(bytes, to: $0, at: 0) }
     }
 
     @inline(__always)
@@ -50,17 +37,27 @@ public enum JSONText {
         return false
     }
 
-    static func appendEscaped(_ b: UInt8, to out: inout [UInt8]) {
+    /// Writes the escape of a byte that needs one (`needsEscape`) at `p`: `\"`, `\\`, `\n`,
+    /// `\r`, `\t` or `\u00XX`; returns its length (at most 6).
+    static func writeEscaped(_ b: UInt8, to p: UnsafeMutablePointer<UInt8>) -> Int {
+        p[0] = 0x5C  // \
         switch b {
-        case 0x22: out.append(contentsOf: [0x5C, 0x22])
-        case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-        case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
-        case 0x0D: out.append(contentsOf: [0x5C, 0x72])
-        case 0x09: out.append(contentsOf: [0x5C, 0x74])
+        case 0x22, 0x5C: p[1] = b
+        case 0x0A: p[1] = 0x6E  // n
+        case 0x0D: p[1] = 0x72  // r
+        case 0x09: p[1] = 0x74  // t
         default:
-            let hex = Array("0123456789abcdef".utf8)
-            out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            let hex: StaticString = "0123456789abcdef"
+            p[1] = 0x75  // u
+            p[2] = 0x30
+            p[3] = 0x30
+            hex.withUTF8Buffer { digits in
+                p[4] = digits[Int(b >> 4)]
+                p[5] = digits[Int(b & 0xF)]
+            }
+            return 6
         }
+        return 2
     }
 
     /// Object keys written once as `"name":` bytes, for objects written many times: all in one
@@ -134,25 +131,16 @@ public enum JSONText {
             n += bytes.count
         } else {
             for b in bytes {
-                if !needsEscape(b) {
+                if needsEscape(b) {
+                    n += writeEscaped(b, to: p + n)
+                } else {
                     p[n] = b
                     n += 1
-                    continue
                 }
-                let escaped = escape(b)
-                (p + n).initialize(from: escaped.bytes, count: escaped.count)
-                n += escaped.count
             }
         }
         p[n] = 0x22
         return n + 1
-    }
-
-    /// The escape of a byte that needs one (`needsEscape`): `\"`, `\\`, `\n`, `\r`, `\t` or `\u00XX`.
-    static func escape(_ b: UInt8) -> (bytes: [UInt8], count: Int) {
-        var out: [UInt8] = []
-        appendEscaped(b, to: &out)
-        return (out, out.count)
     }
 
     /// `{"name":"value",…}` for the non-empty values.

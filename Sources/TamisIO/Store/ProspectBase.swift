@@ -259,10 +259,7 @@ public final class ProspectBase {
                 text.append(record.id)
                 sourceList.append(record, records: records, to: &text.bytes)
                 text.endValue()
-                for (k, segment) in record.segments.enumerated() {
-                    if k > 0 { text.bytes.append(0x7C) }  // |
-                    text.bytes.append(contentsOf: segment.utf8)
-                }
+                record.appendSegments(to: &text.bytes)
                 text.endValue()
             }
             return text

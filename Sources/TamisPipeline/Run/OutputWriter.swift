@@ -113,10 +113,7 @@ public enum OutputWriter {
                 golden[g].fields.withBytes(field.rawValue) { csv.writeCell(bytes: $0) }
             }
             text.removeAll(keepingCapacity: true)
-            for (k, segment) in golden[g].segments.enumerated() {
-                if k > 0 { text.append(0x7C) }  // |
-                text.append(contentsOf: segment.utf8)
-            }
+            golden[g].appendSegments(to: &text)
             text.withUnsafeBufferPointer { csv.writeCell(bytes: $0) }
             csv.writeCell(golden[g].members.count)
             text.removeAll(keepingCapacity: true)
