@@ -29,15 +29,14 @@ struct FieldValues {
     mutating func reset(_ initial: PackedFields, extraCapacity: Int = 512) {
         arena.removeAll(keepingCapacity: true)
         arena.reserveCapacity(initial.valueByteCount + extraCapacity)
-        initial.withValueBytes { arena.append(contentsOf: $0) }
-        spans.withUnsafeMutableBufferPointer { spans in
-            for i in spans.indices {
-                let range = initial.valueRange(i)
-                spans[i] = (Int32(truncatingIfNeeded: range.lowerBound), Int32(truncatingIfNeeded: range.upperBound))
+        initial.withBoundaries { ends, values in
+            arena.append(contentsOf: values)
+            spans.withUnsafeMutableBufferPointer { spans in
+                for i in spans.indices { spans[i] = i < initial.count ? (ends[i], ends[i &+ 1]) : (0, 0) }
             }
         }
         quality.withUnsafeMutableBufferPointer { quality in
-            for i in quality.indices { quality[i] = .missing }
+            quality.update(repeating: .missing)
         }
     }
 
@@ -100,9 +99,10 @@ struct FieldValues {
         }
     }
 
-    /// Sets the value and exactly the quality given (even `valid` for an empty value).
-    mutating func put(_ field: CanonicalField, _ value: String?, _ q: FieldQuality) {
-        set(field, value, q)
+    /// Gives `field` the bytes at `range` of the arena (none: empty) and exactly the quality
+    /// given (even `valid` for an empty value).
+    mutating func put(_ field: CanonicalField, _ range: Range<Int>?, _ q: FieldQuality) {
+        assign(field, range ?? 0..<0, q)
         quality[field.rawValue] = q
     }
 
@@ -115,12 +115,10 @@ struct FieldValues {
     }
 
     func packed(spareBytes: Int = 0) -> PackedFields {
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: spans.count) { lengths in
-            for i in spans.indices { lengths[i] = Int(spans[i].end - spans[i].start) }
-            return arena.withUnsafeBufferPointer { arena in
-                PackedFields(lengths: UnsafeBufferPointer(lengths), spareBytes: spareBytes) { i, destination in
-                    destination.baseAddress!.initialize(from: arena.baseAddress! + Int(spans[i].start), count: destination.count)
-                }
+        spans.withUnsafeBufferPointer { spans in
+            arena.withUnsafeBufferPointer { arena in
+                // An empty arena (no capacity) has no address; then every span is empty and none is read.
+                PackedFields(gathering: spans, from: arena.baseAddress ?? UnsafePointer(bitPattern: 1)!, spareBytes: spareBytes)
             }
         }
     }

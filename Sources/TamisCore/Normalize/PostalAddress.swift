@@ -113,21 +113,52 @@ public struct AddressResult: Equatable {
     public var region: String?
 }
 
+/// Where the parts of a normalised address are in the bytes `normalize(postalCode:city:into:)`
+/// appended (nil: no such part).
+public struct AddressParts: Equatable {
+    public var postalCode: Range<Int>?
+    public var postalQuality = FieldQuality.missing
+    public var city: Range<Int>?
+    public var cityQuality = FieldQuality.missing
+    public var cedex: Range<Int>?
+    public var department: Range<Int>?
+    public var region: Range<Int>?
+}
+
 extension GeographyTable {
     /// Repairs the postal code (lost leading zero), checks it against La Poste's base,
     /// separates CEDEX, normalises the city to La Poste's label and derives département and
     /// région (Corsica 2A/2B and overseas included).
     public func normalize(postalCode rawCode: UnsafeBufferPointer<UInt8>, city rawCity: UnsafeBufferPointer<UInt8>) -> AddressResult {
-        var result = AddressResult(postalCode: nil, postalQuality: .missing, city: nil, cityQuality: .missing)
+        var bytes: [UInt8] = []
+        let parts = normalize(postalCode: rawCode, city: rawCity, into: &bytes)
+        func text(_ range: Range<Int>?) -> String? { range.map { String(decoding: bytes[$0], as: UTF8.self) } }
+        return AddressResult(postalCode: text(parts.postalCode), postalQuality: parts.postalQuality, city: text(parts.city),
+                             cityQuality: parts.cityQuality, cedex: text(parts.cedex), department: text(parts.department),
+                             region: text(parts.region))
+    }
+
+    /// The same, the parts appended to `out` (the normaliser's arena: no string made).
+    public func normalize(postalCode rawCode: UnsafeBufferPointer<UInt8>, city rawCity: UnsafeBufferPointer<UInt8>,
+                          into out: inout [UInt8]) -> AddressParts {
+        var result = AddressParts()
+        func appended(_ body: (inout [UInt8]) -> Void) -> Range<Int> {
+            let start = out.count
+            body(&out)
+            return start..<out.count
+        }
         var city = Bytes.trimmed(rawCity)
         // "PARIS CEDEX 07", "Lyon Cedex": CEDEX is kept apart (the words before it are the city).
         var words = Bytes.words(city)
         while let word = words.next() {
             guard GeographyTable.isCedex(UnsafeBufferPointer(rebasing: city[word])) else { continue }
-            if let number = words.next().map({ city[$0] }), number.allSatisfy(Bytes.isDigit) {
-                result.cedex = "CEDEX " + String(decoding: number, as: UTF8.self)
-            } else {
-                result.cedex = "CEDEX"
+            let number = words.next().map { city[$0] }
+            result.cedex = appended { out in
+                out.append(contentsOf: "CEDEX".utf8)
+                if let number, number.allSatisfy(Bytes.isDigit) {
+                    out.append(0x20)
+                    out.append(contentsOf: number)
+                }
             }
             city = Bytes.trimmed(UnsafeBufferPointer(rebasing: city[..<word.lowerBound]))
             break
@@ -140,16 +171,15 @@ extension GeographyTable {
         if code.count == 0 {
             result.postalQuality = .missing
         } else if !code.allDigits || code.count < 4 || code.count > 5 {
-            result.postalCode = String(decoding: Bytes.trimmed(rawCode).lazy.filter { $0 != 0x20 }, as: UTF8.self)
+            result.postalCode = appended { out in for b in Bytes.trimmed(rawCode) where b != 0x20 { out.append(b) } }
             result.postalQuality = FieldQuality(.invalid, .wrongLength)
         } else {
             let repaired = code.count == 4  // Excel turned 01000 into 1000
-            let text = GeographyTable.fiveDigits(code.digits)
-            result.postalCode = text
+            result.postalCode = appended { GeographyTable.appendFiveDigits(code.digits, to: &$0) }
             if let entry = postalEntryIndex(code.digits) {
                 result.postalQuality = repaired ? FieldQuality(.repaired, .leadingZerosRestored) : .valid
-                result.department = postalEntries[entry].department
-                result.region = postalEntries[entry].region.isEmpty ? nil : postalEntries[entry].region
+                result.department = appended { $0.append(contentsOf: postalEntries[entry].department.utf8) }
+                if !postalEntries[entry].region.isEmpty { result.region = appended { $0.append(contentsOf: postalEntries[entry].region.utf8) } }
                 if !city.isEmpty {
                     // What the comparison needs, taken out once (the closure then holds no copy of the table).
                     let placeKeys = postalEntries[entry].placeKeys, deliveryKey = postalEntries[entry].deliveryKey
@@ -162,32 +192,34 @@ extension GeographyTable {
                         if matches {
                             if exact && !deliveryKey.withUnsafeBufferPointer({ Bytes.equal($0, key) }) {
                                 // The commune's own name, in capitals, without accents.
-                                result.city = String(unsafeUninitializedCapacity: city.count * 2 + 1) { out in
-                                    let count = AccentFolding.foldBytes(city, to: out.baseAddress!, keepPunctuation: true)
-                                    for i in 0..<count { out[i] = Bytes.upper(out[i]) }
-                                    return count
+                                result.city = appended { out in
+                                    Bytes.append(to: &out, capacity: city.count * 2 + 1) { folded in
+                                        let count = AccentFolding.foldBytes(city, to: folded, keepPunctuation: true)
+                                        for i in 0..<count { folded[i] = Bytes.upper(folded[i]) }
+                                        return count
+                                    }
                                 }
                             } else {
-                                result.city = deliveryLabel
+                                result.city = appended { $0.append(contentsOf: deliveryLabel.utf8) }
                             }
                             result.cityQuality = .valid
                         } else {
-                            result.city = String(decoding: city, as: UTF8.self)
+                            result.city = appended { $0.append(contentsOf: city) }
                             result.cityQuality = FieldQuality(.invalid, .cityMismatch)
                         }
                     }
                 }
-            } else if result.cedex != nil, let department = departmentFromPrefix(text) {
+            } else if result.cedex != nil, let department = departmentFromPrefix(GeographyTable.fiveDigits(code.digits)) {
                 // CEDEX codes are not in La Poste's open base: plausible when the prefix is a département.
                 result.postalQuality = FieldQuality(.valid, .cedexSeparated)
-                result.department = department
-                result.region = departmentRegion[department]
+                result.department = appended { $0.append(contentsOf: department.utf8) }
+                if let region = departmentRegion[department] { result.region = appended { $0.append(contentsOf: region.utf8) } }
             } else {
                 result.postalQuality = FieldQuality(.invalid, .unknownPostalCode)
             }
         }
         if result.city == nil && !city.isEmpty {
-            result.city = String(decoding: city, as: UTF8.self)
+            result.city = appended { $0.append(contentsOf: city) }
             result.cityQuality = .valid
         }
         return result
@@ -209,14 +241,19 @@ extension GeographyTable {
 
     /// A postal code as five digits (1000 → "01000").
     static func fiveDigits(_ value: Int32) -> String {
-        String(unsafeUninitializedCapacity: 5) { digits in  // a small string: no allocation
-            var v = Int(value)
-            for i in stride(from: 4, through: 0, by: -1) {
-                digits[i] = UInt8(0x30 + v % 10)
-                v /= 10
-            }
-            return 5
-        }
+        var digits: [UInt8] = []
+        appendFiveDigits(value, to: &digits)
+        return String(decoding: digits, as: UTF8.self)
+    }
+
+    static func appendFiveDigits(_ value: Int32, to out: inout [UInt8]) {
+        var v = UInt32(truncatingIfNeeded: value)
+        let d4 = v % 10; v /= 10
+        let d3 = v % 10; v /= 10
+        let d2 = v % 10; v /= 10
+        let d1 = v % 10; v /= 10
+        out.append(UInt8(0x30 &+ v % 10)); out.append(UInt8(0x30 &+ d1)); out.append(UInt8(0x30 &+ d2))
+        out.append(UInt8(0x30 &+ d3)); out.append(UInt8(0x30 &+ d4))
     }
 
     func departmentFromPrefix(_ code: String) -> String? {

@@ -60,8 +60,21 @@ public struct RecordNormalizer: Sendable {
     static func isClean(_ raw: PackedFields) -> Bool {
         let sources = CanonicalField.sourceFields.count
         guard raw.count == CanonicalField.count else { return false }
-        return raw.allValues { field, value in value.isEmpty || (field < sources && value[0] != 0x20 && value[value.count - 1] != 0x20) }
-            && !raw.withValueBytes { Bytes.mayHoldWhiteSpaceToCollapse($0) }
+        return raw.withBoundaries { ends, values in
+            // Derived fields empty; no source value starting or ending with a space.
+            var field = sources
+            while field < ends.count &- 1 {
+                if ends[field] != ends[field &+ 1] { return false }
+                field &+= 1
+            }
+            field = 0
+            while field < sources {
+                let start = Int(ends[field]), end = Int(ends[field &+ 1])
+                if start != end && (values[start] == 0x20 || values[end &- 1] == 0x20) { return false }
+                field &+= 1
+            }
+            return !Bytes.mayHoldWhiteSpaceToCollapse(values)
+        }
     }
 
     /// Source field groups that depend on each other: re-normalised together.
@@ -300,14 +313,17 @@ public struct RecordNormalizer: Sendable {
                 out.write(field, out.quality[field.rawValue]) { reference.geography.normalizeStreet(line, into: &$0) }
             }
         }
-        let result = clean.withBytes(CanonicalField.postalCode.rawValue) { code in
-            clean.withBytes(CanonicalField.city.rawValue) { reference.geography.normalize(postalCode: code, city: $0) }
+        var parts = AddressParts()
+        _ = out.append { arena in
+            parts = clean.withBytes(CanonicalField.postalCode.rawValue) { code in
+                clean.withBytes(CanonicalField.city.rawValue) { reference.geography.normalize(postalCode: code, city: $0, into: &arena) }
+            }
         }
-        out.put(.postalCode, result.postalCode, result.postalQuality)
-        out.put(.city, result.city, result.cityQuality)
-        out.put(.cedex, result.cedex, result.cedex == nil ? .missing : .valid)
-        out.put(.department, result.department, result.department == nil ? .missing : .valid)
-        out.put(.region, result.region, result.region == nil ? .missing : .valid)
+        out.put(.postalCode, parts.postalCode, parts.postalQuality)
+        out.put(.city, parts.city, parts.cityQuality)
+        out.put(.cedex, parts.cedex, parts.cedex == nil ? .missing : .valid)
+        out.put(.department, parts.department, parts.department == nil ? .missing : .valid)
+        out.put(.region, parts.region, parts.region == nil ? .missing : .valid)
         let country = CanonicalField.country.rawValue
         if !clean.isEmpty(country) {
             var key: [UInt8] = []
