@@ -38,8 +38,10 @@ public enum FrenchPhone {
     /// (see `OverseasPhoneBlocks`); a number the table does not settle goes to `reference`.
     public static func normalize(_ raw: UnsafeBufferPointer<UInt8>, reference: PhoneReference?,
                                  blocks: OverseasPhoneBlocks = OverseasPhoneBlocks()) -> PhoneResult {
-        var text = Array(Bytes.trimmed(raw))
-        guard !text.isEmpty else { return PhoneResult(e164: nil, type: .unknown, quality: .missing) }
+        let trimmed = Bytes.trimmed(raw)
+        guard !trimmed.isEmpty else { return PhoneResult(e164: nil, type: .unknown, quality: .missing) }
+        if let fast = plainNational(trimmed, reference: reference, blocks: blocks) { return fast }
+        var text = Array(trimmed)
         // Most cells hold only digits, spaces, dots, dashes, + and (0): skip the searches then.
         let plain = text.allSatisfy { Bytes.isDigit($0) || $0 == 0x20 || $0 == 0x2E || $0 == 0x2D || $0 == 0x2B || $0 == 0x28 || $0 == 0x29 }
         // Two numbers in one cell: keep the first, hand back the second.
@@ -57,7 +59,6 @@ public enum FrenchPhone {
         var plus = false
         var digits: [UInt8] = []
         digits.reserveCapacity(text.count)
-        var trunkRemoved = false
         var i = 0
         while i < text.count {
             let b = text[i]
@@ -66,22 +67,22 @@ public enum FrenchPhone {
             } else if b == 0x2B && digits.isEmpty {
                 plus = true
             } else if b == 0x28, i + 2 < text.count, text[i + 1] == 0x30, text[i + 2] == 0x29, !digits.isEmpty {
-                trunkRemoved = true  // "+33 (0)1 …": the (0) is not dialled from abroad
+                // "+33 (0)1 …": the (0) is not dialled from abroad
                 i += 3
                 continue
             } else if Bytes.isLetter(b) || b >= 0x80 {
-                if !digits.isEmpty { return invalid(text, .notANumber, fileExtension, second) }  // letters inside
+                if !digits.isEmpty { return invalid(.notANumber, fileExtension, second) }  // letters inside
             }
             i += 1
         }
-        if digits.isEmpty { return invalid(text, .notANumber, fileExtension, second) }
-        var result = PhoneResult(e164: nil, type: .unknown, quality: .valid, fileExtension: fileExtension, second: second)
+        if digits.isEmpty { return invalid(.notANumber, fileExtension, second) }
+        let result = PhoneResult(e164: nil, type: .unknown, quality: .valid, fileExtension: fileExtension, second: second)
         var reason: QualityReason = second == nil ? .none : .secondNumberSplit
         var national: [UInt8]
         var repaired = false
         var explicitFrance = false
         if digits.count >= 6 && digits.allSatisfy({ $0 == digits[0] }) {
-            return invalid(text, .placeholder, fileExtension, second)
+            return invalid(.placeholder, fileExtension, second)
         }
         if !plus && digits.starts(with: [0x30, 0x30]) {
             digits.removeFirst(2)
@@ -93,7 +94,7 @@ public enum FrenchPhone {
                 if national.count == 11 && national[1] == 0x30 { national.remove(at: 1) }  // "+33 0 1 …"
                 explicitFrance = true
             } else {
-                return delegate(text, result, reference, reason)
+                return text.withUnsafeBufferPointer { delegate($0, result, reference, reason) }
             }
         } else if digits.count == 11 && digits.starts(with: [0x33, 0x33]) && digits[2] != 0x30 {
             national = [0x30] + digits.dropFirst(2)  // "33123456789" without its +
@@ -105,23 +106,74 @@ public enum FrenchPhone {
         } else {
             national = digits
         }
-        if national.count <= 4 { return invalid(text, .shortNumber, fileExtension, second) }
+        if national.count <= 4 { return invalid(.shortNumber, fileExtension, second) }
         guard national.count == 10, national[0] == 0x30, national[1] != 0x30 else {
-            return delegateOrInvalid(text, result, reference, reason, .wrongLength)
+            return text.withUnsafeBufferPointer { delegateOrInvalid($0, result, reference, reason, .wrongLength) }
         }
-        if isPlaceholder(national) { return invalid(text, .placeholder, fileExtension, second) }
+        return national.withUnsafeBufferPointer { national in
+            text.withUnsafeBufferPointer { text in
+                classify(national: national, text: text, result, reason: reason, repaired: repaired, explicitFrance: explicitFrance,
+                         reference: reference, blocks: blocks)
+            }
+        }
+    }
+
+    /// The common cell on the stack: only digits, spaces, dots and dashes, nine or ten digits
+    /// making a national number (0 then 1-9; nine when Excel dropped the 0). Nil for any other
+    /// cell (the general path then reads it), or a nine-digit placeholder's verdict.
+    @inline(__always)
+    static func plainNational(_ text: UnsafeBufferPointer<UInt8>, reference: PhoneReference?, blocks: OverseasPhoneBlocks) -> PhoneResult? {
+        guard text.count <= 20 else { return nil }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 21) { buffer in
+            let national = buffer.baseAddress!
+            national[0] = 0x30
+            var count = 1  // digits after the slot kept for a restored 0
+            for b in text {
+                if b &- 0x30 < 10 {
+                    national[count] = b
+                    count &+= 1
+                } else if b != 0x20 && b != 0x2E && b != 0x2D {
+                    return nil
+                }
+            }
+            let digits = count &- 1
+            let base = PhoneResult(e164: nil, type: .unknown, quality: .valid)
+            if digits == 10 && national[1] == 0x30 && national[2] != 0x30 {
+                return classify(national: UnsafeBufferPointer(start: national + 1, count: 10), text: text, base, reason: .none,
+                                repaired: false, explicitFrance: false, reference: reference, blocks: blocks)
+            }
+            if digits == 9 && national[1] != 0x30 {
+                // Excel dropped the leading zero (a run of one digit is a placeholder, as below).
+                if UnsafeBufferPointer(start: national + 1, count: 9).allSatisfy({ $0 == national[1] }) {
+                    return invalid(.placeholder, nil, nil)
+                }
+                return classify(national: UnsafeBufferPointer(start: national, count: 10), text: text, base, reason: .leadingZerosRestored,
+                                repaired: true, explicitFrance: false, reference: reference, blocks: blocks)
+            }
+            return nil
+        }
+    }
+
+    /// A ten-digit national number (0, then 1-9) to its E.164 form and type, by the plan.
+    static func classify(national: UnsafeBufferPointer<UInt8>, text: UnsafeBufferPointer<UInt8>, _ base: PhoneResult,
+                         reason initialReason: QualityReason, repaired: Bool, explicitFrance: Bool,
+                         reference: PhoneReference?, blocks: OverseasPhoneBlocks) -> PhoneResult {
+        var result = base
+        var reason = initialReason
+        let fileExtension = base.fileExtension, second = base.second
+        if isPlaceholder(national) { return invalid(.placeholder, fileExtension, second) }
         let prefix2 = national[1]
         let prefix4 = Int(national[1] - 0x30) * 100 + Int(national[2] - 0x30) * 10 + Int(national[3] - 0x30)
         // Written with +33 but in an overseas block: numbering plans disagree on these, so
         // the reference decides (a national "0590…" is Guadeloupe, a "+33 590…" may not be).
-        let subscriber = national.dropFirst()  // 9 digits
+        let subscriber = UnsafeBufferPointer(rebasing: national[1...])  // 9 digits
         if explicitFrance && overseasCode(prefix4) != nil {
-            if let known = known(blocks.verdict(.international, nsn: subscriber), subscriber, result, reason, repaired, text) { return known }
+            if let known = known(blocks.verdict(.international, nsn: subscriber), subscriber, result, reason, repaired) { return known }
             return delegateOrInvalid(text, result, reference, reason, .unknownPrefix)
         }
         // Overseas blocks: libphonenumber knows which sub-blocks are allocated (its answers are
         // in `blocks`); without it, the number is mapped by its prefix below.
-        if overseasRegion(prefix4) != nil, let known = known(blocks.verdict(.national, nsn: subscriber), subscriber, result, reason, repaired, text) {
+        if overseasRegion(prefix4) != nil, let known = known(blocks.verdict(.national, nsn: subscriber), subscriber, result, reason, repaired) {
             return known
         }
         if reference != nil, let region = overseasRegion(prefix4) {
@@ -130,7 +182,7 @@ public enum FrenchPhone {
         switch prefix2 {
         case 0x31...0x35:  // 01-05 geographic, plus the overseas fixed blocks
             if prefix2 == 0x34 && national[2] == 0x30 {  // no 040 block in the plan (libphonenumber agrees)
-                return invalid(text, .unknownPrefix, fileExtension, second)
+                return invalid(.unknownPrefix, fileExtension, second)
             }
             result.e164 = e164(overseasCode(prefix4) ?? "33", subscriber)
             result.type = .fixed
@@ -141,7 +193,7 @@ public enum FrenchPhone {
         case 0x37:  // 07: 073-079 interpersonal mobile, and 0700 (M2M); 0701-0729 are unassigned
             // libphonenumber reads the same (the differential test compares both on these blocks).
             guard national[2] >= 0x33 || (national[2] == 0x30 && national[3] == 0x30) else {
-                return invalid(text, .unknownPrefix, fileExtension, second)
+                return invalid(.unknownPrefix, fileExtension, second)
             }
             result.e164 = e164("33", subscriber)
             result.type = .mobile
@@ -153,14 +205,13 @@ public enum FrenchPhone {
         default:  // 08 special numbers: many sub-ranges; the reference knows them
             return delegateOrInvalid(text, result, reference, reason, .unknownPrefix, type: .special)
         }
-        if trunkRemoved && reason == .none { reason = .none }
         result.quality = repaired ? FieldQuality(.repaired, reason) : FieldQuality(.valid, reason)
         return result
     }
 
     /// "+", the country code, the subscriber number: one small string (at most 15 bytes here),
     /// written in place rather than joined from three.
-    static func e164(_ countryCode: String, _ subscriber: ArraySlice<UInt8>) -> String {
+    static func e164(_ countryCode: String, _ subscriber: UnsafeBufferPointer<UInt8>) -> String {
         var code = countryCode
         return code.withUTF8 { code in
             String(unsafeUninitializedCapacity: 1 + code.count + subscriber.count) { out in
@@ -202,7 +253,7 @@ public enum FrenchPhone {
         }
     }
 
-    static func isPlaceholder(_ national: [UInt8]) -> Bool {
+    static func isPlaceholder(_ national: UnsafeBufferPointer<UInt8>) -> Bool {
         let tail = national.dropFirst()
         if tail.allSatisfy({ $0 == tail.first }) { return true }
         if national.elementsEqual(0x30...0x39) { return true }  // "0123456789"
@@ -239,18 +290,18 @@ public enum FrenchPhone {
         return nil
     }
 
-    static func invalid(_ text: [UInt8], _ reason: QualityReason, _ ext: String?, _ second: [UInt8]?) -> PhoneResult {
+    static func invalid(_ reason: QualityReason, _ ext: String?, _ second: [UInt8]?) -> PhoneResult {
         PhoneResult(e164: nil, type: .unknown, quality: FieldQuality(.invalid, reason), fileExtension: ext, second: second)
     }
 
     /// The result of an overseas number whose sub-block `blocks` knows; nil when it does not.
-    static func known(_ verdict: OverseasPhoneBlocks.Verdict, _ subscriber: ArraySlice<UInt8>, _ base: PhoneResult,
-                      _ reason: QualityReason, _ repaired: Bool, _ text: [UInt8]) -> PhoneResult? {
+    static func known(_ verdict: OverseasPhoneBlocks.Verdict, _ subscriber: UnsafeBufferPointer<UInt8>, _ base: PhoneResult,
+                      _ reason: QualityReason, _ repaired: Bool) -> PhoneResult? {
         switch verdict {
         case .ask:
             return nil
         case .invalid:
-            return invalid(text, .unknownPrefix, base.fileExtension, base.second)
+            return invalid(.unknownPrefix, base.fileExtension, base.second)
         case .valid(let type, let countryCode):
             var result = base
             result.e164 = e164(String(countryCode), subscriber)
@@ -260,11 +311,11 @@ public enum FrenchPhone {
         }
     }
 
-    static func delegate(_ text: [UInt8], _ base: PhoneResult, _ reference: PhoneReference?, _ reason: QualityReason) -> PhoneResult {
+    static func delegate(_ text: UnsafeBufferPointer<UInt8>, _ base: PhoneResult, _ reference: PhoneReference?, _ reason: QualityReason) -> PhoneResult {
         delegateOrInvalid(text, base, reference, reason, .foreign)
     }
 
-    static func delegateOrInvalid(_ text: [UInt8], _ base: PhoneResult, _ reference: PhoneReference?, _ reason: QualityReason,
+    static func delegateOrInvalid(_ text: UnsafeBufferPointer<UInt8>, _ base: PhoneResult, _ reference: PhoneReference?, _ reason: QualityReason,
                                   _ failure: QualityReason, type: PhoneType = .unknown, region: String = "FR") -> PhoneResult {
         var result = base
         result.delegated = true

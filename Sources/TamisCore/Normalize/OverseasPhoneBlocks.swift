@@ -70,7 +70,7 @@ public struct OverseasPhoneBlocks: Sendable {
     }
 
     /// The verdict for a national significant number (nine ASCII digits, the 0 dropped).
-    public func verdict(_ form: Form, nsn: ArraySlice<UInt8>) -> Verdict {
+    public func verdict(_ form: Form, nsn: some Collection<UInt8>) -> Verdict {
         guard !codes.isEmpty, nsn.count == 9 else { return .ask }
         var prefix6 = 0
         for b in nsn.prefix(6) {
