@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// A set of byte strings (domains, first names, codes) looked up without allocating:
-/// open addressing over FNV-1a hashes, keys stored in one arena.
+/// open addressing, keys stored in one arena.
 public struct ByteStringSet: Sendable {
     private var arena: [UInt8] = []
     private var spans: [(start: Int32, end: Int32)] = []
@@ -28,15 +28,40 @@ public struct ByteStringSet: Sendable {
     public var count: Int { spans.count }
     public var isEmpty: Bool { spans.isEmpty }
 
+    /// A hash read eight bytes at a time (short keys: two overlapping loads), the length mixed
+    /// in. Only for this process's tables: never stored.
     @inline(__always)
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes {
-            h ^= UInt64(b)
-            h &*= 0x0000_0100_0000_01B3
+        let n = bytes.count
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(truncatingIfNeeded: n &+ 1)
+        guard let base = bytes.baseAddress, n > 0 else { return Int(truncatingIfNeeded: h ^ (h >> 29)) }
+        let raw = UnsafeRawPointer(base)
+        let word: UInt64
+        if n >= 8 {
+            var i = 0
+            while i &+ 8 < n {
+                h = (h ^ UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))) &* 0xFF51_AFD7_ED55_8CCD
+                h ^= h >> 32
+                i &+= 8
+            }
+            word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self))
+        } else if n >= 4 {
+            word = UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+                | UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self))) << 32
+        } else {
+            word = UInt64(base[0]) | UInt64(base[n >> 1]) << 8 | UInt64(base[n &- 1]) << 16
         }
+        h = (h ^ word) &* 0xC4CE_B9FE_1A85_EC53
         return Int(truncatingIfNeeded: h ^ (h >> 29))
     }
+
+    /// For each first byte, a bit per key length (lengths of 31 and more share bit 31): a key
+    /// whose first byte and length no key has is absent without hashing (most words of a
+    /// company name or a street line are not legal forms or street types).
+    private var firstByteLengths = [UInt32](repeating: 0, count: 256)
+
+    @inline(__always)
+    static func lengthBit(_ count: Int) -> UInt32 { 1 << UInt32(truncatingIfNeeded: Swift.min(count, 31)) }
 
     public mutating func insert(_ key: String, value: Int = -1) {
         var key = key
@@ -46,6 +71,7 @@ public struct ByteStringSet: Sendable {
     public mutating func insert(_ key: UnsafeBufferPointer<UInt8>, value: Int = -1) {
         if lookup(key) != nil { return }
         if (spans.count + 1) * 2 > slots.count { grow() }
+        if let first = key.first { firstByteLengths[Int(first)] |= ByteStringSet.lengthBit(key.count) }
         let start = arena.count
         arena.append(contentsOf: key)
         spans.append((Int32(start), Int32(arena.count)))
@@ -91,31 +117,27 @@ public struct ByteStringSet: Sendable {
 
     @usableFromInline
     func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
+        if let first = key.first, firstByteLengths.withUnsafeBufferPointer({ $0[Int(first)] }) & ByteStringSet.lengthBit(key.count) == 0 {
+            return nil
+        }
         var slot = ByteStringSet.hash(key) & mask
         return arena.withUnsafeBufferPointer { arena in
-            while true {
-                let index = Int(slots[slot])
-                if index < 0 { return nil }
-                let span = spans[index]
-                let length = Int(span.end - span.start)
-                if length == key.count {
-                    if length == 0 { return index }
-                    if memcmpBytes(arena.baseAddress! + Int(span.start), key.baseAddress!, length) { return index }
+            slots.withUnsafeBufferPointer { slots in
+                spans.withUnsafeBufferPointer { spans in
+                    while true {
+                        let index = Int(slots[slot])
+                        if index < 0 { return nil }
+                        let span = spans[index]
+                        if Int(span.end &- span.start) == key.count
+                            && Bytes.equal(UnsafeBufferPointer(start: arena.baseAddress.map { $0 + Int(span.start) }, count: key.count), key) {
+                            return index
+                        }
+                        slot = (slot &+ 1) & mask
+                    }
                 }
-                slot = (slot + 1) & mask
             }
         }
     }
-}
-
-@inline(__always)
-func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-    var i = 0
-    while i < n {
-        if a[i] != b[i] { return false }
-        i &+= 1
-    }
-    return true
 }
 
 /// The words of a value: the ranges of bytes between separators (runs of separators, and

@@ -1,0 +1,73 @@
+import XCTest
+@testable import TamisCore
+
+/// The byte-string set against Swift's own `Set`, and the normaliser's gathered records
+/// against the builder's.
+final class ByteStringSetTests: XCTestCase {
+    /// Random keys of 0 to 40 bytes (ASCII and not) and probes built to fall through every
+    /// shortcut: same first byte and length as a key but another byte, a key one byte longer
+    /// or shorter, long keys differing past the 31st byte (lengths from 31 on share a bit of
+    /// the first-byte filter). Answers and attached values equal a `Set` and a `Dictionary`.
+    func test_lookups_equal_a_set_for_every_length_and_near_miss() {
+        var rng = SystemRandomNumberGenerator()
+        func key() -> [UInt8] {
+            let alphabet: [UInt8] = Array("abcdeé ".utf8) + [0x00, 0xFF]
+            return (0..<Int.random(in: 0...40, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+        }
+        var set = ByteStringSet()
+        var reference: [[UInt8]: Int] = [:]
+        for n in 0..<600 {
+            let k = key()
+            k.withUnsafeBufferPointer { set.insertOrReplace($0, value: n) }
+            reference[k] = n
+        }
+        var probes = Array(reference.keys)
+        for k in reference.keys {
+            if !k.isEmpty {
+                var changed = k
+                changed[changed.count - 1] &+= 1
+                probes.append(changed)
+                probes.append(Array(k.dropLast()))
+            }
+            probes.append(k + [0x61])
+            probes.append(k + Array(repeating: 0x62, count: 35))
+        }
+        probes += (0..<2_000).map { _ in key() }
+        XCTAssertEqual(set.count, reference.count)
+        for probe in probes {
+            probe.withUnsafeBufferPointer { probe in
+                XCTAssertEqual(set.value(probe), reference[Array(probe)], "\(Array(probe))")
+                XCTAssertEqual(set.contains(probe), reference[Array(probe)] != nil)
+            }
+        }
+    }
+
+    /// `PackedFields(gathering:)` (how the normaliser packs a record from its arena) makes the
+    /// same storage as the builder, with 16-bit offsets and, past 64 KiB, 32-bit ones, and the
+    /// spare bytes asked for.
+    func test_gathered_values_equal_the_builders() {
+        var rng = SystemRandomNumberGenerator()
+        for size in [0, 5, 300, 70_000] {
+            let arena = (0..<(size + 50)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            var spans: [(start: Int32, end: Int32)] = []
+            for _ in 0..<41 {
+                let start = Int.random(in: 0...size, using: &rng)
+                let end = Bool.random(using: &rng) ? start : Int.random(in: start...min(size + 50, start + max(size / 10, 3)), using: &rng)
+                spans.append((Int32(start), Int32(end)))
+            }
+            if size == 70_000 { spans[7] = (0, 66_000) }
+            var builder = PackedFields.Builder(count: spans.count)
+            for span in spans { builder.append(arena[Int(span.start)..<Int(span.end)]) }
+            let built = builder.finish()
+            let gathered = spans.withUnsafeBufferPointer { spans in
+                arena.withUnsafeBufferPointer { PackedFields(gathering: spans, from: $0.baseAddress!, spareBytes: 64) }
+            }
+            XCTAssertEqual(gathered, built, "size \(size)")
+            XCTAssertEqual(gathered.wide, size == 70_000)
+            XCTAssertGreaterThanOrEqual(gathered.storage.capacity, built.storage.count + 64)
+            for i in 0..<spans.count {
+                XCTAssertEqual(gathered.bytes(i), Array(arena[Int(spans[i].start)..<Int(spans[i].end)]))
+            }
+        }
+    }
+}
