@@ -35,9 +35,21 @@ public enum AccentFolding {
         while i < n {
             let b = input[i]
             if b < 0x80 {
+                // An ASCII letter or digit: it and the rest of its run copied in a tight loop
+                // (lower-cased), the pending space settled once for the run.
+                let lower = b | 0x20
+                if lower &- 0x61 < 26 || b &- 0x30 < 10 {
+                    emit(lower &- 0x61 < 26 ? lower : b)
+                    i &+= 1
+                    while i < n {
+                        let c = input[i], lc = c | 0x20
+                        if lc &- 0x61 < 26 { out[count] = lc } else if c &- 0x30 < 10 { out[count] = c } else { break }
+                        count &+= 1
+                        i &+= 1
+                    }
+                    continue
+                }
                 i &+= 1
-                if b >= 0x41 && b <= 0x5A { emit(b | 0x20); continue }
-                if (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) { emit(b); continue }
                 if keepPunctuation && b > 0x20 { emit(b) } else { pendingSpace = true }
                 continue
             }
