@@ -2,42 +2,63 @@
 /// arena (a value written twice keeps the last one), a quality per field, packed in field
 /// order at the end. One allocation for the arena instead of one array per field: the
 /// normalisers append their output straight into it (`write`).
+///
+/// The spans and qualities live in fixed buffers read and written through pointers (arrays
+/// would check their uniqueness on every one of the ~40 writes a record). A `FieldValues` is
+/// moved, never copied and then written twice: copies share those buffers.
 struct FieldValues {
     private var arena: [UInt8]
-    /// Start and end of each field's value in `arena`.
-    private var spans: [(start: Int32, end: Int32)]
-    var quality: [FieldQuality]
+    /// Start and end of each field's value in `arena`, and each field's quality.
+    private let buffers: Buffers
+    private var spans: UnsafeMutablePointer<(start: Int32, end: Int32)> { buffers.spans }
+
+    final class Buffers {
+        let spans = UnsafeMutablePointer<(start: Int32, end: Int32)>.allocate(capacity: CanonicalField.count)
+        let quality = UnsafeMutablePointer<FieldQuality>.allocate(capacity: CanonicalField.count)
+
+        init() {
+            spans.initialize(repeating: (0, 0), count: CanonicalField.count)
+            quality.initialize(repeating: .missing, count: CanonicalField.count)
+        }
+
+        deinit {
+            spans.deallocate()
+            quality.deallocate()
+        }
+    }
+
+    /// The qualities, read by field index (`out.quality[i]`).
+    struct Qualities {
+        let base: UnsafeMutablePointer<FieldQuality>
+        subscript(_ i: Int) -> FieldQuality { base[i] }
+    }
+
+    var quality: Qualities { Qualities(base: buffers.quality) }
+
+    /// The qualities of every field, in field order.
+    var qualities: [FieldQuality] { Array(UnsafeBufferPointer(start: buffers.quality, count: CanonicalField.count)) }
 
     /// Starts from `initial` (its values, and `initialQuality` or `missing` for every field).
     init(_ initial: PackedFields, quality initialQuality: [FieldQuality]? = nil, extraCapacity: Int = 512) {
         arena = []
-        spans = [(start: Int32, end: Int32)](repeating: (0, 0), count: CanonicalField.count)
-        quality = [FieldQuality](repeating: .missing, count: CanonicalField.count)
+        buffers = Buffers()
         reset(initial, extraCapacity: extraCapacity)
         if let initialQuality {
-            if initialQuality.count >= quality.count {
-                quality = initialQuality
-            } else {
-                quality.replaceSubrange(0..<initialQuality.count, with: initialQuality)
-            }
+            for i in 0..<min(initialQuality.count, CanonicalField.count) { buffers.quality[i] = initialQuality[i] }
         }
     }
 
     /// Starts again from `initial` (its values, `missing` for every field), in the buffers of
-    /// the record before: no allocation, unless the caller kept that record's quality array
-    /// (then it is copied on its first change, as any shared array).
+    /// the record before: no allocation.
     mutating func reset(_ initial: PackedFields, extraCapacity: Int = 512) {
         arena.removeAll(keepingCapacity: true)
         arena.reserveCapacity(initial.valueByteCount + extraCapacity)
+        let spans = self.spans
         initial.withBoundaries { ends, values in
             arena.append(contentsOf: values)
-            spans.withUnsafeMutableBufferPointer { spans in
-                for i in spans.indices { spans[i] = i < initial.count ? (ends[i], ends[i &+ 1]) : (0, 0) }
-            }
+            for i in 0..<CanonicalField.count { spans[i] = i < initial.count ? (ends[i], ends[i &+ 1]) : (0, 0) }
         }
-        quality.withUnsafeMutableBufferPointer { quality in
-            quality.update(repeating: .missing)
-        }
+        buffers.quality.update(repeating: .missing, count: CanonicalField.count)
     }
 
     /// Appends the value `body` writes for `field`. An empty value is `missing` unless invalid
@@ -74,7 +95,7 @@ struct FieldValues {
     @inline(__always)
     mutating func assign(_ field: CanonicalField, _ range: Range<Int>, _ q: FieldQuality) {
         spans[field.rawValue] = (Int32(range.lowerBound), Int32(range.upperBound))
-        quality[field.rawValue] = range.isEmpty && q.status != .invalid ? FieldQuality(.missing, q.reason) : q
+        buffers.quality[field.rawValue] = range.isEmpty && q.status != .invalid ? FieldQuality(.missing, q.reason) : q
     }
 
     /// Sets `field` to a copy of bytes already in the arena (part of another value).
@@ -103,23 +124,22 @@ struct FieldValues {
     /// given (even `valid` for an empty value).
     mutating func put(_ field: CanonicalField, _ range: Range<Int>?, _ q: FieldQuality) {
         assign(field, range ?? 0..<0, q)
-        quality[field.rawValue] = q
+        buffers.quality[field.rawValue] = q
     }
 
     /// Keeps the value, changes its quality.
-    mutating func setQuality(_ field: CanonicalField, _ q: FieldQuality) { quality[field.rawValue] = q }
+    mutating func setQuality(_ field: CanonicalField, _ q: FieldQuality) { buffers.quality[field.rawValue] = q }
 
     mutating func clear(_ field: CanonicalField) {
         spans[field.rawValue] = (0, 0)
-        quality[field.rawValue] = .missing
+        buffers.quality[field.rawValue] = .missing
     }
 
     func packed(spareBytes: Int = 0) -> PackedFields {
-        spans.withUnsafeBufferPointer { spans in
-            arena.withUnsafeBufferPointer { arena in
-                // An empty arena (no capacity) has no address; then every span is empty and none is read.
-                PackedFields(gathering: spans, from: arena.baseAddress ?? UnsafePointer(bitPattern: 1)!, spareBytes: spareBytes)
-            }
+        arena.withUnsafeBufferPointer { arena in
+            // An empty arena (no capacity) has no address; then every span is empty and none is read.
+            PackedFields(gathering: UnsafeBufferPointer(start: spans, count: CanonicalField.count),
+                         from: arena.baseAddress ?? UnsafePointer(bitPattern: 1)!, spareBytes: spareBytes)
         }
     }
 }

@@ -39,7 +39,7 @@ public struct RecordNormalizer: Sendable {
         normalizeCompany(clean, &out)
         normalizeAddress(clean, &out)
         normalizeHeadcount(clean, &out)
-        return (out.packed(spareBytes: options.spareBytes), out.quality)
+        return (out.packed(spareBytes: options.spareBytes), out.qualities)
     }
 
     /// The source fields with white space trimmed and collapsed; derived fields empty.
@@ -104,7 +104,7 @@ public struct RecordNormalizer: Sendable {
         if changed.contains(.naf) { normalizeNaf(raw, &out) }
         if address { normalizeAddress(clean, &out) }
         if changed.contains(.headcountBand) { normalizeHeadcount(clean, &out) }
-        return (out.packed(spareBytes: options.spareBytes), out.quality)
+        return (out.packed(spareBytes: options.spareBytes), out.qualities)
     }
 
     func normalizeEmail(_ raw: PackedFields, _ out: inout FieldValues) {
