@@ -140,7 +140,9 @@ public struct RecordNormalizer: Sendable {
         }
     }
 
-    func normalizeIdentifiers(_ raw: PackedFields, _ out: inout FieldValues) {
+    /// `fastPath`: false only in the test that checks the fast path against the general one.
+    func normalizeIdentifiers(_ raw: PackedFields, _ out: inout FieldValues, fastPath: Bool = true) {
+        if fastPath && RecordNormalizer.plainSiret(raw, vatNumber: options.vatNumber, &out) { return }
         let fromSiret = raw.withBytes(CanonicalField.siret.rawValue) { SiretNumber.parse($0) }
         let fromSiren = raw.withBytes(CanonicalField.siren.rawValue) { SiretNumber.parse($0) }
         out.write(.siret, fromSiret.siretQuality) { $0.append(contentsOf: fromSiret.siret ?? fromSiret.invalidDigits ?? []) }
@@ -165,6 +167,27 @@ public struct RecordNormalizer: Sendable {
         if options.vatNumber, let siren, out.quality[CanonicalField.siren.rawValue].status != .invalid,
            let vat = SiretNumber.vatNumber(siren: siren) {
             out.set(.vatNumber, vat, .valid)
+        }
+    }
+
+    /// The common row on the stack: a valid SIRET of 14 plain digits and no SIREN column value.
+    /// What the general path makes of it (the SIRET valid, the SIREN taken from it, the VAT
+    /// number when asked), without its arrays; false for any other row.
+    static func plainSiret(_ raw: PackedFields, vatNumber: Bool, _ out: inout FieldValues) -> Bool {
+        guard raw.isEmpty(CanonicalField.siren.rawValue) else { return false }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buffer in
+            let digits = buffer.baseAddress!
+            guard raw.withBytes(CanonicalField.siret.rawValue, { SiretNumber.plainDigits14($0, to: digits) }) else { return false }
+            let siret = UnsafeBufferPointer(start: digits, count: 14)
+            guard SiretNumber.isValidSiret(siret) else { return false }  // placeholders and bad checksums: the general path
+            out.set(.siret, siret, .valid)
+            out.set(.siren, UnsafeBufferPointer(start: digits, count: 9), FieldQuality(.valid, .sirenFromSiret))
+            if vatNumber {
+                out.write(.vatNumber, .valid) { arena in
+                    Bytes.append(to: &arena, capacity: 13) { SiretNumber.writeVATNumber(siren: UnsafeBufferPointer(start: digits, count: 9), to: $0) ? 13 : 0 }
+                }
+            }
+            return true
         }
     }
 

@@ -117,19 +117,42 @@ public enum SiretNumber {
 
     /// The intra-EU VAT number: FR + 2-digit key + SIREN, key = (12 + 3 × (SIREN mod 97)) mod 97.
     public static func vatNumber(siren: [UInt8]) -> String? {
-        guard isValidSiren(siren) else { return nil }
-        var value = 0
-        for b in siren { value = value * 10 + Int(b - 0x30) }
-        let key = (12 + 3 * (value % 97)) % 97
-        // 13 ASCII bytes: a small string, no allocation.
-        return String(unsafeUninitializedCapacity: 13) { out in
-            out[0] = UInt8(ascii: "F")
-            out[1] = UInt8(ascii: "R")
-            out[2] = UInt8(truncatingIfNeeded: key / 10) + 0x30
-            out[3] = UInt8(truncatingIfNeeded: key % 10) + 0x30
-            for (i, b) in siren.enumerated() { out[4 + i] = b }
-            return 13
+        let text = siren.withUnsafeBufferPointer { siren in
+            // 13 ASCII bytes: a small string, no allocation.
+            String(unsafeUninitializedCapacity: 13) { writeVATNumber(siren: siren, to: $0.baseAddress!) ? 13 : 0 }
         }
+        return text.isEmpty ? nil : text
+    }
+
+    /// Writes the VAT number of a valid SIREN (13 bytes at `out`); false for an invalid SIREN.
+    static func writeVATNumber(siren: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Bool {
+        guard isValidSiren(siren) else { return false }
+        var value = 0
+        for b in siren { value = value &* 10 &+ Int(b &- 0x30) }
+        let key = (12 + 3 * (value % 97)) % 97
+        out[0] = UInt8(ascii: "F")
+        out[1] = UInt8(ascii: "R")
+        out[2] = UInt8(truncatingIfNeeded: key / 10) + 0x30
+        out[3] = UInt8(truncatingIfNeeded: key % 10) + 0x30
+        for i in 0..<9 { out[4 &+ i] = siren[i] }
+        return true
+    }
+
+    /// The 14 digits of a cell holding only a SIRET's digits (spaces between groups allowed),
+    /// copied to `out` (room for 14); false for any other cell (then `parse` reads it).
+    @inline(__always)
+    static func plainDigits14(_ raw: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Bool {
+        var count = 0
+        for b in raw {
+            if b &- 0x30 < 10 {
+                guard count < 14 else { return false }
+                out[count] = b
+                count &+= 1
+            } else if b != 0x20 {
+                return false
+            }
+        }
+        return count == 14
     }
 
     /// What was read from a SIRET or SIREN cell.

@@ -1,0 +1,56 @@
+import XCTest
+@testable import TamisCore
+
+/// The normaliser reads the common SIRET cell (14 plain digits, no SIREN column) on the
+/// stack; every other cell goes the general way. Both must give the same record.
+final class IdentifierFastPathTests: XCTestCase {
+    /// A valid SIRET from 13 random digits: the last digit chosen so that the Luhn sum of the
+    /// SIREN and of the whole number work out (tried until both do).
+    func validSiret(_ rng: inout SplitMix64) -> String {
+        while true {
+            let digits = (0..<13).map { _ in UInt8(0x30 + rng.next() % 10) }
+            for last in UInt8(0x30)...0x39 where SiretNumber.isValidSiret(digits + [last]) {
+                return String(decoding: digits + [last], as: UTF8.self)
+            }
+        }
+    }
+
+    func test_the_plain_siret_fast_path_gives_what_the_general_path_gives() {
+        var rng = SplitMix64(seed: 77)
+        var cells: [(siret: String, siren: String)] = []
+        for _ in 0..<400 {
+            let siret = validSiret(&rng)
+            let spaced = "\(siret.prefix(3)) \(siret.dropFirst(3).prefix(3)) \(siret.dropFirst(6).prefix(3)) \(siret.suffix(5))"
+            cells += [(siret, ""), (spaced, ""), (" \(siret) ", ""), (siret, String(siret.prefix(9))), (String(siret.dropFirst()), "")]
+            var wrong = Array(siret.utf8)
+            wrong[13] = wrong[13] == 0x39 ? 0x30 : wrong[13] + 1
+            cells.append((String(decoding: wrong, as: UTF8.self), ""))
+        }
+        // La Poste's establishments (their own check), placeholders, other lengths and forms.
+        for n in 0..<50 { cells.append(("35600000\(String(format: "%06d", n * 7))", "")) }
+        cells += [("00000000000000", ""), ("11111111111111", ""), ("4.4229377500015E+13", ""), ("443 121 975 00015 0", ""),
+                  ("SIRET : 44312197500015", ""), ("443121975", ""), ("", ""), ("1234567890123456", ""), ("44312197500015", "999999999")]
+        let normalizer = RecordNormalizer(reference: ReferenceData(), options: NormalizeOptions(vatNumber: true))
+        let plain = RecordNormalizer(reference: ReferenceData(), options: NormalizeOptions(vatNumber: false))
+        var fast = 0
+        for cell in cells {
+            var builder = PackedFields.Builder(count: CanonicalField.count)
+            for field in CanonicalField.allCases {
+                builder.append(Array((field == .siret ? cell.siret : field == .siren ? cell.siren : "").utf8))
+            }
+            let raw = builder.finish()
+            for normalizer in [normalizer, plain] {
+                var viaFastPath = FieldValues(raw)
+                var general = FieldValues(raw)
+                normalizer.normalizeIdentifiers(raw, &viaFastPath)
+                normalizer.normalizeIdentifiers(raw, &general, fastPath: false)
+                XCTAssertEqual(viaFastPath.packed(), general.packed(), "\(cell)")
+                XCTAssertEqual(viaFastPath.qualities, general.qualities, "\(cell)")
+            }
+            var probe = FieldValues(raw)
+            if RecordNormalizer.plainSiret(raw, vatNumber: true, &probe) { fast += 1 }
+        }
+        XCTAssertGreaterThan(fast, 1_000, "the fast path is taken for plain valid SIRETs")
+        XCTAssertLessThan(fast, cells.count - 500, "and not for the rest")
+    }
+}
