@@ -248,6 +248,18 @@ final class EmailTests: XCTestCase {
         }
     }
 
+    /// Every ASCII byte in a local part ("x?y@x.fr"): accepted exactly when RFC 5322's
+    /// unquoted local part allows it (the check reads two bit masks; a wrong bit is caught).
+    func test_each_ascii_byte_of_a_local_part_is_accepted_exactly_when_allowed() {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789.!#$%&'*+/=?^_`{|}~-".utf8)
+        let lists = EmailLists()
+        for b in UInt8(0)..<0x80 {
+            let address: [UInt8] = [0x78, b, 0x79] + Array("@x.fr".utf8)
+            let quality = address.withUnsafeBufferPointer { EmailAddress.assess($0, lists: lists).quality }
+            XCTAssertEqual(quality.reason != .badSyntax, allowed.contains(b), "byte \(b)")
+        }
+    }
+
     /// The one-pass syntax check gives the plain definition's answer (split the domain into
     /// labels and check each) on 100,000 random addresses made of the characters that matter:
     /// dots, hyphens, `@`, digits, capitals, non-ASCII, white space.

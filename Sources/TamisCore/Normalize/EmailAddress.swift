@@ -111,44 +111,60 @@ public enum EmailAddress {
     }
 
     /// ASCII characters allowed in a local part (RFC 5322 atext and the dot).
-    static let allowedLocal: [Bool] = {
-        var table = [Bool](repeating: false, count: 128)
-        for b in "abcdefghijklmnopqrstuvwxyz0123456789.!#$%&'*+/=?^_`{|}~-".utf8 { table[Int(b)] = true }
-        return table
-    }()
+    /// The ASCII bytes allowed in a local part, "abcdefghijklmnopqrstuvwxyz0123456789.!#$%&'*+/=?^_`{|}~-",
+    /// as two 64-bit masks (bytes 0-63, 64-127): constants, no table to reach (a test checks
+    /// them against the list).
+    static let allowedLocalCharacters = "abcdefghijklmnopqrstuvwxyz0123456789.!#$%&'*+/=?^_`{|}~-"
+
+    @inline(__always)
+    static func isAllowedInLocalPart(_ b: UInt8) -> Bool {
+        let low: UInt64 = 0xA3FF_ECFA_0000_0000, high: UInt64 = 0x7FFF_FFFF_C000_0000
+        return b < 0x40 ? low >> UInt64(b) & 1 != 0 : b < 0x80 && high >> UInt64(b &- 0x40) & 1 != 0
+    }
 
     /// One `@`, a local part of allowed characters (≤ 64), a domain of letter/digit/hyphen
     /// labels with a TLD of at least two letters; no empty label, no leading/trailing dot.
     static func isValidSyntax(_ address: UnsafeBufferPointer<UInt8>, at: Int) -> Bool {
-        let local = address[..<at], domainCount = address.count - at - 1
-        guard !local.isEmpty, local.count <= 64, domainCount >= 4, domainCount <= 253 else { return false }
-        guard local.first != 0x2E, local.last != 0x2E, !local.contains(0x40) else { return false }
+        let n = address.count, domainCount = n - at - 1
+        guard at > 0, at <= 64, domainCount >= 4, domainCount <= 253, let p = address.baseAddress else { return false }
+        guard p[0] != 0x2E, p[at &- 1] != 0x2E else { return false }
         var previous: UInt8 = 0
-        for b in local {
+        var i = 0
+        while i < at {
+            let b = p[i]
             // Internationalised local parts are allowed ("andré.é.dupont"): a non-ASCII byte
-            // also separates two dots.
-            if b < 0x80 && (!allowedLocal[Int(b)] || (b == 0x2E && previous == 0x2E)) { return false }
+            // also separates two dots. An @ is not allowed.
+            if b < 0x80 && (!isAllowedInLocalPart(b) || (b == 0x2E && previous == 0x2E)) { return false }
             previous = b
+            i &+= 1
         }
         // The domain's labels, one pass without splitting it: each 1-63 bytes of letters,
         // digits, hyphens (not first or last) or non-ASCII; at least two.
-        var labelStart = at + 1, dots = 0
-        for i in labelStart...address.count {
-            if i == address.count || address[i] == 0x2E {
-                let length = i - labelStart
-                guard length > 0, length <= 63, address[labelStart] != 0x2D, address[i - 1] != 0x2D else { return false }
-                if i < address.count {
-                    dots += 1
-                    labelStart = i + 1
+        var labelStart = at &+ 1, dots = 0
+        i = labelStart
+        while i <= n {
+            if i == n || p[i] == 0x2E {
+                let length = i &- labelStart
+                guard length > 0, length <= 63, p[labelStart] != 0x2D, p[i &- 1] != 0x2D else { return false }
+                if i < n {
+                    dots &+= 1
+                    labelStart = i &+ 1
                 }
             } else {
-                let b = address[i]
-                guard Bytes.isDigit(b) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b >= 0x80 else { return false }
+                let b = p[i]
+                guard b &- 0x30 < 10 || b &- 0x61 < 26 || b == 0x2D || b >= 0x80 else { return false }
             }
+            i &+= 1
         }
-        guard dots >= 1, address.count - labelStart >= 2 else { return false }
+        guard dots >= 1, n &- labelStart >= 2 else { return false }
         // The top-level domain: letters (or non-ASCII) only.
-        return address[labelStart...].allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || $0 >= 0x80 }
+        i = labelStart
+        while i < n {
+            let b = p[i]
+            if !(b &- 0x61 < 26 || b >= 0x80) { return false }
+            i &+= 1
+        }
+        return true
     }
 
     /// The well-known domain one edit away (two for long names), or a `.fr`/`.com` TLD typo.

@@ -101,7 +101,11 @@ struct FieldValues {
     /// Sets `field` to a copy of bytes already in the arena (part of another value).
     mutating func set(_ field: CanonicalField, copying range: Range<Int>, _ q: FieldQuality) {
         write(field, q) { arena in
-            for i in range { arena.append(arena[i]) }
+            // Through a copy on the stack: the arena cannot be read while it grows.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(range.count, 1)) { copy in
+                arena.withUnsafeBufferPointer { _ = copy.initialize(from: $0[range]) }
+                arena.append(contentsOf: UnsafeBufferPointer(rebasing: copy[0..<range.count]))
+            }
         }
     }
 
