@@ -71,3 +71,43 @@ final class ByteStringSetTests: XCTestCase {
         }
     }
 }
+
+/// The normaliser's byte writer against an array, through growth from a tiny capacity.
+final class ByteWriterTests: XCTestCase {
+    func test_a_writer_holds_what_an_array_holds_after_random_edits() {
+        var rng = SplitMix64(seed: 3)
+        for _ in 0..<50 {
+            var writer = ByteWriter(capacity: 1)
+            var array: [UInt8] = []
+            for _ in 0..<400 {
+                switch rng.next() % 7 {
+                case 0, 1:
+                    let b = UInt8(truncatingIfNeeded: rng.next())
+                    writer.append(b); array.append(b)
+                case 2:
+                    let piece = (0..<Int(rng.next() % 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                    piece.withUnsafeBufferPointer { writer.append(contentsOf: $0) }
+                    array += piece
+                case 3:
+                    writer.appendUTF8("Établissement"); array += Array("Établissement".utf8)
+                case 4:
+                    if !array.isEmpty { XCTAssertEqual(writer.removeLast(), array.removeLast()) }
+                case 5:
+                    if !array.isEmpty {
+                        let i = Int(rng.next() % UInt64(array.count))
+                        XCTAssertEqual(writer.remove(at: i), array.remove(at: i))
+                    }
+                default:
+                    if !array.isEmpty {
+                        let i = Int(rng.next() % UInt64(array.count))
+                        writer[i] = 0x41; array[i] = 0x41
+                    }
+                }
+                XCTAssertEqual(writer.count, array.count)
+                XCTAssertEqual(writer.last, array.last)
+            }
+            XCTAssertEqual(writer.bytes, array)
+            XCTAssertEqual(writer.withUnsafeBufferPointer { Array($0) }, array)
+        }
+    }
+}

@@ -40,7 +40,7 @@ public struct ByteColumn: Sendable {
 
     /// Appends value `row` to `out`.
     @inlinable
-    func appendValue(_ row: Int, to out: inout [UInt8]) {
+    func appendValue(_ row: Int, to out: inout some ByteSink) {
         let r = range(row)
         bytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[r])) }
     }

@@ -186,7 +186,7 @@ public enum Bytes {
     /// Appends what `write` puts in a buffer of `capacity` bytes (on the stack when small) and
     /// says it wrote: for writers that work on a pointer rather than byte by byte on an array.
     @inlinable
-    public static func append(to output: inout [UInt8], capacity: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
+    public static func append(to output: inout some ByteSink, capacity: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Swift.max(capacity, 1)) { buffer in
             let count = write(buffer.baseAddress!)
             output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<count]))
@@ -278,7 +278,7 @@ public enum Bytes {
     public static func string(_ bytes: some Collection<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
 
     /// Appends `text` in capitals: ASCII and the Latin-1 letters (`é` → `É`, `ß` → `SS`, `œ` → `Œ`).
-    public static func appendUppercased(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    public static func appendUppercased(_ text: UnsafeBufferPointer<UInt8>, to out: inout some ByteSink) {
         var i = 0
         let n = text.count
         while i < n {

@@ -60,7 +60,7 @@ public enum EmailAddress {
 
     /// Appends the cleaned address to `out`: trimmed, white space removed, ASCII lower-cased,
     /// `mailto:` and `<…>` taken off.
-    public static func clean(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+    public static func clean(_ raw: UnsafeBufferPointer<UInt8>, into out: inout some ByteSink) {
         var text = Bytes.trimmed(raw)
         // "mailto:" (any case) and <…> around the address
         let mailto = EmailAddress.mailto

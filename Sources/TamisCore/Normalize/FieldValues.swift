@@ -1,13 +1,14 @@
 /// The values of one record while the normalisers compute them: every value in one byte
 /// arena (a value written twice keeps the last one), a quality per field, packed in field
 /// order at the end. One allocation for the arena instead of one array per field: the
-/// normalisers append their output straight into it (`write`).
+/// normalisers append their output straight into it (`write`), a `ByteWriter` (see there why
+/// not an array).
 ///
 /// The spans and qualities live in fixed buffers read and written through pointers (arrays
 /// would check their uniqueness on every one of the ~40 writes a record). A `FieldValues` is
 /// moved, never copied and then written twice: copies share those buffers.
 struct FieldValues {
-    private var arena: [UInt8]
+    private var arena: ByteWriter
     /// Start and end of each field's value in `arena`, and each field's quality.
     private let buffers: Buffers
     private var spans: UnsafeMutablePointer<(start: Int32, end: Int32)> { buffers.spans }
@@ -40,7 +41,7 @@ struct FieldValues {
 
     /// Starts from `initial` (its values, and `initialQuality` or `missing` for every field).
     init(_ initial: PackedFields, quality initialQuality: [FieldQuality]? = nil, extraCapacity: Int = 512) {
-        arena = []
+        arena = ByteWriter(capacity: initial.valueByteCount + extraCapacity)
         buffers = Buffers()
         reset(initial, extraCapacity: extraCapacity)
         if let initialQuality {
@@ -51,7 +52,7 @@ struct FieldValues {
     /// Starts again from `initial` (its values, `missing` for every field), in the buffers of
     /// the record before: no allocation.
     mutating func reset(_ initial: PackedFields, extraCapacity: Int = 512) {
-        arena.removeAll(keepingCapacity: true)
+        arena.removeAll()
         arena.reserveCapacity(initial.valueByteCount + extraCapacity)
         let spans = self.spans
         initial.withBoundaries { ends, values in
@@ -64,7 +65,7 @@ struct FieldValues {
     /// Appends the value `body` writes for `field`. An empty value is `missing` unless invalid
     /// (keeping the reason).
     @inline(__always)
-    mutating func write(_ field: CanonicalField, _ q: FieldQuality, _ body: (inout [UInt8]) -> Void) {
+    mutating func write(_ field: CanonicalField, _ q: FieldQuality, _ body: (inout ByteWriter) -> Void) {
         write(field) { arena in
             body(&arena)
             return q
@@ -74,7 +75,7 @@ struct FieldValues {
     /// Appends the value `body` writes for `field`; `body` returns its quality. Returns where
     /// the value is in the arena.
     @discardableResult @inline(__always)
-    mutating func write(_ field: CanonicalField, _ body: (inout [UInt8]) -> FieldQuality) -> Range<Int> {
+    mutating func write(_ field: CanonicalField, _ body: (inout ByteWriter) -> FieldQuality) -> Range<Int> {
         let start = arena.count
         let q = body(&arena)
         assign(field, start..<arena.count, q)
@@ -84,7 +85,7 @@ struct FieldValues {
     /// Appends what `body` writes without giving it to a field yet (`assign`); returns where
     /// it is in the arena.
     @inline(__always)
-    mutating func append(_ body: (inout [UInt8]) -> Void) -> Range<Int> {
+    mutating func append(_ body: (inout ByteWriter) -> Void) -> Range<Int> {
         let start = arena.count
         body(&arena)
         return start..<arena.count
@@ -101,11 +102,9 @@ struct FieldValues {
     /// Sets `field` to a copy of bytes already in the arena (part of another value).
     mutating func set(_ field: CanonicalField, copying range: Range<Int>, _ q: FieldQuality) {
         write(field, q) { arena in
-            // Through a copy on the stack: the arena cannot be read while it grows.
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(range.count, 1)) { copy in
-                arena.withUnsafeBufferPointer { _ = copy.initialize(from: $0[range]) }
-                arena.append(contentsOf: UnsafeBufferPointer(rebasing: copy[0..<range.count]))
-            }
+            // Room first: the bytes are then read where they are (growing would move them).
+            arena.reserveCapacity(arena.count + range.count)
+            arena.append(contentsOf: UnsafeBufferPointer(start: arena.base + range.lowerBound, count: range.count))
         }
     }
 
@@ -141,9 +140,7 @@ struct FieldValues {
 
     func packed(spareBytes: Int = 0) -> PackedFields {
         arena.withUnsafeBufferPointer { arena in
-            // An empty arena (no capacity) has no address; then every span is empty and none is read.
-            PackedFields(gathering: UnsafeBufferPointer(start: spans, count: CanonicalField.count),
-                         from: arena.baseAddress ?? UnsafePointer(bitPattern: 1)!, spareBytes: spareBytes)
+            PackedFields(gathering: UnsafeBufferPointer(start: spans, count: CanonicalField.count), from: arena.baseAddress!, spareBytes: spareBytes)
         }
     }
 }

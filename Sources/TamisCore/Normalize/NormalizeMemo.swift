@@ -65,7 +65,7 @@ struct ByteMemo {
 
     /// Appends the value kept for `key` to `out` and returns true, or returns false.
     @inline(__always)
-    mutating func append(valueOf key: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
+    mutating func append(valueOf key: UnsafeBufferPointer<UInt8>, to out: inout some ByteSink) -> Bool {
         guard mask >= 0, !key.isEmpty, key.count < ByteMemo.room else { return false }
         lookups &+= 1
         let hash = ByteMemo.hash(key)

@@ -58,7 +58,7 @@ public enum PersonName {
     }
 
     /// The same, appended to `out`.
-    public static func properCase(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+    public static func properCase(_ raw: UnsafeBufferPointer<UInt8>, into out: inout some ByteSink) {
         let text = Bytes.trimmed(raw)
         var key: [UInt8] = []
         var previousWasParticle = false
@@ -110,7 +110,7 @@ public enum PersonName {
     }
 
     /// Upper-cases the letter at `index` (ASCII or Latin-1).
-    static func capitalize(_ word: inout [UInt8], at index: Int) {
+    static func capitalize(_ word: inout some ByteSink, at index: Int) {
         let first = word[index]
         if first >= 0x61 && first <= 0x7A { word[index] = first & 0xDF }
         else if first == 0xC3, word.count > index + 1, word[index + 1] >= 0xA0, word[index + 1] <= 0xBE, word[index + 1] != 0xB7 { word[index + 1] -= 0x20 }
@@ -189,7 +189,7 @@ public enum CompanyName {
     static let capital = Array("capital".utf8), rcs = Array("rcs".utf8), au = Array("au".utf8)
 
     /// The same on bytes: appends the display name to `out`, returns the legal form.
-    public static func split(_ raw: UnsafeBufferPointer<UInt8>, forms: LegalForms, into out: inout [UInt8]) -> String? {
+    public static func split(_ raw: UnsafeBufferPointer<UInt8>, forms: LegalForms, into out: inout some ByteSink) -> String? {
         let text = Bytes.trimmed(raw)
         typealias Piece = (start: Int, end: Int, id: Int32, keyStart: Int32, keyEnd: Int32)
         return withUnsafeTemporaryAllocation(of: Piece.self, capacity: text.count / 2 + 1) { pieces in

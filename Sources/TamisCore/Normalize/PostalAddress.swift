@@ -139,10 +139,10 @@ extension GeographyTable {
     }
 
     /// The same, the parts appended to `out` (the normaliser's arena: no string made).
-    public func normalize(postalCode rawCode: UnsafeBufferPointer<UInt8>, city rawCity: UnsafeBufferPointer<UInt8>,
-                          into out: inout [UInt8]) -> AddressParts {
+    public func normalize<Sink: ByteSink>(postalCode rawCode: UnsafeBufferPointer<UInt8>, city rawCity: UnsafeBufferPointer<UInt8>,
+                                          into out: inout Sink) -> AddressParts {
         var result = AddressParts()
-        func appended(_ body: (inout [UInt8]) -> Void) -> Range<Int> {
+        func appended(_ body: (inout Sink) -> Void) -> Range<Int> {
             let start = out.count
             body(&out)
             return start..<out.count
@@ -154,10 +154,10 @@ extension GeographyTable {
             guard GeographyTable.isCedex(UnsafeBufferPointer(rebasing: city[word])) else { continue }
             let number = words.next().map { city[$0] }
             result.cedex = appended { out in
-                out.append(contentsOf: "CEDEX".utf8)
+                out.appendUTF8("CEDEX")
                 if let number, number.allSatisfy(Bytes.isDigit) {
                     out.append(0x20)
-                    out.append(contentsOf: number)
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: number))
                 }
             }
             city = Bytes.trimmed(UnsafeBufferPointer(rebasing: city[..<word.lowerBound]))
@@ -178,8 +178,8 @@ extension GeographyTable {
             result.postalCode = appended { GeographyTable.appendFiveDigits(code.digits, to: &$0) }
             if let entry = postalEntryIndex(code.digits) {
                 result.postalQuality = repaired ? FieldQuality(.repaired, .leadingZerosRestored) : .valid
-                result.department = appended { $0.append(contentsOf: postalEntries[entry].department.utf8) }
-                if !postalEntries[entry].region.isEmpty { result.region = appended { $0.append(contentsOf: postalEntries[entry].region.utf8) } }
+                result.department = appended { $0.appendUTF8(postalEntries[entry].department) }
+                if !postalEntries[entry].region.isEmpty { result.region = appended { $0.appendUTF8(postalEntries[entry].region) } }
                 if !city.isEmpty {
                     // What the comparison needs, taken out once (the closure then holds no copy of the table).
                     let placeKeys = postalEntries[entry].placeKeys, deliveryKey = postalEntries[entry].deliveryKey
@@ -200,7 +200,7 @@ extension GeographyTable {
                                     }
                                 }
                             } else {
-                                result.city = appended { $0.append(contentsOf: deliveryLabel.utf8) }
+                                result.city = appended { $0.appendUTF8(deliveryLabel) }
                             }
                             result.cityQuality = .valid
                         } else {
@@ -212,8 +212,8 @@ extension GeographyTable {
             } else if result.cedex != nil, let department = departmentFromPrefix(GeographyTable.fiveDigits(code.digits)) {
                 // CEDEX codes are not in La Poste's open base: plausible when the prefix is a département.
                 result.postalQuality = FieldQuality(.valid, .cedexSeparated)
-                result.department = appended { $0.append(contentsOf: department.utf8) }
-                if let region = departmentRegion[department] { result.region = appended { $0.append(contentsOf: region.utf8) } }
+                result.department = appended { $0.appendUTF8(department) }
+                if let region = departmentRegion[department] { result.region = appended { $0.appendUTF8(region) } }
             } else {
                 result.postalQuality = FieldQuality(.invalid, .unknownPostalCode)
             }
@@ -246,7 +246,7 @@ extension GeographyTable {
         return String(decoding: digits, as: UTF8.self)
     }
 
-    static func appendFiveDigits(_ value: Int32, to out: inout [UInt8]) {
+    static func appendFiveDigits(_ value: Int32, to out: inout some ByteSink) {
         var v = UInt32(truncatingIfNeeded: value)
         let d4 = v % 10; v /= 10
         let d3 = v % 10; v /= 10
@@ -282,7 +282,7 @@ extension GeographyTable {
 
     /// The same, appended to `out`: words of the line (split on spaces) whose folded form is a
     /// street-type variant are replaced; numbers and long words are copied.
-    public func normalizeStreet(_ raw: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+    public func normalizeStreet(_ raw: UnsafeBufferPointer<UInt8>, into out: inout some ByteSink) {
         let text = Bytes.trimmed(raw)
         let lineStart = out.count
         // A word's folded key, on the stack (a street type is at most 12 bytes: its fold, 24).
@@ -308,11 +308,11 @@ extension GeographyTable {
                 if GeographyTable.keptAbbreviations.contains(key) {
                     Bytes.appendUppercased(bare, to: &out)
                 } else if Bytes.isUppercased(bare) && Bytes.characterCount(bare) > 1 && Bytes.containsLetter(bare) {
-                    out.append(contentsOf: streetCanonical[index].upper)
+                    out.appendBytes(streetCanonical[index].upper)
                 } else if out.count == lineStart {
-                    out.append(contentsOf: streetCanonical[index].written)  // first word of the line: "Immeuble …"
+                    out.appendBytes(streetCanonical[index].written)  // first word of the line: "Immeuble …"
                 } else {
-                    out.append(contentsOf: streetCanonical[index].lower)
+                    out.appendBytes(streetCanonical[index].lower)
                 }
                 if token.last == 0x2C { out.append(0x2C) }
             }
