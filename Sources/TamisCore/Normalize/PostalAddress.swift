@@ -1,12 +1,64 @@
 /// Postal codes, communes, départements and régions, and street types.
 public struct GeographyTable: Sendable {
-    public struct PostalEntry: Sendable {
-        public var department: String
-        public var region: String
-        /// Folded names of the communes and delivery labels of this code ("saint etienne").
-        var placeKeys: [[UInt8]]
-        public var deliveryLabel: String
-        var deliveryKey: [UInt8]
+    /// What La Poste's base says of one postal code, in one byte string (one reference to
+    /// take per lookup, not five): the département, the région, the delivery label, its
+    /// folded key, then the folded names of the communes and labels of the code ("saint
+    /// etienne"), each as a 16-bit length and its bytes.
+    struct PostalEntry: Sendable {
+        var bytes: [UInt8] = []
+
+        init(department: String, region: String, deliveryLabel: String) {
+            for text in [department, region, deliveryLabel] { PostalEntry.appendPart(Array(text.utf8), to: &bytes) }
+            PostalEntry.appendPart(GeographyTable.placeKey(deliveryLabel), to: &bytes)
+        }
+
+        static func appendPart(_ part: [UInt8], to bytes: inout [UInt8]) {
+            let length = min(part.count, Int(UInt16.max))
+            bytes.append(UInt8(truncatingIfNeeded: length))
+            bytes.append(UInt8(truncatingIfNeeded: length >> 8))
+            bytes.append(contentsOf: part.prefix(length))
+        }
+
+        mutating func addPlaceKey(_ key: [UInt8]) {
+            let known = withView { view in key.withUnsafeBufferPointer { key in view.placeKeys.contains { Bytes.equal($0, key) } } }
+            if !known { PostalEntry.appendPart(key, to: &bytes) }
+        }
+
+        func withView<R>(_ body: (View) -> R) -> R {
+            bytes.withUnsafeBufferPointer { body(View(bytes: $0)) }
+        }
+
+        /// The parts read in place.
+        struct View {
+            let department, region, deliveryLabel, deliveryKey: UnsafeBufferPointer<UInt8>
+            /// The place keys, one after another.
+            let placeKeys: Parts
+
+            init(bytes: UnsafeBufferPointer<UInt8>) {
+                var parts = Parts(bytes: bytes)
+                department = parts.next()!
+                region = parts.next()!
+                deliveryLabel = parts.next()!
+                deliveryKey = parts.next()!
+                placeKeys = parts
+            }
+        }
+
+        /// Length-prefixed parts from a position on.
+        struct Parts: Sequence, IteratorProtocol {
+            let bytes: UnsafeBufferPointer<UInt8>
+            var position = 0
+
+            init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+            mutating func next() -> UnsafeBufferPointer<UInt8>? {
+                guard position &+ 2 <= bytes.count else { return nil }
+                let length = Int(bytes[position]) | Int(bytes[position &+ 1]) << 8
+                let start = position &+ 2
+                position = start &+ length
+                return UnsafeBufferPointer(rebasing: bytes[start..<position])
+            }
+        }
     }
 
     /// The postal codes' entries, found through `postalSlot`.
@@ -32,13 +84,11 @@ public struct GeographyTable: Sendable {
         if postalSlot.isEmpty { postalSlot = [Int32](repeating: -1, count: 100_000) }
         if postalSlot[key] < 0 {
             postalSlot[key] = Int32(postalEntries.count)
-            postalEntries.append(PostalEntry(department: department, region: region, placeKeys: [], deliveryLabel: deliveryLabel,
-                                             deliveryKey: GeographyTable.placeKey(deliveryLabel)))
+            postalEntries.append(PostalEntry(department: department, region: region, deliveryLabel: deliveryLabel))
         }
         let index = Int(postalSlot[key])
         for place in [commune, deliveryLabel, line5] where !place.isEmpty {
-            let folded = GeographyTable.placeKey(place)
-            if !postalEntries[index].placeKeys.contains(folded) { postalEntries[index].placeKeys.append(folded) }
+            postalEntries[index].addPlaceKey(GeographyTable.placeKey(place))
         }
     }
 
@@ -178,19 +228,16 @@ extension GeographyTable {
             result.postalCode = appended { GeographyTable.appendFiveDigits(code.digits, to: &$0) }
             if let entry = postalEntryIndex(code.digits) {
                 result.postalQuality = repaired ? FieldQuality(.repaired, .leadingZerosRestored) : .valid
-                result.department = appended { $0.appendUTF8(postalEntries[entry].department) }
-                if !postalEntries[entry].region.isEmpty { result.region = appended { $0.appendUTF8(postalEntries[entry].region) } }
-                if !city.isEmpty {
-                    // What the comparison needs, taken out once (the closure then holds no copy of the table).
-                    let placeKeys = postalEntries[entry].placeKeys, deliveryKey = postalEntries[entry].deliveryKey
-                    let deliveryLabel = postalEntries[entry].deliveryLabel
+                // The entry read in place: no copy of its parts, one reference for all of them.
+                postalEntries.withUnsafeBufferPointer { $0[entry] }.withView { place in
+                    result.department = appended { $0.append(contentsOf: place.department) }
+                    if !place.region.isEmpty { result.region = appended { $0.append(contentsOf: place.region) } }
+                    guard !city.isEmpty else { return }
                     GeographyTable.withPlaceKey(city) { key in
-                        let exact = placeKeys.contains { $0.withUnsafeBufferPointer { Bytes.equal($0, key) } }
-                        let matches = exact || placeKeys.contains { place in
-                            place.withUnsafeBufferPointer { GeographyTable.isWordPrefix($0, of: key) || GeographyTable.isWordPrefix(key, of: $0) }
-                        }
+                        let exact = place.placeKeys.contains { Bytes.equal($0, key) }
+                        let matches = exact || place.placeKeys.contains { GeographyTable.isWordPrefix($0, of: key) || GeographyTable.isWordPrefix(key, of: $0) }
                         if matches {
-                            if exact && !deliveryKey.withUnsafeBufferPointer({ Bytes.equal($0, key) }) {
+                            if exact && !Bytes.equal(place.deliveryKey, key) {
                                 // The commune's own name, in capitals, without accents.
                                 result.city = appended { out in
                                     Bytes.append(to: &out, capacity: city.count * 2 + 1) { folded in
@@ -200,7 +247,7 @@ extension GeographyTable {
                                     }
                                 }
                             } else {
-                                result.city = appended { $0.appendUTF8(deliveryLabel) }
+                                result.city = appended { $0.append(contentsOf: place.deliveryLabel) }
                             }
                             result.cityQuality = .valid
                         } else {
