@@ -262,6 +262,12 @@ public enum Bytes {
         return memcmp(x, y, n) == 0
     }
 
+    /// Whether `a` holds exactly the bytes of `text` (a literal: no array to reach).
+    @inline(__always)
+    public static func equal(_ a: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+        equal(a, UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
     @inline(__always) public static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
     @inline(__always) public static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
     @inline(__always) public static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }

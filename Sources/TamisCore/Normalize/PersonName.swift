@@ -186,8 +186,6 @@ public enum CompanyName {
         return (String(decoding: name, as: UTF8.self), form)
     }
 
-    static let capital = Array("capital".utf8), rcs = Array("rcs".utf8), au = Array("au".utf8)
-
     /// The same on bytes: appends the display name to `out`, returns the legal form.
     public static func split(_ raw: UnsafeBufferPointer<UInt8>, forms: LegalForms, into out: inout some ByteSink) -> String? {
         let text = Bytes.trimmed(raw)
@@ -219,12 +217,15 @@ public enum CompanyName {
                     }
                     return UnsafeBufferPointer(rebasing: keys[Int(pieces[n].keyStart)..<Int(pieces[n].keyEnd)])
                 }
-                func key(_ n: Int, is word: [UInt8]) -> Bool { word.withUnsafeBufferPointer { Bytes.equal(key(n), $0) } }
-                // "au capital de …" and "RCS …" mentions end the name.
-                for n in 0..<count where Bytes.characterCount(UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end])) <= 8 {
-                    if key(n, is: capital) || key(n, is: rcs) {
+                func key(_ n: Int, is word: StaticString) -> Bool { Bytes.equal(key(n), word) }
+                // "au capital de …" and "RCS …" mentions end the name: words of at most 8
+                // characters (at most 8 bytes surely are; over 32 surely are not).
+                for n in 0..<count {
+                    let length = pieces[n].end - pieces[n].start
+                    guard length <= 8 || (length <= 32 && Bytes.characterCount(UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end])) <= 8) else { continue }
+                    if key(n, is: "capital") || key(n, is: "rcs") {
                         var end = n
-                        if end > 0 && key(end - 1, is: au) { end -= 1 }
+                        if end > 0 && key(end - 1, is: "au") { end -= 1 }
                         count = end
                         break
                     }
