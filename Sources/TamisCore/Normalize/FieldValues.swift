@@ -39,27 +39,51 @@ struct FieldValues {
     /// The qualities of every field, in field order.
     var qualities: [FieldQuality] { Array(UnsafeBufferPointer(start: buffers.quality, count: CanonicalField.count)) }
 
+    /// Empty buffers, for `reset`.
+    init(capacity: Int = 1024) {
+        arena = ByteWriter(capacity: capacity)
+        buffers = Buffers()
+    }
+
     /// Starts from `initial` (its values, and `initialQuality` or `missing` for every field).
     init(_ initial: PackedFields, quality initialQuality: [FieldQuality]? = nil, extraCapacity: Int = 512) {
-        arena = ByteWriter(capacity: initial.valueByteCount + extraCapacity)
-        buffers = Buffers()
+        self.init(capacity: initial.valueByteCount + extraCapacity)
         reset(initial, extraCapacity: extraCapacity)
         if let initialQuality {
             for i in 0..<min(initialQuality.count, CanonicalField.count) { buffers.quality[i] = initialQuality[i] }
         }
     }
 
-    /// Starts again from `initial` (its values, `missing` for every field), in the buffers of
-    /// the record before: no allocation.
-    mutating func reset(_ initial: PackedFields, extraCapacity: Int = 512) {
+    /// Starts again from `initial`, in the buffers of the record before (no allocation): its
+    /// values, every field `missing` — or, `sourcesValid`, its non-empty source fields `valid`.
+    /// Returns what `check` says of the values, on the same reading of their boundaries.
+    @discardableResult
+    mutating func reset(_ initial: PackedFields, extraCapacity: Int = 512, sourcesValid: Bool = false,
+                        check: (_ ends: UnsafeBufferPointer<Int32>, _ values: UnsafeBufferPointer<UInt8>) -> Bool = { _, _ in true }) -> Bool {
         arena.removeAll()
         arena.reserveCapacity(initial.valueByteCount + extraCapacity)
-        let spans = self.spans
-        initial.withBoundaries { ends, values in
+        let spans = self.spans, quality = buffers.quality
+        let fields = CanonicalField.count, given = min(initial.count, fields)
+        let sources = sourcesValid ? min(CanonicalField.sourceFields.count, given) : 0
+        quality.update(repeating: .missing, count: fields)
+        return initial.withBoundaries { ends, values in
             arena.append(contentsOf: values)
-            for i in 0..<CanonicalField.count { spans[i] = i < initial.count ? (ends[i], ends[i &+ 1]) : (0, 0) }
+            var i = 0
+            while i < given {
+                spans[i] = (ends[i], ends[i &+ 1])
+                i &+= 1
+            }
+            while i < fields {
+                spans[i] = (0, 0)
+                i &+= 1
+            }
+            i = 0
+            while i < sources {
+                if ends[i] != ends[i &+ 1] { quality[i] = .valid }
+                i &+= 1
+            }
+            return check(ends, values)
         }
-        buffers.quality.update(repeating: .missing, count: CanonicalField.count)
     }
 
     /// Appends the value `body` writes for `field`. An empty value is `missing` unless invalid

@@ -20,17 +20,15 @@ public struct RecordNormalizer: Sendable {
     /// The same, copying from `memo` what was made of names and civilities this thread has
     /// seen before (and keeping there those it had not).
     public func normalize(_ raw: PackedFields, memo: inout NormalizeMemo) -> (PackedFields, [FieldQuality]) {
-        let clean = RecordNormalizer.cleaned(raw)
         // The thread's working buffers of the record before, when there is one.
-        var out: FieldValues
-        if var reused = memo.values.take() {
-            reused.reset(clean)
-            out = reused
-        } else {
-            out = FieldValues(clean)
-        }
+        var out = memo.values.take() ?? FieldValues()
         defer { memo.values = out }
-        for field in CanonicalField.sourceFields where !clean.isEmpty(field.rawValue) { out.setQuality(field, .valid) }
+        // Most rows of a real export are clean already: their values are the working copy.
+        var clean = raw
+        if !out.reset(raw, sourcesValid: true, check: { RecordNormalizer.isClean(count: raw.count, ends: $0, values: $1) }) {
+            clean = RecordNormalizer.cleanedCopy(raw)
+            out.reset(clean, sourcesValid: true)
+        }
         normalizeIdentifiers(raw, &out)
         normalizeNaf(raw, &out)
         normalizeEmail(raw, &out)
@@ -44,7 +42,10 @@ public struct RecordNormalizer: Sendable {
 
     /// The source fields with white space trimmed and collapsed; derived fields empty.
     static func cleaned(_ raw: PackedFields) -> PackedFields {
-        if isClean(raw) { return raw }  // most rows of a real export: nothing to copy
+        isClean(raw) ? raw : cleanedCopy(raw)  // most rows of a real export: nothing to copy
+    }
+
+    static func cleanedCopy(_ raw: PackedFields) -> PackedFields {
         let sources = CanonicalField.sourceFields.count
         // A cleaned value is never longer than the raw one: one allocation of the raw size.
         return raw.withValueBytes { input in
@@ -58,23 +59,27 @@ public struct RecordNormalizer: Sendable {
     /// value with a space at either end, and in all the values' bytes no control character,
     /// no double space, no byte that may start a no-break space (C2, E2): eight bytes at a time.
     static func isClean(_ raw: PackedFields) -> Bool {
+        raw.withBoundaries { isClean(count: raw.count, ends: $0, values: $1) }
+    }
+
+    /// The same on the values' boundaries (`PackedFields.withBoundaries`).
+    @inline(__always)
+    static func isClean(count: Int, ends: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<UInt8>) -> Bool {
         let sources = CanonicalField.sourceFields.count
-        guard raw.count == CanonicalField.count else { return false }
-        return raw.withBoundaries { ends, values in
-            // Derived fields empty; no source value starting or ending with a space.
-            var field = sources
-            while field < ends.count &- 1 {
-                if ends[field] != ends[field &+ 1] { return false }
-                field &+= 1
-            }
-            field = 0
-            while field < sources {
-                let start = Int(ends[field]), end = Int(ends[field &+ 1])
-                if start != end && (values[start] == 0x20 || values[end &- 1] == 0x20) { return false }
-                field &+= 1
-            }
-            return !Bytes.mayHoldWhiteSpaceToCollapse(values)
+        guard count == CanonicalField.count else { return false }
+        // Derived fields empty; no source value starting or ending with a space.
+        var field = sources
+        while field < count {
+            if ends[field] != ends[field &+ 1] { return false }
+            field &+= 1
         }
+        field = 0
+        while field < sources {
+            let start = Int(ends[field]), end = Int(ends[field &+ 1])
+            if start != end && (values[start] == 0x20 || values[end &- 1] == 0x20) { return false }
+            field &+= 1
+        }
+        return !Bytes.mayHoldWhiteSpaceToCollapse(values)
     }
 
     /// Source field groups that depend on each other: re-normalised together.
