@@ -74,6 +74,20 @@ final class ByteStringSetTests: XCTestCase {
 
 /// The normaliser's byte writer against an array, through growth from a tiny capacity.
 final class ByteWriterTests: XCTestCase {
+    /// The short-copy paths (1-3, 4-7, 8-16 bytes in registers, more by memcpy) copy exactly
+    /// `count` bytes and touch nothing around them.
+    func test_copies_of_every_length_are_exact() {
+        let source = (0..<64).map { UInt8($0 + 1) }
+        for count in 0...40 {
+            var destination = [UInt8](repeating: 0, count: 64)
+            source.withUnsafeBufferPointer { source in
+                destination.withUnsafeMutableBufferPointer { Bytes.copy(from: source.baseAddress! + 3, to: $0.baseAddress! + 5, count: count) }
+            }
+            XCTAssertEqual(Array(destination[5..<(5 + count)]), Array(source[3..<(3 + count)]), "\(count) bytes")
+            XCTAssertTrue(destination[..<5].allSatisfy { $0 == 0 } && destination[(5 + count)...].allSatisfy { $0 == 0 }, "\(count) bytes")
+        }
+    }
+
     func test_a_writer_holds_what_an_array_holds_after_random_edits() {
         var rng = SplitMix64(seed: 3)
         for _ in 0..<50 {

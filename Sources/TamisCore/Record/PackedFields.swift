@@ -335,7 +335,7 @@ public struct PackedFields: Sendable, Hashable {
             for i in 0..<count {
                 let span = spans[i]
                 let length = Int(span.end &- span.start)
-                if length > 0 { (base + offset).initialize(from: source + Int(span.start), count: length) }
+                Bytes.copy(from: source + Int(span.start), to: base + offset, count: length)
                 offset &+= length
                 if wide { raw.storeBytes(of: UInt32(offset).littleEndian, toByteOffset: (i &+ 1) &* 4, as: UInt32.self) }
                 else { raw.storeBytes(of: UInt16(offset).littleEndian, toByteOffset: (i &+ 1) &* 2, as: UInt16.self) }

@@ -81,7 +81,7 @@ public struct ByteWriter: ByteSink {
         let n = bytes.count
         guard n > 0, let source = bytes.baseAddress else { return }
         if count &+ n > capacity { grow(toHold: count &+ n) }
-        (base + count).update(from: source, count: n)
+        Bytes.copy(from: source, to: base + count, count: n)
         count &+= n
     }
 
