@@ -258,6 +258,13 @@ final class EmailTests: XCTestCase {
             let quality = address.withUnsafeBufferPointer { EmailAddress.assess($0, lists: lists).quality }
             XCTAssertEqual(quality.reason != .badSyntax, allowed.contains(b), "byte \(b)")
         }
+        // And in a domain label ("x@a?b.fr"): letters, digits, "-" (inside a label) and non-ASCII.
+        let domainBytes = Set("abcdefghijklmnopqrstuvwxyz0123456789-".utf8)
+        for b in UInt8(0)...0xFF where b != 0x2E && b != 0x40 {
+            let address: [UInt8] = Array("x@a".utf8) + [b] + Array("b.fr".utf8)
+            let quality = address.withUnsafeBufferPointer { EmailAddress.assess($0, lists: lists).quality }
+            XCTAssertEqual(quality.reason != .badSyntax, domainBytes.contains(b) || b >= 0x80, "domain byte \(b)")
+        }
     }
 
     /// The one-pass syntax check gives the plain definition's answer (split the domain into

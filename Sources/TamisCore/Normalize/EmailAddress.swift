@@ -122,6 +122,14 @@ public enum EmailAddress {
         return b < 0x40 ? low >> UInt64(b) & 1 != 0 : b < 0x80 && high >> UInt64(b &- 0x40) & 1 != 0
     }
 
+    /// Bytes allowed in a domain's labels besides the dots: a-z, 0-9, "-" and any non-ASCII
+    /// byte (the same two-mask test; a test checks every byte).
+    @inline(__always)
+    static func isAllowedInDomain(_ b: UInt8) -> Bool {
+        let low: UInt64 = 0x03FF_2000_0000_0000, high: UInt64 = 0x07FF_FFFE_0000_0000
+        return b < 0x40 ? low >> UInt64(b) & 1 != 0 : b >= 0x80 || high >> UInt64(b &- 0x40) & 1 != 0
+    }
+
     /// One `@`, a local part of allowed characters (≤ 64), a domain of letter/digit/hyphen
     /// labels with a TLD of at least two letters; no empty label, no leading/trailing dot.
     static func isValidSyntax(_ address: UnsafeBufferPointer<UInt8>, at: Int) -> Bool {
@@ -141,21 +149,23 @@ public enum EmailAddress {
         // The domain's labels, one pass without splitting it: each 1-63 bytes of letters,
         // digits, hyphens (not first or last) or non-ASCII; at least two.
         var labelStart = at &+ 1, dots = 0
+        func labelIsValid(_ end: Int) -> Bool {
+            let length = end &- labelStart
+            return length > 0 && length <= 63 && p[labelStart] != 0x2D && p[end &- 1] != 0x2D
+        }
         i = labelStart
-        while i <= n {
-            if i == n || p[i] == 0x2E {
-                let length = i &- labelStart
-                guard length > 0, length <= 63, p[labelStart] != 0x2D, p[i &- 1] != 0x2D else { return false }
-                if i < n {
-                    dots &+= 1
-                    labelStart = i &+ 1
-                }
-            } else {
-                let b = p[i]
-                guard b &- 0x30 < 10 || b &- 0x61 < 26 || b == 0x2D || b >= 0x80 else { return false }
+        while i < n {
+            let b = p[i]
+            if b == 0x2E {
+                guard labelIsValid(i) else { return false }
+                dots &+= 1
+                labelStart = i &+ 1
+            } else if !isAllowedInDomain(b) {
+                return false
             }
             i &+= 1
         }
+        guard labelIsValid(n) else { return false }
         guard dots >= 1, n &- labelStart >= 2 else { return false }
         // The top-level domain: letters (or non-ASCII) only.
         i = labelStart
