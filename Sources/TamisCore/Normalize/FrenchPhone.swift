@@ -184,21 +184,21 @@ public enum FrenchPhone {
             if prefix2 == 0x34 && national[2] == 0x30 {  // no 040 block in the plan (libphonenumber agrees)
                 return invalid(.unknownPrefix, fileExtension, second)
             }
-            result.e164 = e164(overseasCode(prefix4) ?? "33", subscriber)
+            result.e164 = e164(overseasCode(prefix4) ?? 33, subscriber)
             result.type = .fixed
             if isTelemarketing(prefix4) { reason = .telemarketing }
         case 0x36:  // 06 mobile; 0639 (Mayotte) and 0690-0694/0696/0697 are overseas
-            result.e164 = e164(overseasCode(prefix4) ?? "33", subscriber)
+            result.e164 = e164(overseasCode(prefix4) ?? 33, subscriber)
             result.type = .mobile
         case 0x37:  // 07: 073-079 interpersonal mobile, and 0700 (M2M); 0701-0729 are unassigned
             // libphonenumber reads the same (the differential test compares both on these blocks).
             guard national[2] >= 0x33 || (national[2] == 0x30 && national[3] == 0x30) else {
                 return invalid(.unknownPrefix, fileExtension, second)
             }
-            result.e164 = e164("33", subscriber)
+            result.e164 = e164(33, subscriber)
             result.type = .mobile
         case 0x39:  // 09 "polyvalent": VoIP and internet boxes
-            result.e164 = e164("33", subscriber)
+            result.e164 = e164(33, subscriber)
             result.type = .voip
             // 09475-09479: the overseas telemarketing blocks (RULES.md), VoIP to libphonenumber.
             if isTelemarketing(prefix4) || (prefix4 == 947 && national[4] >= 0x35) { reason = .telemarketing }
@@ -210,16 +210,18 @@ public enum FrenchPhone {
     }
 
     /// "+", the country code, the subscriber number: one small string (at most 15 bytes here),
-    /// written in place rather than joined from three.
-    static func e164(_ countryCode: String, _ subscriber: UnsafeBufferPointer<UInt8>) -> String {
-        var code = countryCode
-        return code.withUTF8 { code in
-            String(unsafeUninitializedCapacity: 1 + code.count + subscriber.count) { out in
-                out[0] = 0x2B
-                _ = UnsafeMutableBufferPointer(rebasing: out[1...]).initialize(from: code)
-                _ = UnsafeMutableBufferPointer(rebasing: out[(1 + code.count)...]).initialize(from: subscriber)
-                return 1 + code.count + subscriber.count
+    /// its digits written in place.
+    static func e164(_ countryCode: Int, _ subscriber: UnsafeBufferPointer<UInt8>) -> String {
+        let codeDigits = countryCode >= 100 ? 3 : countryCode >= 10 ? 2 : 1  // country codes have 1 to 3 digits
+        return String(unsafeUninitializedCapacity: 1 &+ codeDigits &+ subscriber.count) { out in
+            out[0] = 0x2B
+            var code = countryCode
+            for i in stride(from: codeDigits, through: 1, by: -1) {
+                out[i] = UInt8(truncatingIfNeeded: 0x30 &+ code % 10)
+                code /= 10
             }
+            for i in 0..<subscriber.count { out[1 &+ codeDigits &+ i] = subscriber[i] }
+            return 1 &+ codeDigits &+ subscriber.count
         }
     }
 
@@ -243,12 +245,12 @@ public enum FrenchPhone {
     }
 
     /// E.164 country code of the overseas blocks that keep a 0-prefixed national form.
-    static func overseasCode(_ prefix: Int) -> String? {
+    static func overseasCode(_ prefix: Int) -> Int? {
         switch prefix {
-        case 262, 263, 269, 692, 693, 639: return "262"
-        case 590, 690, 691: return "590"
-        case 594, 694: return "594"
-        case 596, 696, 697: return "596"
+        case 262, 263, 269, 692, 693, 639: return 262
+        case 590, 690, 691: return 590
+        case 594, 694: return 594
+        case 596, 696, 697: return 596
         default: return nil
         }
     }
@@ -304,7 +306,7 @@ public enum FrenchPhone {
             return invalid(.unknownPrefix, base.fileExtension, base.second)
         case .valid(let type, let countryCode):
             var result = base
-            result.e164 = e164(String(countryCode), subscriber)
+            result.e164 = e164(countryCode, subscriber)
             result.type = type
             result.quality = repaired ? FieldQuality(.repaired, reason) : FieldQuality(.valid, reason)
             return result
