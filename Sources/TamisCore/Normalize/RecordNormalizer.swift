@@ -187,9 +187,10 @@ public struct RecordNormalizer: Sendable {
             guard SiretNumber.isValidSiret(siret) else { return false }  // placeholders and bad checksums: the general path
             out.set(.siret, siret, .valid)
             out.set(.siren, UnsafeBufferPointer(start: digits, count: 9), FieldQuality(.valid, .sirenFromSiret))
-            if vatNumber {
+            // A valid SIRET's SIREN is a valid SIREN, except La Poste's establishments (their own rule).
+            if vatNumber, SiretNumber.isLaPoste(siret) ? SiretNumber.isValidSiren(UnsafeBufferPointer(start: digits, count: 9)) : true {
                 out.write(.vatNumber, .valid) { arena in
-                    Bytes.append(to: &arena, capacity: 13) { SiretNumber.writeVATNumber(siren: UnsafeBufferPointer(start: digits, count: 9), to: $0) ? 13 : 0 }
+                    Bytes.append(to: &arena, capacity: 13) { SiretNumber.writeVATNumber(siren: UnsafeBufferPointer(start: digits, count: 9), to: $0, checked: true) ? 13 : 0 }
                 }
             }
             return true

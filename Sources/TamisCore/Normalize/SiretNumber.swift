@@ -112,7 +112,7 @@ public enum SiretNumber {
 
     /// Whether the digits start with La Poste's SIREN.
     static func isLaPoste(_ d: UnsafeBufferPointer<UInt8>) -> Bool {
-        d.count >= 9 && UnsafeBufferPointer(rebasing: d[0..<9]).elementsEqual(laPosteSiren)
+        d.count >= 9 && Bytes.equal(UnsafeBufferPointer(rebasing: d[0..<9]), "356000000")  // laPosteSiren
     }
 
     /// The intra-EU VAT number: FR + 2-digit key + SIREN, key = (12 + 3 × (SIREN mod 97)) mod 97.
@@ -125,8 +125,8 @@ public enum SiretNumber {
     }
 
     /// Writes the VAT number of a valid SIREN (13 bytes at `out`); false for an invalid SIREN.
-    static func writeVATNumber(siren: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Bool {
-        guard isValidSiren(siren) else { return false }
+    static func writeVATNumber(siren: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>, checked: Bool = false) -> Bool {
+        guard checked || isValidSiren(siren) else { return false }
         var value = 0
         for b in siren { value = value &* 10 &+ Int(b &- 0x30) }
         let key = (12 + 3 * (value % 97)) % 97
