@@ -54,3 +54,22 @@ final class IdentifierFastPathTests: XCTestCase {
         XCTAssertLessThan(fast, cells.count - 500, "and not for the rest")
     }
 }
+
+/// The e-mail checks' shortcut: a domain ending in .fr or .com is never a TLD typo, which holds
+/// only while no typo of the list ends that way (nor is the end of ".fr"/".com" itself).
+final class EmailShortcutTests: XCTestCase {
+    func test_no_tld_typo_can_end_a_fr_or_com_domain() {
+        for (typo, _) in EmailAddress.tldTypos {
+            let text = typo.description
+            for common in [".fr", ".com"] {
+                XCTAssertFalse(text.hasSuffix(common) || common.hasSuffix(text), "\(text) against \(common)")
+            }
+        }
+        // And the shortcut leaves the typos found.
+        for (domain, fixed) in [("orange.fe", "orange.fr"), ("societe.frr", "societe.fr"), ("x.con", "x.com"), ("x.om", "x.com")] {
+            let found = Array(domain.utf8).withUnsafeBufferPointer { EmailAddress.tldTypo($0) }
+            XCTAssertEqual(found.map { String(decoding: Array(domain.utf8).dropLast($0.0) + $0.1, as: UTF8.self) }, fixed)
+        }
+        XCTAssertNil(Array("societe.fr".utf8).withUnsafeBufferPointer { EmailAddress.tldTypo($0) })
+    }
+}

@@ -222,6 +222,11 @@ public enum EmailAddress {
     /// The first of `tldTypos` that ends `domain` (and is not all of it): its length and the
     /// fix. Static strings: read where they are, no array to retain per domain checked.
     static func tldTypo(_ domain: UnsafeBufferPointer<UInt8>) -> (Int, [UInt8])? {
+        // Most domains end in .fr or .com, which no typo of the list ends (a test keeps it so).
+        if domain.count > 4 && (Bytes.equal(UnsafeBufferPointer(rebasing: domain[(domain.count - 3)...]), ".fr")
+                                || Bytes.equal(UnsafeBufferPointer(rebasing: domain[(domain.count - 4)...]), ".com")) {
+            return nil
+        }
         for (typo, fix) in tldTypos where domain.count > typo.utf8CodeUnitCount {
             let matches = typo.withUTF8Buffer { Bytes.equal($0, UnsafeBufferPointer(rebasing: domain[(domain.count - $0.count)...])) }
             if matches { return (typo.utf8CodeUnitCount, fix.withUTF8Buffer { Array($0) }) }
