@@ -331,14 +331,25 @@ public struct PackedFields: Sendable, Hashable {
             let base = buffer.baseAddress!
             let raw = UnsafeMutableRawPointer(base)
             var offset = header
-            if wide { raw.storeBytes(of: UInt32(offset).littleEndian, as: UInt32.self) } else { raw.storeBytes(of: UInt16(offset).littleEndian, as: UInt16.self) }
-            for i in 0..<count {
-                let span = spans[i]
-                let length = Int(span.end &- span.start)
-                Bytes.copy(from: source + Int(span.start), to: base + offset, count: length)
-                offset &+= length
-                if wide { raw.storeBytes(of: UInt32(offset).littleEndian, toByteOffset: (i &+ 1) &* 4, as: UInt32.self) }
-                else { raw.storeBytes(of: UInt16(offset).littleEndian, toByteOffset: (i &+ 1) &* 2, as: UInt16.self) }
+            // One loop per width (the offsets' sizes are known from the total: no overflow).
+            if wide {
+                raw.storeBytes(of: UInt32(truncatingIfNeeded: offset).littleEndian, as: UInt32.self)
+                for i in 0..<count {
+                    let span = spans[i]
+                    let length = Int(span.end &- span.start)
+                    Bytes.copy(from: source + Int(span.start), to: base + offset, count: length)
+                    offset &+= length
+                    raw.storeBytes(of: UInt32(truncatingIfNeeded: offset).littleEndian, toByteOffset: (i &+ 1) &* 4, as: UInt32.self)
+                }
+            } else {
+                raw.storeBytes(of: UInt16(truncatingIfNeeded: offset).littleEndian, as: UInt16.self)
+                for i in 0..<count {
+                    let span = spans[i]
+                    let length = Int(span.end &- span.start)
+                    Bytes.copy(from: source + Int(span.start), to: base + offset, count: length)
+                    offset &+= length
+                    raw.storeBytes(of: UInt16(truncatingIfNeeded: offset).littleEndian, toByteOffset: (i &+ 1) &* 2, as: UInt16.self)
+                }
             }
             initialized = offset
         }
