@@ -100,6 +100,14 @@ public struct ByteStringSet: Sendable {
         }
     }
 
+    /// False when no key starts with `first` and has `count` bytes (then `contains` is false
+    /// for every such key): the filter `lookup` reads first, for a caller that has not made
+    /// the key yet.
+    @inline(__always)
+    public func mayContain(first: UInt8, count: Int) -> Bool {
+        firstByteLengths.withUnsafeBufferPointer { $0[Int(first)] } & ByteStringSet.lengthBit(count) != 0
+    }
+
     /// The key's index, or nil.
     @inlinable
     public func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool { lookup(key) != nil }

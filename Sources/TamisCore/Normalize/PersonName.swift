@@ -218,11 +218,19 @@ public enum CompanyName {
                     return UnsafeBufferPointer(rebasing: keys[Int(pieces[n].keyStart)..<Int(pieces[n].keyEnd)])
                 }
                 func key(_ n: Int, is word: StaticString) -> Bool { Bytes.equal(key(n), word) }
+                // A token of ASCII letters and digits only (most) folds to itself in lower case:
+                // its key's first byte and length are known without folding it.
+                func plainFirst(_ n: Int) -> UInt8? {
+                    let token = UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end])
+                    for b in token where !(Bytes.isLetter(b) || Bytes.isDigit(b)) { return nil }
+                    return Bytes.lower(token[0])
+                }
                 // "au capital de …" and "RCS …" mentions end the name: words of at most 8
                 // characters (at most 8 bytes surely are; over 32 surely are not).
                 for n in 0..<count {
                     let length = pieces[n].end - pieces[n].start
                     guard length <= 8 || (length <= 32 && Bytes.characterCount(UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end])) <= 8) else { continue }
+                    if let first = plainFirst(n), !(length == 7 && first == 0x63) && !(length == 3 && first == 0x72) { continue }
                     if key(n, is: "capital") || key(n, is: "rcs") {
                         var end = n
                         if end > 0 && key(end - 1, is: "au") { end -= 1 }
@@ -233,6 +241,9 @@ public enum CompanyName {
                 // Only the first and last few tokens can be a legal form: look only those up.
                 let edge = 4
                 for n in 0..<count where n < edge || n >= count - edge {
+                    if let first = plainFirst(n), !forms.tokenIDs.mayContain(first: first, count: pieces[n].end - pieces[n].start) {
+                        continue  // no form token starts so with this length (the id stays -1)
+                    }
                     pieces[n].id = forms.id(key(n))
                 }
                 var first = 0, last = count
