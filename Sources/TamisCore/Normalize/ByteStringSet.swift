@@ -232,15 +232,16 @@ public enum Bytes {
     public static func mayHoldWhiteSpaceToCollapse(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let raw = UnsafeRawBufferPointer(bytes)
         var i = 0
-        var previousSpace = false
+        var carry: UInt64 = 0  // the high bit of the first byte's lane when the word before ended with a space
         while i &+ 8 <= bytes.count {
             let x = EightBytes.load(raw, at: i)
-            if EightBytes.below(x, 0x20) | EightBytes.equal(x, 0xC2) | EightBytes.equal(x, 0xE2) != 0 { return true }
+            // C2 and E2 differ only by bit 5: one test for both.
             let spaces = EightBytes.equal(x, 0x20)
-            if spaces & (spaces << 8) != 0 || (previousSpace && spaces & 0x80 != 0) { return true }
-            previousSpace = spaces >> 63 != 0
+            if EightBytes.below(x, 0x20) | EightBytes.equal(x & 0xDFDF_DFDF_DFDF_DFDF, 0xC2) | (spaces & (spaces << 8 | carry)) != 0 { return true }
+            carry = spaces >> 56
             i &+= 8
         }
+        var previousSpace = carry != 0
         while i < bytes.count {
             let b = bytes[i]
             if b < 0x20 || b == 0xC2 || b == 0xE2 || (b == 0x20 && previousSpace) { return true }
