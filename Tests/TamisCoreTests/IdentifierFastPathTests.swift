@@ -73,3 +73,12 @@ final class EmailShortcutTests: XCTestCase {
         XCTAssertNil(Array("societe.fr".utf8).withUnsafeBufferPointer { EmailAddress.tldTypo($0) })
     }
 }
+
+final class PhoneTypeLiteralTests: XCTestCase {
+    /// The type written to records (a literal) is the type's raw value, for every type.
+    func test_each_phone_type_writes_its_raw_value() {
+        for type in [PhoneType.fixed, .mobile, .voip, .special, .unknown] {
+            XCTAssertEqual(type.literal.description, type.rawValue)
+        }
+    }
+}

@@ -140,6 +140,10 @@ struct FieldValues {
         write(field, q) { if let value { $0.append(contentsOf: value) } }
     }
 
+    mutating func set(_ field: CanonicalField, _ text: StaticString, _ q: FieldQuality) {
+        write(field, q) { $0.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
+    }
+
     mutating func set(_ field: CanonicalField, _ value: String?, _ q: FieldQuality) {
         write(field, q) { arena in
             guard var value else { return }

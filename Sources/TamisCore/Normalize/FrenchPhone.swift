@@ -1,6 +1,17 @@
 /// The kind of a phone number.
 public enum PhoneType: String, Sendable, Equatable {
     case fixed, mobile, voip, special, unknown
+
+    /// The raw value as a literal (written to a record without making a string).
+    var literal: StaticString {
+        switch self {
+        case .fixed: return "fixed"
+        case .mobile: return "mobile"
+        case .voip: return "voip"
+        case .special: return "special"
+        case .unknown: return "unknown"
+        }
+    }
 }
 
 /// A parser for numbers the fast path does not handle (foreign numbers, rare French ranges):

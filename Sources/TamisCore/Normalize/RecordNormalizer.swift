@@ -224,7 +224,7 @@ public struct RecordNormalizer: Sendable {
     private func store(_ result: PhoneResult, _ field: CanonicalField, _ typeField: CanonicalField, _ out: inout FieldValues) {
         if let e164 = result.e164 {
             out.set(field, e164, result.quality)
-            out.set(typeField, result.type.rawValue, .valid)
+            out.set(typeField, result.type.literal, .valid)
         }
         if result.quality.status == .missing { out.clear(field) }
         // An invalid number keeps the cleaned source text (already there).
