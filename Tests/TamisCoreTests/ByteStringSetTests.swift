@@ -125,3 +125,19 @@ final class ByteWriterTests: XCTestCase {
         }
     }
 }
+
+/// The eight-bytes-at-a-time tests against byte-by-byte answers on random words.
+final class EightBytesTests: XCTestCase {
+    func test_ranges_and_lower_casing_equal_the_bytewise_answers() {
+        var rng = SplitMix64(seed: 12)
+        let interesting: [UInt8] = [0x00, 0x20, 0x2E, 0x2F, 0x30, 0x39, 0x3A, 0x40, 0x41, 0x5A, 0x5B, 0x60, 0x61, 0x7A, 0x7B, 0x7F, 0x80, 0xC3, 0xFF]
+        for _ in 0..<100_000 {
+            let bytes: [UInt8] = (0..<8).map { _ in rng.next() % 2 == 0 ? interesting[Int(rng.next() % UInt64(interesting.count))] : UInt8(0x61 + rng.next() % 26) }
+            let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian
+            let lowered = withUnsafeBytes(of: Bytes.EightBytes.lowercased(word).littleEndian) { Array($0) }
+            XCTAssertEqual(lowered, bytes.map(Bytes.lower), "\(bytes)")
+            let alphanumeric = bytes.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }
+            XCTAssertEqual(Bytes.EightBytes.allLowerAlphanumeric(word), alphanumeric, "\(bytes)")
+        }
+    }
+}

@@ -219,6 +219,24 @@ public enum Bytes {
         @inlinable @inline(__always)
         public static func below(_ v: UInt64, _ n: UInt8) -> UInt64 { (v &- ones &* UInt64(n)) & ~v & highs }
 
+        /// Bytes from `low` to `high` (ASCII, `high` < 0x7F): exact, every lane on its own
+        /// (the high bits are cleared before adding, so no carry crosses a lane).
+        @inlinable @inline(__always)
+        public static func inRange(_ v: UInt64, _ low: UInt8, _ high: UInt8) -> UInt64 {
+            let y = v & ~highs
+            return (y &+ ones &* UInt64(0x80 &- low)) & ~(y &+ ones &* UInt64(0x7F &- high)) & ~v & highs
+        }
+
+        /// ASCII capitals in lower case, every other byte as it is.
+        @inlinable @inline(__always)
+        public static func lowercased(_ v: UInt64) -> UInt64 { v | inRange(v, 0x41, 0x5A) >> 2 }
+
+        /// Whether all eight bytes are ASCII lower-case letters or digits.
+        @inlinable @inline(__always)
+        public static func allLowerAlphanumeric(_ v: UInt64) -> Bool {
+            inRange(v, 0x61, 0x7A) | inRange(v, 0x30, 0x39) == highs
+        }
+
         @inlinable @inline(__always)
         public static func load(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
             UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
