@@ -325,12 +325,14 @@ public enum Bytes {
     @inline(__always) public static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
     @inline(__always) public static func upper(_ b: UInt8) -> UInt8 { b >= 0x61 && b <= 0x7A ? b & 0xDF : b }
 
-    /// The bytes trimmed of ASCII spaces.
+    /// The bytes trimmed of ASCII spaces (and control characters).
+    @inlinable @inline(__always)
     public static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard let base = bytes.baseAddress else { return bytes }
         var start = 0, end = bytes.count
-        while start < end, bytes[start] <= 0x20 { start += 1 }
-        while end > start, bytes[end - 1] <= 0x20 { end -= 1 }
-        return UnsafeBufferPointer(rebasing: bytes[start..<end])
+        while start < end, base[start] <= 0x20 { start &+= 1 }
+        while end > start, base[end &- 1] <= 0x20 { end &-= 1 }
+        return UnsafeBufferPointer(start: base + start, count: end &- start)
     }
 
     public static func string(_ bytes: some Collection<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }

@@ -24,7 +24,7 @@ public struct PackedFields: Sendable, Hashable {
         self.init(count: count, capacity: 0) { _, _ in 0 }
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     func offset(_ i: Int) -> Int {
         storage.withUnsafeBufferPointer { PackedFields.offset(i, in: $0, wide: wide) }
     }
