@@ -332,25 +332,18 @@ public struct PackedFields: Sendable, Hashable {
             let raw = UnsafeMutableRawPointer(base)
             var offset = header
             // One loop per width (the offsets' sizes are known from the total: no overflow).
-            if wide {
-                raw.storeBytes(of: UInt32(truncatingIfNeeded: offset).littleEndian, as: UInt32.self)
+            func fill<Offset: FixedWidthInteger>(_: Offset.Type) {
+                let width = MemoryLayout<Offset>.size
+                raw.storeBytes(of: Offset(truncatingIfNeeded: offset).littleEndian, as: Offset.self)
                 for i in 0..<count {
                     let span = spans[i]
                     let length = Int(span.end &- span.start)
                     Bytes.copy(from: source + Int(span.start), to: base + offset, count: length)
                     offset &+= length
-                    raw.storeBytes(of: UInt32(truncatingIfNeeded: offset).littleEndian, toByteOffset: (i &+ 1) &* 4, as: UInt32.self)
-                }
-            } else {
-                raw.storeBytes(of: UInt16(truncatingIfNeeded: offset).littleEndian, as: UInt16.self)
-                for i in 0..<count {
-                    let span = spans[i]
-                    let length = Int(span.end &- span.start)
-                    Bytes.copy(from: source + Int(span.start), to: base + offset, count: length)
-                    offset &+= length
-                    raw.storeBytes(of: UInt16(truncatingIfNeeded: offset).littleEndian, toByteOffset: (i &+ 1) &* 2, as: UInt16.self)
+                    raw.storeBytes(of: Offset(truncatingIfNeeded: offset).littleEndian, toByteOffset: (i &+ 1) &* width, as: Offset.self)
                 }
             }
+            if wide { fill(UInt32.self) } else { fill(UInt16.self) }
             initialized = offset
         }
         self.init(storage: storage, count: count, wide: wide)
