@@ -189,14 +189,14 @@ public enum CompanyName {
     /// The same on bytes: appends the display name to `out`, returns the legal form.
     public static func split(_ raw: UnsafeBufferPointer<UInt8>, forms: LegalForms, into out: inout some ByteSink) -> String? {
         let text = Bytes.trimmed(raw)
-        typealias Piece = (start: Int, end: Int, id: Int32, keyStart: Int32, keyEnd: Int32)
+        typealias Piece = (start: Int, end: Int, id: Int32, keyStart: Int32, keyEnd: Int32, plainFirst: Int16)
         return withUnsafeTemporaryAllocation(of: Piece.self, capacity: text.count / 2 + 1) { pieces in
             // Each token's folded key, made once (folding at most doubles a token's bytes).
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: text.count * 2 + 8) { keys in
                 // Tokens split on spaces, parentheses and commas.
                 var count = 0
                 for word in Bytes.words(text, separators: CompanyName.separators) {
-                    pieces[count] = (word.lowerBound, word.upperBound, -1, -1, -1)
+                    pieces[count] = (word.lowerBound, word.upperBound, -1, -1, -1, -2)
                     count += 1
                 }
                 // "S.A.R.L." folds to "s a r l": compare it as "sarl".
@@ -220,10 +220,13 @@ public enum CompanyName {
                 func key(_ n: Int, is word: StaticString) -> Bool { Bytes.equal(key(n), word) }
                 // A token of ASCII letters and digits only (most) folds to itself in lower case:
                 // its key's first byte and length are known without folding it.
+                // (Found once per token: -2 not yet looked at, -1 not plain, else the byte.)
                 func plainFirst(_ n: Int) -> UInt8? {
-                    let token = UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end])
-                    for b in token where !(Bytes.isLetter(b) || Bytes.isDigit(b)) { return nil }
-                    return Bytes.lower(token[0])
+                    if pieces[n].plainFirst == -2 {
+                        let token = UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end])
+                        pieces[n].plainFirst = token.allSatisfy { Bytes.isLetter($0) || Bytes.isDigit($0) } ? Int16(Bytes.lower(token[0])) : -1
+                    }
+                    return pieces[n].plainFirst < 0 ? nil : UInt8(pieces[n].plainFirst)
                 }
                 // "au capital de …" and "RCS …" mentions end the name: words of at most 8
                 // characters (at most 8 bytes surely are; over 32 surely are not).
