@@ -38,13 +38,6 @@ public struct ByteColumn: Sendable {
 
     public func string(_ row: Int) -> String { withValue(row) { String(decoding: $0, as: UTF8.self) } }
 
-    /// Appends value `row` to `out`.
-    @inlinable
-    func appendValue(_ row: Int, to out: inout some ByteSink) {
-        let r = range(row)
-        bytes.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[r])) }
-    }
-
     /// Every value's bytes and where each ends, for a reader that walks many values.
     @inlinable
     public func withStorage<R>(_ body: (_ bytes: UnsafeBufferPointer<UInt8>, _ ends: UnsafeBufferPointer<Int32>) throws -> R) rethrows -> R {

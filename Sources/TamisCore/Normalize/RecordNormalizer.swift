@@ -129,10 +129,16 @@ public struct RecordNormalizer: Sendable {
 
     func normalizeNaf(_ raw: PackedFields, _ out: inout FieldValues) {
         raw.withBytes(CanonicalField.naf.rawValue) { bytes in
+            // Code, section and label: three values in a row of the table, read in place.
             func copy(_ text: ByteColumn, _ index: Int, _ quality: FieldQuality) {
-                out.write(.naf, quality) { text.appendValue(3 * index, to: &$0) }
-                out.write(.nafSection, .valid) { text.appendValue(3 * index + 1, to: &$0) }
-                out.write(.nafLabel, .valid) { text.appendValue(3 * index + 2, to: &$0) }
+                text.withStorage { bytes, ends in
+                    func value(_ row: Int) -> UnsafeBufferPointer<UInt8> {
+                        UnsafeBufferPointer(rebasing: bytes[(row == 0 ? 0 : Int(ends[row &- 1]))..<Int(ends[row])])
+                    }
+                    out.set(.naf, value(3 * index), quality)
+                    out.set(.nafSection, value(3 * index + 1), .valid)
+                    out.set(.nafLabel, value(3 * index + 2), .valid)
+                }
             }
             switch reference.naf.match(bytes) {
             case .subclass(let index, let quality): copy(reference.naf.subclassText, index, quality)
