@@ -132,6 +132,7 @@ struct FieldValues {
         }
     }
 
+    @inline(__always)
     mutating func set(_ field: CanonicalField, _ value: UnsafeBufferPointer<UInt8>, _ q: FieldQuality) {
         write(field, q) { $0.append(contentsOf: value) }
     }
@@ -153,6 +154,7 @@ struct FieldValues {
 
     /// Gives `field` the bytes at `range` of the arena (none: empty) and exactly the quality
     /// given (even `valid` for an empty value).
+    @inline(__always)
     mutating func put(_ field: CanonicalField, _ range: Range<Int>?, _ q: FieldQuality) {
         assign(field, range ?? 0..<0, q)
         buffers.quality[field.rawValue] = q
