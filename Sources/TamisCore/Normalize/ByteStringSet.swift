@@ -125,9 +125,7 @@ public struct ByteStringSet: Sendable {
 
     @usableFromInline
     func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
-        if let first = key.first, firstByteLengths.withUnsafeBufferPointer({ $0[Int(first)] }) & ByteStringSet.lengthBit(key.count) == 0 {
-            return nil
-        }
+        if let first = key.first, !mayContain(first: first, count: key.count) { return nil }
         var slot = ByteStringSet.hash(key) & mask
         return arena.withUnsafeBufferPointer { arena in
             slots.withUnsafeBufferPointer { slots in

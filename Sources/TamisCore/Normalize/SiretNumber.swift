@@ -4,7 +4,9 @@
 /// checksum then passes; an Excel float (`4.4229377500015E+13`) is expanded only when all its
 /// digits are there. A wrong checksum is flagged, never "corrected".
 public enum SiretNumber {
-    public static let laPosteSiren: [UInt8] = Array("356000000".utf8)
+    /// La Poste's SIREN: its establishments follow their own check (digit sum a multiple of 5).
+    static let laPosteSirenText: StaticString = "356000000"
+    public static let laPosteSiren: [UInt8] = Array(UnsafeBufferPointer(start: laPosteSirenText.utf8Start, count: laPosteSirenText.utf8CodeUnitCount))
 
     /// Luhn check over ASCII digits.
     /// The number written by exactly `digits` ASCII digits, else nil.
@@ -112,7 +114,7 @@ public enum SiretNumber {
 
     /// Whether the digits start with La Poste's SIREN.
     static func isLaPoste(_ d: UnsafeBufferPointer<UInt8>) -> Bool {
-        d.count >= 9 && Bytes.equal(UnsafeBufferPointer(rebasing: d[0..<9]), "356000000")  // laPosteSiren
+        d.count >= 9 && Bytes.equal(UnsafeBufferPointer(rebasing: d[0..<9]), laPosteSirenText)
     }
 
     /// The intra-EU VAT number: FR + 2-digit key + SIREN, key = (12 + 3 × (SIREN mod 97)) mod 97.
