@@ -88,6 +88,19 @@ final class ByteWriterTests: XCTestCase {
         }
     }
 
+    /// `Bytes.array` (how packed records are allocated) holds exactly the bytes written, with
+    /// the capacity asked for, whatever the sizes.
+    func test_arrays_hold_what_was_written_with_the_capacity_asked() {
+        for (room, written, capacity) in [(0, 0, 0), (1, 0, 10), (5, 5, 0), (300, 120, 500), (5000, 4999, 5000)] {
+            let array = Bytes.array(writing: room, capacity: capacity) { out in
+                for i in 0..<written { out[i] = UInt8(truncatingIfNeeded: i &* 7 &+ 1) }
+                return written
+            }
+            XCTAssertEqual(array, (0..<written).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) })
+            XCTAssertGreaterThanOrEqual(array.capacity, capacity)
+        }
+    }
+
     func test_a_writer_holds_what_an_array_holds_after_random_edits() {
         var rng = SplitMix64(seed: 3)
         for _ in 0..<50 {

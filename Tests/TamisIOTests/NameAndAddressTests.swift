@@ -1,4 +1,4 @@
-import TamisCore
+@testable import TamisCore
 import TamisIO
 import XCTest
 
@@ -51,6 +51,39 @@ final class CompanyNameTests: XCTestCase {
     func test_tokens_inside_words_and_a_lone_form_are_left_alone() {
         XCTAssertTrue(split("SAVEURS DU SUD") == ("SAVEURS DU SUD", nil), "SA inside SAVEURS is not a legal form")
         XCTAssertTrue(split("SAS") == ("SAS", nil), "never strip the whole name")
+    }
+
+    /// Tokens are joined by one space whatever separated them; a run already so is copied whole.
+    func test_display_name_joins_tokens_by_one_space() {
+        XCTAssertTrue(split("Dupont ,  Fils (Lyon) SARL") == ("Dupont Fils Lyon", "SARL"))
+        XCTAssertTrue(split("  Garage   du Centre, ") == ("Garage du Centre", nil))
+        XCTAssertTrue(split("Bâti-Sud -") == ("Bâti-Sud", nil), "a trailing dash is dropped")
+    }
+
+    /// The tokeniser's pieces and plain flags equal a byte-by-byte reading of the same text.
+    func test_tokens_and_plain_flags_equal_a_bytewise_split() {
+        var rng = SplitMix64(seed: 11)
+        // Letters, digits and the bytes just outside their ranges, separators, punctuation, non-ASCII.
+        let alphabet: [[UInt8]] = ["a", "z", "A", "Z", "0", "9", "/", ":", "@", "[", "`", "{", " ", "(", ")", ",", ".", "-", "'", "é", "Œ", "\t"].map { Array($0.utf8) }
+        for _ in 0..<2000 {
+            var text: [UInt8] = []
+            for _ in 0..<rng.int(0...30) { text += rng.pick(alphabet) }
+            text.withUnsafeBufferPointer { text in
+                withUnsafeTemporaryAllocation(of: CompanyName.Piece.self, capacity: text.count / 2 + 1) { pieces in
+                    let count = CompanyName.tokenize(text, into: pieces)
+                    var expected: [(Int, Int, Int16)] = []
+                    for word in Bytes.words(text, separators: CompanyName.separators) {
+                        let token = text[word]
+                        let plain = token.allSatisfy { Bytes.isLetter($0) || Bytes.isDigit($0) }
+                        expected.append((word.lowerBound, word.upperBound, plain ? Int16(Bytes.lower(token.first!)) : -1))
+                    }
+                    XCTAssertEqual(count, expected.count, "\(Array(text))")
+                    for (n, e) in expected.enumerated() where n < count {
+                        XCTAssertTrue(pieces[n].start == e.0 && pieces[n].end == e.1 && pieces[n].plainFirst == e.2, "\(Array(text)) token \(n)")
+                    }
+                }
+            }
+        }
     }
 
     func test_matching_key_drops_noise_words() {

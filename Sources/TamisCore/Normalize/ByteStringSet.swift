@@ -189,6 +189,23 @@ public enum Bytes {
         separators.utf8.reduce(0) { $1 < 0x40 ? $0 | 1 << UInt64($1) : $0 }
     }
 
+    /// A new array of the (at most `count`) bytes `write` puts in a buffer and says it wrote,
+    /// with room for `capacity`. Not `Array(unsafeUninitializedCapacity:)`: that one allocates
+    /// through a non-inlined generic function that looks the array's type up in the runtime's
+    /// metadata table on every call (~450 instructions, more than a record's value bytes cost
+    /// to copy twice); reserving and appending to an empty array takes the standard library's
+    /// byte-array specialisation.
+    @inlinable
+    public static func array(writing count: Int, capacity: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) -> [UInt8] {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Swift.max(count, 1)) { buffer in
+            let written = write(buffer.baseAddress!)
+            var array: [UInt8] = []
+            array.reserveCapacity(Swift.max(capacity, written))
+            array.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress!, count: written))
+            return array
+        }
+    }
+
     /// Appends what `write` puts in a buffer of `capacity` bytes (on the stack when small) and
     /// says it wrote: for writers that work on a pointer rather than byte by byte on an array.
     @inlinable

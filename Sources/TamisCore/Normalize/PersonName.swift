@@ -189,16 +189,12 @@ public enum CompanyName {
     /// The same on bytes: appends the display name to `out`, returns the legal form.
     public static func split(_ raw: UnsafeBufferPointer<UInt8>, forms: LegalForms, into out: inout some ByteSink) -> String? {
         let text = Bytes.trimmed(raw)
-        typealias Piece = (start: Int, end: Int, id: Int32, keyStart: Int32, keyEnd: Int32, plainFirst: Int16)
         return withUnsafeTemporaryAllocation(of: Piece.self, capacity: text.count / 2 + 1) { pieces in
             // Each token's folded key, made once (folding at most doubles a token's bytes).
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: text.count * 2 + 8) { keys in
-                // Tokens split on spaces, parentheses and commas.
-                var count = 0
-                for word in Bytes.words(text, separators: CompanyName.separators) {
-                    pieces[count] = (word.lowerBound, word.upperBound, -1, -1, -1, -2)
-                    count += 1
-                }
+                // Tokens split on spaces, parentheses and commas, in one pass that also notes
+                // which are plain (ASCII letters and digits only: most) and their first byte.
+                let tokens = CompanyName.tokenize(text, into: pieces)
                 // "S.A.R.L." folds to "s a r l": compare it as "sarl".
                 var keysUsed = 0
                 func key(_ n: Int) -> UnsafeBufferPointer<UInt8> {
@@ -218,22 +214,19 @@ public enum CompanyName {
                     return UnsafeBufferPointer(rebasing: keys[Int(pieces[n].keyStart)..<Int(pieces[n].keyEnd)])
                 }
                 func key(_ n: Int, is word: StaticString) -> Bool { Bytes.equal(key(n), word) }
-                // A token of ASCII letters and digits only (most) folds to itself in lower case:
-                // its key's first byte and length are known without folding it.
-                // (Found once per token: -2 not yet looked at, -1 not plain, else the byte.)
-                func plainFirst(_ n: Int) -> UInt8? {
-                    if pieces[n].plainFirst == -2 {
-                        let token = UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end])
-                        pieces[n].plainFirst = token.allSatisfy { Bytes.isLetter($0) || Bytes.isDigit($0) } ? Int16(Bytes.lower(token[0])) : -1
-                    }
-                    return pieces[n].plainFirst < 0 ? nil : UInt8(pieces[n].plainFirst)
-                }
+                // A plain token folds to itself in lower case: its key's first byte and length
+                // are known without folding it.
+                func plainFirst(_ n: Int) -> UInt8? { pieces[n].plainFirst < 0 ? nil : UInt8(pieces[n].plainFirst) }
                 // "au capital de …" and "RCS …" mentions end the name: words of at most 8
                 // characters (at most 8 bytes surely are; over 32 surely are not).
+                var count = tokens
                 for n in 0..<count {
                     let length = pieces[n].end - pieces[n].start
-                    guard length <= 8 || (length <= 32 && Bytes.characterCount(UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end])) <= 8) else { continue }
-                    if let first = plainFirst(n), !(length == 7 && first == 0x63) && !(length == 3 && first == 0x72) { continue }
+                    if let first = plainFirst(n) {
+                        guard (length == 7 && first == 0x63) || (length == 3 && first == 0x72) else { continue }
+                    } else {
+                        guard length <= 8 || (length <= 32 && Bytes.characterCount(UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end])) <= 8) else { continue }
+                    }
                     if key(n, is: "capital") || key(n, is: "rcs") {
                         var end = n
                         if end > 0 && key(end - 1, is: "au") { end -= 1 }
@@ -273,14 +266,57 @@ public enum CompanyName {
                     }
                 }
                 let start = out.count
-                for n in first..<max(first, last) {
+                // Tokens joined by one space: a run of tokens already so in the text is copied
+                // at once (the whole name, most often).
+                var n = first
+                while n < last {
+                    var runEnd = n &+ 1
+                    while runEnd < last, pieces[runEnd].start == pieces[runEnd &- 1].end &+ 1, text[pieces[runEnd &- 1].end] == 0x20 { runEnd &+= 1 }
                     if out.count > start { out.append(0x20) }
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[n].end]))
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: text[pieces[n].start..<pieces[runEnd &- 1].end]))
+                    n = runEnd
                 }
                 while out.count > start, let b = out.last, b == 0x2D || b == 0x2C || b == 0x2E || b == 0x20 { out.removeLast() }
                 return legalForm
             }
         }
+    }
+
+    typealias Piece = (start: Int, end: Int, id: Int32, keyStart: Int32, keyEnd: Int32, plainFirst: Int16)
+
+    /// Splits `text` into `pieces` on spaces, parentheses and commas; each piece's `plainFirst`
+    /// is its first byte in lower case when it holds only ASCII letters and digits, else -1.
+    /// Returns the number of pieces (at most `text.count / 2 + 1`).
+    @inline(__always)
+    static func tokenize(_ text: UnsafeBufferPointer<UInt8>, into pieces: UnsafeMutableBufferPointer<Piece>) -> Int {
+        guard let base = text.baseAddress else { return 0 }
+        let n = text.count, separators = CompanyName.separators
+        // Below 0x40 only the digits are plain; from 0x40 to 0x7F, the letters.
+        let plainLow: UInt64 = 0x03FF << 0x30, plainHigh: UInt64 = 0x07FF_FFFE_07FF_FFFE
+        var count = 0, i = 0
+        while i < n {
+            var b = base[i]
+            if b < 0x40 && separators >> UInt64(b) & 1 != 0 {
+                i &+= 1
+                continue
+            }
+            let start = i
+            var plain = true
+            repeat {
+                if b < 0x40 {
+                    if separators >> UInt64(b) & 1 != 0 { break }
+                    plain = plain && plainLow >> UInt64(b) & 1 != 0
+                } else {
+                    plain = plain && b < 0x80 && plainHigh >> UInt64(b &- 0x40) & 1 != 0
+                }
+                i &+= 1
+                if i == n { break }
+                b = base[i]
+            } while true
+            pieces[count] = (start, i, -1, -1, -1, plain ? Int16(Bytes.lower(base[start])) : -1)
+            count &+= 1
+        }
+        return count
     }
 
     /// Matching key: folded, legal forms and "Société", "Sté", "Ets"… removed.

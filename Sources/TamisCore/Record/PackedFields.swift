@@ -268,8 +268,7 @@ public struct PackedFields: Sendable, Hashable {
         let wide = (count &+ 1) &* 2 &+ capacity > PackedFields.narrowLimit
         let width = wide ? 4 : 2
         let header = (count &+ 1) &* width
-        var storage = [UInt8](unsafeUninitializedCapacity: header &+ capacity) { buffer, initialized in
-            let base = buffer.baseAddress!
+        var storage = Bytes.array(writing: header &+ capacity, capacity: header &+ capacity) { base in
             func put(_ value: Int, at index: Int) {
                 let v = UInt32(truncatingIfNeeded: value)
                 base[index] = UInt8(truncatingIfNeeded: v)
@@ -286,7 +285,7 @@ public struct PackedFields: Sendable, Hashable {
                 precondition(offset <= header &+ capacity, "PackedFields: values longer than their capacity")
                 put(offset, at: (i &+ 1) &* width)
             }
-            initialized = offset
+            return offset
         }
         if wide && storage.count - (count &+ 1) &* 2 <= PackedFields.narrowLimit {
             // The capacity was generous: the values fit 16-bit offsets after all (one width per size).
@@ -327,8 +326,7 @@ public struct PackedFields: Sendable, Hashable {
         let wide = (count &+ 1) &* 2 &+ total > PackedFields.narrowLimit
         let width = wide ? 4 : 2
         let header = (count &+ 1) &* width
-        let storage = [UInt8](unsafeUninitializedCapacity: header &+ total &+ spareBytes) { buffer, initialized in
-            let base = buffer.baseAddress!
+        let storage = Bytes.array(writing: header &+ total, capacity: header &+ total &+ spareBytes) { base in
             let raw = UnsafeMutableRawPointer(base)
             var offset = header
             // One loop per width (the offsets' sizes are known from the total: no overflow).
@@ -344,7 +342,7 @@ public struct PackedFields: Sendable, Hashable {
                 }
             }
             if wide { fill(UInt32.self) } else { fill(UInt16.self) }
-            initialized = offset
+            return offset
         }
         self.init(storage: storage, count: count, wide: wide)
     }
