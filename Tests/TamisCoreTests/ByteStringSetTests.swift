@@ -107,7 +107,20 @@ final class ByteWriterTests: XCTestCase {
             var writer = ByteWriter(capacity: 1)
             var array: [UInt8] = []
             for _ in 0..<400 {
-                switch rng.next() % 7 {
+                switch rng.next() % 8 {
+                case 7:
+                    // Written in place (room for more than is written; growing from full).
+                    let piece = (0..<Int(rng.next() % 30)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                    let room = piece.count + Int(rng.next() % 20)
+                    writer.append(room: room) { out in
+                        for (i, b) in piece.enumerated() { out[i] = b }
+                        return piece.count
+                    }
+                    array.append(room: room) { out in
+                        for (i, b) in piece.enumerated() { out[i] = b }
+                        return piece.count
+                    }
+                    XCTAssertEqual(array.suffix(piece.count), piece[...])
                 case 0, 1:
                     let b = UInt8(truncatingIfNeeded: rng.next())
                     writer.append(b); array.append(b)

@@ -206,14 +206,12 @@ public enum Bytes {
         }
     }
 
-    /// Appends what `write` puts in a buffer of `capacity` bytes (on the stack when small) and
-    /// says it wrote: for writers that work on a pointer rather than byte by byte on an array.
+    /// Appends what `write` puts at a pointer with room for `capacity` bytes and says it wrote:
+    /// for writers that work on a pointer rather than byte by byte (in place in a
+    /// `ByteWriter`, through a buffer for an array).
     @inlinable
     public static func append(to output: inout some ByteSink, capacity: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Swift.max(capacity, 1)) { buffer in
-            let count = write(buffer.baseAddress!)
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<count]))
-        }
+        output.append(room: capacity, write)
     }
 
     /// Tests on eight bytes at once (a little-endian `UInt64`): each answers with the high bit

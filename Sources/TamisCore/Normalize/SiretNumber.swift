@@ -103,13 +103,27 @@ public enum SiretNumber {
     }
 
     static func isValidSiret(_ d: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard d.count == 14, allDigits(d), !isPlaceholder(d) else { return false }
+        guard d.count == 14, let p = d.baseAddress else { return false }
+        // Fourteen digits: two overlapping words of eight.
+        let raw = UnsafeRawBufferPointer(d)
+        let digits = Bytes.EightBytes.inRange(Bytes.EightBytes.load(raw, at: 0), 0x30, 0x39)
+            & Bytes.EightBytes.inRange(Bytes.EightBytes.load(raw, at: 6), 0x30, 0x39)
+        guard digits == Bytes.EightBytes.highs, !isPlaceholder(d) else { return false }
+        // Luhn doubles every second digit from the right: the SIRET's even positions, its
+        // SIREN's (the first 9 digits) odd ones. A doubled digit (2x, less 9 from 5 on) read
+        // from a table of nibbles; straight-line sums, no loop.
+        @inline(__always) func digit(_ i: Int) -> UInt64 { UInt64(p[i] &- 0x30) }
+        @inline(__always) func doubled(_ i: Int) -> UInt64 { (0x97_5318_6420 as UInt64) >> (digit(i) &<< 2) & 0xF }
+        let sirenPlain = digit(0) &+ digit(2) &+ digit(4) &+ digit(6) &+ digit(8)
+        let sirenDoubled = doubled(1) &+ doubled(3) &+ doubled(5) &+ doubled(7)
+        let siretSum = doubled(0) &+ doubled(2) &+ doubled(4) &+ doubled(6) &+ doubled(8) &+ doubled(10) &+ doubled(12)
+            &+ digit(1) &+ digit(3) &+ digit(5) &+ digit(7) &+ digit(9) &+ digit(11) &+ digit(13)
         if isLaPoste(d) {
             var sum = 0
             for b in d { sum &+= Int(b &- 0x30) }
-            return luhn(d) || sum % 5 == 0
+            return siretSum % 10 == 0 || sum % 5 == 0
         }
-        return luhn(d) && isValidSiren(UnsafeBufferPointer(rebasing: d[0..<9]))
+        return siretSum % 10 == 0 && (sirenPlain &+ sirenDoubled) % 10 == 0 && !isPlaceholder(UnsafeBufferPointer(rebasing: d[0..<9]))
     }
 
     /// Whether the digits start with La Poste's SIREN.
@@ -144,6 +158,15 @@ public enum SiretNumber {
     /// copied to `out` (room for 14); false for any other cell (then `parse` reads it).
     @inline(__always)
     static func plainDigits14(_ raw: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Bool {
+        if raw.count == 14, let source = raw.baseAddress {
+            // The common cell, 14 digits and nothing else: checked and copied as two words.
+            let bytes = UnsafeRawBufferPointer(raw)
+            let head = Bytes.EightBytes.load(bytes, at: 0), tail = Bytes.EightBytes.load(bytes, at: 6)
+            if Bytes.EightBytes.inRange(head, 0x30, 0x39) & Bytes.EightBytes.inRange(tail, 0x30, 0x39) == Bytes.EightBytes.highs {
+                Bytes.copy(from: source, to: out, count: 14)
+                return true
+            }
+        }
         var count = 0
         for b in raw {
             if b &- 0x30 < 10 {

@@ -11,11 +11,23 @@ public protocol ByteSink {
     @discardableResult mutating func removeLast() -> UInt8
     @discardableResult mutating func remove(at index: Int) -> UInt8
     func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R
+    /// Appends what `write` puts at a pointer with room for `room` bytes and says it wrote.
+    mutating func append(room: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int)
 }
 
 extension Array: ByteSink where Element == UInt8 {}
 
 extension ByteSink {
+    /// Written in a buffer (on the stack when small), then appended: for an array, which has
+    /// no room past its end to hand out.
+    @inlinable
+    public mutating func append(room: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Swift.max(room, 1)) { buffer in
+            let count = write(buffer.baseAddress!)
+            append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<count]))
+        }
+    }
+
     /// Appends an array's bytes (one copy).
     @inline(__always)
     public mutating func appendBytes(_ bytes: [UInt8]) { bytes.withUnsafeBufferPointer { append(contentsOf: $0) } }
@@ -87,6 +99,20 @@ public struct ByteWriter: ByteSink {
 
     public mutating func append(contentsOf bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { append(contentsOf: $0) }
+    }
+
+    /// Written in place at the end (no buffer, no second copy). When the writer grows first,
+    /// its old memory is kept until `write` returns: what `write` reads may be there.
+    @inline(__always)
+    public mutating func append(room: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
+        if count &+ room > capacity {
+            let old = owner
+            grow(toHold: count &+ room)
+            count &+= write(base + count)
+            withExtendedLifetime(old) {}
+            return
+        }
+        count &+= write(base + count)
     }
 
     /// Any other sequence of bytes (a string's UTF-8 view, a slice).
