@@ -150,12 +150,24 @@ public enum EmailAddress {
         var previous: UInt8 = 0
         var i = 0
         let raw = UnsafeRawBufferPointer(address)
+        // Eight bytes at once when all are letters, digits, dots, hyphens or underscores (the
+        // usual local part) and no two dots are side by side, across words too.
+        @inline(__always) func usualWord(at j: Int, after before: UInt8) -> Bool {
+            let x = Bytes.EightBytes.load(raw, at: j)
+            let dots = Bytes.EightBytes.inRange(x, 0x2E, 0x2E)
+            let usual = Bytes.EightBytes.inRange(x, 0x61, 0x7A) | Bytes.EightBytes.inRange(x, 0x30, 0x39) | dots
+                | Bytes.EightBytes.inRange(x, 0x2D, 0x2D) | Bytes.EightBytes.inRange(x, 0x5F, 0x5F)
+            return usual == Bytes.EightBytes.highs && dots & (dots << 8 | (before == 0x2E ? 0x80 : 0)) == 0
+        }
         while i < at {
-            // Eight letters or digits at once (no dot among them: nothing else to check).
-            if i &+ 8 <= at, Bytes.EightBytes.allLowerAlphanumeric(Bytes.EightBytes.load(raw, at: i)) {
-                previous = p[i &+ 7]
-                i &+= 8
-                continue
+            if i &+ 8 <= at {
+                if usualWord(at: i, after: previous) {
+                    previous = p[i &+ 7]
+                    i &+= 8
+                    continue
+                }
+            } else if at >= 8 && usualWord(at: at &- 8, after: at >= 9 ? p[at &- 9] : 0) {
+                break  // the last bytes, as the word that ends the local part (read again in part)
             }
             let b = p[i]
             // Internationalised local parts are allowed ("andré.é.dupont"): a non-ASCII byte
@@ -173,9 +185,14 @@ public enum EmailAddress {
         }
         i = labelStart
         while i < n {
-            if i &+ 8 <= n, Bytes.EightBytes.allLowerAlphanumeric(Bytes.EightBytes.load(raw, at: i)) {
-                i &+= 8
-                continue
+            // Eight letters, digits or hyphens at once: no dot, so no label ends among them
+            // (a hyphen at a label's edge is caught where the label ends).
+            if i &+ 8 <= n {
+                let x = Bytes.EightBytes.load(raw, at: i)
+                if Bytes.EightBytes.inRange(x, 0x61, 0x7A) | Bytes.EightBytes.inRange(x, 0x30, 0x39) | Bytes.EightBytes.inRange(x, 0x2D, 0x2D) == Bytes.EightBytes.highs {
+                    i &+= 8
+                    continue
+                }
             }
             let b = p[i]
             if b == 0x2E {
