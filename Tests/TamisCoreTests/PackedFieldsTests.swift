@@ -131,3 +131,13 @@ extension PackedFieldsTests {
         XCTAssertEqual(fields.string(1), "active")
     }
 }
+
+/// The field counts the hot paths read as constants.
+final class CanonicalFieldTests: XCTestCase {
+    func test_field_counts_are_the_cases_and_the_derived_fields_come_last() {
+        XCTAssertEqual(CanonicalField.count, CanonicalField.allCases.count)
+        XCTAssertEqual(CanonicalField.sourceFieldCount, CanonicalField.sourceFields.count)
+        XCTAssertEqual(CanonicalField.sourceFields, Array(CanonicalField.allCases.prefix(CanonicalField.sourceFieldCount)))
+        XCTAssertTrue(CanonicalField.allCases.dropFirst(CanonicalField.sourceFieldCount).allSatisfy(\.isDerived))
+    }
+}

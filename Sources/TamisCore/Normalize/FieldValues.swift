@@ -64,7 +64,7 @@ struct FieldValues {
         arena.reserveCapacity(initial.valueByteCount + extraCapacity)
         let spans = self.spans, quality = buffers.quality
         let fields = CanonicalField.count, given = min(initial.count, fields)
-        let sources = sourcesValid ? min(CanonicalField.sourceFields.count, given) : 0
+        let sources = sourcesValid ? min(CanonicalField.sourceFieldCount, given) : 0
         quality.update(repeating: .missing, count: fields)
         return initial.withBoundaries { ends, values in
             arena.append(contentsOf: values)

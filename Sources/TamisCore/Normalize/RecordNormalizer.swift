@@ -46,7 +46,7 @@ public struct RecordNormalizer: Sendable {
     }
 
     static func cleanedCopy(_ raw: PackedFields) -> PackedFields {
-        let sources = CanonicalField.sourceFields.count
+        let sources = CanonicalField.sourceFieldCount
         // A cleaned value is never longer than the raw one: one allocation of the raw size.
         return raw.withValueBytes { input in
             PackedFields(count: CanonicalField.count, capacity: input.count) { field, destination in
@@ -65,15 +65,12 @@ public struct RecordNormalizer: Sendable {
     /// The same on the values' boundaries (`PackedFields.withBoundaries`).
     @inline(__always)
     static func isClean(count: Int, ends: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<UInt8>) -> Bool {
-        let sources = CanonicalField.sourceFields.count
+        let sources = CanonicalField.sourceFieldCount
         guard count == CanonicalField.count else { return false }
-        // Derived fields empty; no source value starting or ending with a space.
-        var field = sources
-        while field < count {
-            if ends[field] != ends[field &+ 1] { return false }
-            field &+= 1
-        }
-        field = 0
+        // Derived fields empty (they come last: their values end where the sources' end); no
+        // source value starting or ending with a space.
+        if ends[sources] != ends[count] { return false }
+        var field = 0
         while field < sources {
             let start = Int(ends[field]), end = Int(ends[field &+ 1])
             if start != end && (values[start] == 0x20 || values[end &- 1] == 0x20) { return false }

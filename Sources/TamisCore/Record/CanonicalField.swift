@@ -57,10 +57,17 @@ public enum CanonicalField: Int, CaseIterable, Sendable, Comparable {
     /// Siretisation score of a SIRET found by name and address (0–1).
     case sireneScore
 
-    public static let count = allCases.count
+    /// The number of fields: a constant (not `allCases.count`, a lazy global reached through
+    /// a once-check on every use, several times a record). The last case's index plus one; a
+    /// test keeps it equal to `allCases.count`.
+    @inlinable public static var count: Int { sireneScore.rawValue + 1 }
 
     /// Fields read from sources (the others are derived by normalisation).
     public static let sourceFields: [CanonicalField] = allCases.filter { !$0.isDerived }
+
+    /// How many: the source fields come first, the derived ones from `vatNumber` on (a test
+    /// keeps it equal to `sourceFields.count`).
+    @inlinable public static var sourceFieldCount: Int { vatNumber.rawValue }
 
     public var isDerived: Bool { rawValue >= CanonicalField.vatNumber.rawValue }
 
