@@ -82,3 +82,48 @@ final class PhoneTypeLiteralTests: XCTestCase {
         }
     }
 }
+
+/// A phone result keeps its E.164 bytes in place and its rare parts in a box: read back, it
+/// gives what was set, whatever the order, and stays a value.
+final class PhoneResultStorageTests: XCTestCase {
+    func test_parts_read_back_as_set_in_any_order() {
+        var result = PhoneResult(type: .fixed, quality: .valid)
+        XCTAssertNil(result.e164)
+        result.e164 = "+33142685300"
+        result.fileExtension = "123"
+        result.second = Array("0612345678".utf8)
+        XCTAssertEqual(result.e164, "+33142685300")
+        XCTAssertEqual(result.fileExtension, "123")
+        XCTAssertEqual(result.second, Array("0612345678".utf8))
+        // The longest E.164 form in place, a longer text in the box, then back.
+        result.e164 = "+123456789012345"
+        XCTAssertEqual(result.e164, "+123456789012345")
+        result.e164 = "+1234567890123456789"
+        XCTAssertEqual(result.e164, "+1234567890123456789")
+        XCTAssertEqual(result.withE164 { String(decoding: $0, as: UTF8.self) }, "+1234567890123456789")
+        XCTAssertEqual(result.fileExtension, "123", "the other parts stay")
+        result.e164 = "+262262123456"
+        XCTAssertEqual(result.e164, "+262262123456")
+        XCTAssertEqual(result.second, Array("0612345678".utf8))
+        result.e164 = nil
+        XCTAssertNil(result.e164)
+        XCTAssertTrue(result.withE164 { $0.isEmpty })
+    }
+
+    func test_copies_are_values_and_equality_reads_the_parts() {
+        let original = PhoneResult(e164: "+33612345678", type: .mobile, quality: .valid, fileExtension: "12")
+        var copy = original
+        copy.fileExtension = "99"
+        XCTAssertEqual(original.fileExtension, "12", "changing a copy leaves the original alone")
+        XCTAssertNotEqual(copy, original)
+        copy.fileExtension = "12"
+        XCTAssertEqual(copy, original)
+        var built = PhoneResult(type: .mobile, quality: .valid)
+        built.fileExtension = "12"
+        built.e164 = "+33612345678"
+        XCTAssertEqual(built, original)
+        built.e164 = "+33612345679"
+        XCTAssertNotEqual(built, original)
+        XCTAssertEqual(FrenchPhone.e164(33, UnsafeBufferPointer(start: nil, count: 0)), "+33")
+    }
+}

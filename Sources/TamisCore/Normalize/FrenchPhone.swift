@@ -21,14 +21,112 @@ public protocol PhoneReference: Sendable {
 }
 
 public struct PhoneResult: Equatable {
-    public var e164: String?
+    /// The E.164 form's bytes in place ("+" and at most 15 digits: 16 bytes, little-endian in
+    /// two words, unused bytes zero) and their count, 0 for none; the rare parts (an
+    /// extension, a second number, a longer text than E.164 allows) in one box, nil for most
+    /// numbers. So the result of a common number holds no string: nothing to make, retain
+    /// and release as it is passed along, for each of the million numbers of a base.
+    private var e164Words: (low: UInt64, high: UInt64) = (0, 0)
+    private var e164Count: UInt8 = 0
+    private var rare: Rare?
     public var type: PhoneType
     public var quality: FieldQuality
-    public var fileExtension: String?
-    /// A second number found in the same cell ("01 23 45 67 89 / 06 12 34 56 78").
-    public var second: [UInt8]?
     /// The text handed to the reference parser (when the fast path was not sure).
     public var delegated: Bool = false
+
+    /// Never changed once made (a setter makes a new one): results stay values.
+    private final class Rare: Sendable {
+        let fileExtension: String?, second: [UInt8]?, longE164: String?
+        init(fileExtension: String?, second: [UInt8]?, longE164: String?) {
+            self.fileExtension = fileExtension
+            self.second = second
+            self.longE164 = longE164
+        }
+
+        static func make(fileExtension: String?, second: [UInt8]?, longE164: String?) -> Rare? {
+            fileExtension == nil && second == nil && longE164 == nil ? nil : Rare(fileExtension: fileExtension, second: second, longE164: longE164)
+        }
+    }
+
+    public init(e164: String? = nil, type: PhoneType, quality: FieldQuality, fileExtension: String? = nil,
+                second: [UInt8]? = nil, delegated: Bool = false) {
+        self.type = type
+        self.quality = quality
+        self.delegated = delegated
+        rare = Rare.make(fileExtension: fileExtension, second: second, longE164: nil)
+        if e164 != nil { self.e164 = e164 }
+    }
+
+    public var fileExtension: String? {
+        get { rare?.fileExtension }
+        set { rare = Rare.make(fileExtension: newValue, second: second, longE164: rare?.longE164) }
+    }
+
+    /// A second number found in the same cell ("01 23 45 67 89 / 06 12 34 56 78").
+    public var second: [UInt8]? {
+        get { rare?.second }
+        set { rare = Rare.make(fileExtension: fileExtension, second: newValue, longE164: rare?.longE164) }
+    }
+
+    /// The E.164 form ("+33123456789"), or nil.
+    public var e164: String? {
+        get { rare?.longE164 ?? (e164Count == 0 ? nil : withE164 { String(decoding: $0, as: UTF8.self) }) }
+        set {
+            e164Words = (0, 0)
+            e164Count = 0
+            if rare?.longE164 != nil { rare = Rare.make(fileExtension: fileExtension, second: second, longE164: nil) }
+            guard let text = newValue, !text.isEmpty else { return }
+            guard text.utf8.count <= 16 else {
+                rare = Rare.make(fileExtension: fileExtension, second: second, longE164: text)
+                return
+            }
+            var copy = text
+            copy.withUTF8 { bytes in setE164(count: bytes.count) { $0.update(from: bytes.baseAddress!, count: bytes.count) } }
+        }
+    }
+
+    /// Calls `body` with the E.164 form's bytes (empty for none).
+    @inline(__always)
+    public func withE164<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if var long = rare?.longE164 { return long.withUTF8(body) }
+        return withUnsafeBytes(of: e164Words) { body(UnsafeBufferPointer(start: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: Int(e164Count))) }
+    }
+
+    /// Sets the E.164 form to "+", the country code (1 to 3 digits), the subscriber number
+    /// (at most 12 digits), its digits written in place.
+    @inline(__always)
+    mutating func setE164(_ countryCode: Int, _ subscriber: UnsafeBufferPointer<UInt8>) {
+        let codeDigits = countryCode >= 100 ? 3 : countryCode >= 10 ? 2 : 1
+        let count = 1 &+ codeDigits &+ subscriber.count
+        guard count <= 16 else {
+            e164 = "+\(countryCode)" + String(decoding: subscriber, as: UTF8.self)
+            return
+        }
+        setE164(count: count) { out in
+            out[0] = 0x2B
+            var code = countryCode
+            for i in stride(from: codeDigits, through: 1, by: -1) {
+                out[i] = UInt8(truncatingIfNeeded: 0x30 &+ code % 10)
+                code /= 10
+            }
+            if let digits = subscriber.baseAddress { Bytes.copy(from: digits, to: out + 1 + codeDigits, count: subscriber.count) }
+        }
+    }
+
+    /// Sets the E.164 form to the `count` (1-16) bytes `write` puts at the pointer.
+    @inline(__always)
+    mutating func setE164(count: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Void) {
+        var words: (low: UInt64, high: UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { write($0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+        e164Words = words
+        e164Count = UInt8(truncatingIfNeeded: count)
+        if rare?.longE164 != nil { rare = Rare.make(fileExtension: fileExtension, second: second, longE164: nil) }
+    }
+
+    public static func == (a: PhoneResult, b: PhoneResult) -> Bool {
+        a.e164Words == b.e164Words && a.e164Count == b.e164Count && a.rare?.longE164 == b.rare?.longE164 && a.type == b.type
+            && a.quality == b.quality && a.fileExtension == b.fileExtension && a.second == b.second && a.delegated == b.delegated
+    }
 }
 
 /// French numbers on bytes, by the ARCEP plan (see data/refdata/phone_prefixes_fr.csv and
@@ -195,21 +293,21 @@ public enum FrenchPhone {
             if prefix2 == 0x34 && national[2] == 0x30 {  // no 040 block in the plan (libphonenumber agrees)
                 return invalid(.unknownPrefix, fileExtension, second)
             }
-            result.e164 = e164(overseasCode(prefix4) ?? 33, subscriber)
+            result.setE164(overseasCode(prefix4) ?? 33, subscriber)
             result.type = .fixed
             if isTelemarketing(prefix4) { reason = .telemarketing }
         case 0x36:  // 06 mobile; 0639 (Mayotte) and 0690-0694/0696/0697 are overseas
-            result.e164 = e164(overseasCode(prefix4) ?? 33, subscriber)
+            result.setE164(overseasCode(prefix4) ?? 33, subscriber)
             result.type = .mobile
         case 0x37:  // 07: 073-079 interpersonal mobile, and 0700 (M2M); 0701-0729 are unassigned
             // libphonenumber reads the same (the differential test compares both on these blocks).
             guard national[2] >= 0x33 || (national[2] == 0x30 && national[3] == 0x30) else {
                 return invalid(.unknownPrefix, fileExtension, second)
             }
-            result.e164 = e164(33, subscriber)
+            result.setE164(33, subscriber)
             result.type = .mobile
         case 0x39:  // 09 "polyvalent": VoIP and internet boxes
-            result.e164 = e164(33, subscriber)
+            result.setE164(33, subscriber)
             result.type = .voip
             // 09475-09479: the overseas telemarketing blocks (RULES.md), VoIP to libphonenumber.
             if isTelemarketing(prefix4) || (prefix4 == 947 && national[4] >= 0x35) { reason = .telemarketing }
@@ -220,20 +318,12 @@ public enum FrenchPhone {
         return result
     }
 
-    /// "+", the country code, the subscriber number: one small string (at most 15 bytes here),
-    /// its digits written in place.
+    /// "+", the country code, the subscriber number, as a string (tests and callers outside
+    /// the normaliser; the normaliser writes the bytes in place with `setE164`).
     static func e164(_ countryCode: Int, _ subscriber: UnsafeBufferPointer<UInt8>) -> String {
-        let codeDigits = countryCode >= 100 ? 3 : countryCode >= 10 ? 2 : 1  // country codes have 1 to 3 digits
-        return String(unsafeUninitializedCapacity: 1 &+ codeDigits &+ subscriber.count) { out in
-            out[0] = 0x2B
-            var code = countryCode
-            for i in stride(from: codeDigits, through: 1, by: -1) {
-                out[i] = UInt8(truncatingIfNeeded: 0x30 &+ code % 10)
-                code /= 10
-            }
-            for i in 0..<subscriber.count { out[1 &+ codeDigits &+ i] = subscriber[i] }
-            return 1 &+ codeDigits &+ subscriber.count
-        }
+        var result = PhoneResult(type: .unknown, quality: .valid)
+        result.setE164(countryCode, subscriber)
+        return result.e164 ?? ""
     }
 
     /// The libphonenumber region of an overseas national prefix (for the reference).
@@ -317,7 +407,7 @@ public enum FrenchPhone {
             return invalid(.unknownPrefix, base.fileExtension, base.second)
         case .valid(let type, let countryCode):
             var result = base
-            result.e164 = e164(countryCode, subscriber)
+            result.setE164(countryCode, subscriber)
             result.type = type
             result.quality = repaired ? FieldQuality(.repaired, reason) : FieldQuality(.valid, reason)
             return result

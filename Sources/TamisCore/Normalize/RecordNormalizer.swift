@@ -225,7 +225,8 @@ public struct RecordNormalizer: Sendable {
     }
 
     private func store(_ result: PhoneResult, _ field: CanonicalField, _ typeField: CanonicalField, _ out: inout FieldValues) {
-        if let e164 = result.e164 {
+        result.withE164 { e164 in
+            guard !e164.isEmpty else { return }
             out.set(field, e164, result.quality)
             out.set(typeField, result.type.literal, .valid)
         }
