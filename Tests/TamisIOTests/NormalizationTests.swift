@@ -187,6 +187,25 @@ final class NafTests: XCTestCase {
         XCTAssertEqual(naf.subclassCount, 732)
     }
 
+    /// The canonical form, read at once, gives what the general reading gives for the same
+    /// code written another way: every sub-class of the table, in both cases, and codes near
+    /// them (unknown ones, 2025 letters, a letter outside A-Z).
+    func test_canonical_form_shortcut_equals_the_general_reading() {
+        var codes = naf.subclasses.map(\.code)
+        codes += naf.subclasses.map { $0.code.lowercased() }
+        for first in ["00", "28", "62", "99"] {
+            for letter in ["A", "B", "Y", "G", "L", "Z", "@", "[", "a", "y"] { codes.append("\(first).99\(letter)") }
+        }
+        for code in codes {
+            let canonical = normalize(code)
+            let spaced = normalize(code.replacingOccurrences(of: ".", with: " "))  // no dot: the general reading
+            XCTAssertEqual(canonical.quality, spaced.quality, code)
+            XCTAssertEqual(canonical.section, spaced.section, code)
+            XCTAssertEqual(canonical.label, spaced.label, code)
+            if canonical.quality.status == .valid { XCTAssertEqual(canonical.code, spaced.code, code) } else { XCTAssertEqual(canonical.code, code) }
+        }
+    }
+
     func test_wild_forms_become_canonical() {
         for text in ["6201Z", "6201z", "62.01Z", "62 01 z", "62-01Z", "62.01 Z", " 62.01.Z "] {
             XCTAssertEqual(normalize(text).code, "62.01Z", text)

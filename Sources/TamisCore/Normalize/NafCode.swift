@@ -93,6 +93,17 @@ extension NafTable {
     func match(_ raw: UnsafeBufferPointer<UInt8>) -> Match {
         let text = Bytes.trimmed(raw)
         guard !text.isEmpty else { return .other(NafResult(code: nil, quality: .missing)) }
+        // The canonical form itself ("62.01Z", most cells of an export): looked up at once,
+        // what the general reading below does with it.
+        if text.count == 6, text[2] == 0x2E, text[0] &- 0x30 < 10, text[1] &- 0x30 < 10, text[3] &- 0x30 < 10, text[4] &- 0x30 < 10 {
+            let letter = Bytes.upper(text[5])
+            if letter &- 0x41 < 26 && !NafTable.isNaf2025Letter(letter) {
+                var key: (UInt8, UInt8, UInt8, UInt8, UInt8) = (text[0], text[1], text[3], text[4], letter)
+                let index = withUnsafeBytes(of: &key) { rev2.value(UnsafeBufferPointer(start: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 5)) }
+                if let index { return .subclass(index, .valid) }
+                return .other(invalid(text, .unknownCode))
+            }
+        }
         // Letters and digits upper-cased, on the stack (a cell is a few bytes).
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: text.count) { buffer in
             var count = 0
