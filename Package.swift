@@ -55,8 +55,11 @@ let package = Package(
         .target(name: "CTamisSys", linkerSettings: [.linkedLibrary("sqlite3")]),
         // A cache prefetch hint for the comparison loop (header only; Swift has none).
         .target(name: "CPrefetch"),
+        // The normaliser's clean-row byte scan, sixteen bytes a step with SSE2 (header only;
+        // Swift's SIMD types compiled to scalar code for it).
+        .target(name: "CByteScan"),
         // Pure core: record model, folding, header mapping, lineage, stages. No I/O.
-        .target(name: "TamisCore", dependencies: ["CPrefetch"], swiftSettings: releaseSettings),
+        .target(name: "TamisCore", dependencies: ["CPrefetch", "CByteScan"], swiftSettings: releaseSettings),
         // Format adapters: CSV, encodings, XML (libxml2), SQLite (GRDB), atomic files.
         .target(
             name: "TamisIO",
