@@ -42,4 +42,46 @@ static inline int tamis_may_hold_white_space_to_collapse(const unsigned char *by
 #endif
 }
 
+/// The classes of the (at most 64) `bytes` of a company name, one bit per byte: in
+/// `separators` a space, parenthesis or comma; in `notPlain` any byte that is neither a
+/// separator nor an ASCII letter or digit. Sixteen bytes per step with SSE2; returns 0 where
+/// SSE2 is not available or `count` is over 64 (the caller reads the bytes itself), else 1.
+static inline int tamis_company_byte_classes(const unsigned char *bytes, size_t count,
+                                             unsigned long long *separators, unsigned long long *notPlain) {
+#if defined(__SSE2__)
+    if (count > 64) return 0;
+    unsigned long long seps = 0, other = 0;
+    const __m128i space = _mm_set1_epi8(0x20), open = _mm_set1_epi8(0x28), close = _mm_set1_epi8(0x29);
+    const __m128i comma = _mm_set1_epi8(0x2C), lowerBit = _mm_set1_epi8(0x20);
+    const __m128i a = _mm_set1_epi8(0x61), zero = _mm_set1_epi8(0x30), last25 = _mm_set1_epi8(25), last9 = _mm_set1_epi8(9);
+    for (size_t i = 0; i < count; i += 16) {
+        __m128i x;
+        if (i + 16 <= count) {
+            x = _mm_loadu_si128((const __m128i *)(bytes + i));
+        } else {
+            unsigned char tail[16] = {0};
+            for (size_t j = i; j < count; j++) tail[j - i] = bytes[j];
+            x = _mm_loadu_si128((const __m128i *)tail);
+        }
+        __m128i sep = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, space), _mm_cmpeq_epi8(x, comma)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(x, open), _mm_cmpeq_epi8(x, close)));
+        // Unsigned y <= n exactly when min(y, n) == y: letters (either case) and digits.
+        __m128i letter = _mm_sub_epi8(_mm_or_si128(x, lowerBit), a);
+        __m128i digit = _mm_sub_epi8(x, zero);
+        __m128i plain = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(letter, last25), letter),
+                                     _mm_cmpeq_epi8(_mm_min_epu8(digit, last9), digit));
+        unsigned long long s = (unsigned)_mm_movemask_epi8(sep), p = (unsigned)_mm_movemask_epi8(plain);
+        seps |= s << i;
+        other |= (~(s | p) & 0xFFFFull) << i;
+    }
+    unsigned long long valid = count == 64 ? ~0ull : (1ull << count) - 1;
+    *separators = seps & valid;
+    *notPlain = other & valid;
+    return 1;
+#else
+    (void)bytes; (void)count; (void)separators; (void)notPlain;
+    return 0;
+#endif
+}
+
 #endif
