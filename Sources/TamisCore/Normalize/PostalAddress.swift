@@ -199,7 +199,13 @@ extension GeographyTable {
         }
         var city = Bytes.trimmed(rawCity)
         // "PARIS CEDEX 07", "Lyon Cedex": CEDEX is kept apart (the words before it are the city).
-        var words = Bytes.words(city)
+        // Only a word with an x can fold to "cedex" (`isCedex`): most towns have none at all.
+        var hasX = false
+        for b in city where b | 0x20 == 0x78 {
+            hasX = true
+            break
+        }
+        var words = Bytes.words(hasX ? city : UnsafeBufferPointer(start: city.baseAddress, count: 0))
         while let word = words.next() {
             guard GeographyTable.isCedex(UnsafeBufferPointer(rebasing: city[word])) else { continue }
             let number = words.next().map { city[$0] }
