@@ -72,8 +72,9 @@ struct ByteMemo {
         let mask = self.mask
         let found = slots.withUnsafeBytes { slots -> UnsafeRawBufferPointer? in
             let slot = slots.baseAddress! + (Int(truncatingIfNeeded: hash) & mask) &* ByteMemo.slotSize
+            // The key compared in registers (names are short), not by a call to memcmp.
             guard slot.loadUnaligned(as: UInt64.self) == hash, Int(slot.load(fromByteOffset: 8, as: UInt8.self)) == key.count,
-                  memcmp(slot + ByteMemo.header, key.baseAddress!, key.count) == 0 else { return nil }
+                  Bytes.equal(UnsafeBufferPointer(start: (slot + ByteMemo.header).assumingMemoryBound(to: UInt8.self), count: key.count), key) else { return nil }
             return UnsafeRawBufferPointer(start: slot + ByteMemo.header + key.count, count: Int(slot.load(fromByteOffset: 9, as: UInt8.self)))
         }
         guard let found else { return false }
