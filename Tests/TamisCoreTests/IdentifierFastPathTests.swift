@@ -127,3 +127,29 @@ final class PhoneResultStorageTests: XCTestCase {
         XCTAssertEqual(FrenchPhone.e164(33, UnsafeBufferPointer(start: nil, count: 0)), "+33")
     }
 }
+
+/// The phone placeholder check settles most numbers by their first digits: it agrees with
+/// its plain definition on fillers, near-fillers and random numbers.
+final class PhonePlaceholderTests: XCTestCase {
+    func test_placeholder_check_equals_its_plain_definition() {
+        func plain(_ d: [UInt8]) -> Bool {
+            d.dropFirst().allSatisfy { $0 == d[1] } || d == Array("0123456789".utf8)
+                || (0..<5).allSatisfy { d[2 * $0] == d[0] && d[2 * $0 + 1] == d[1] }
+        }
+        var rng = SplitMix64(seed: 5)
+        var numbers = ["0000000000", "0111111111", "0123456789", "0606060606", "0101010101", "0123456788",
+                       "0606060607", "0611111111", "0122222222", "0612345678"].map { Array($0.utf8) }
+        for _ in 0..<20_000 {
+            // Random, or a filler with one digit changed.
+            var d = (0..<10).map { _ in UInt8(0x30 + rng.next() % 10) }
+            if rng.next() % 2 == 0 {
+                d = rng.pick(Array(numbers.prefix(5)))
+                d[rng.int(0...9)] = UInt8(0x30 + rng.next() % 10)
+            }
+            numbers.append(d)
+        }
+        for d in numbers {
+            XCTAssertEqual(d.withUnsafeBufferPointer { FrenchPhone.isPlaceholder($0) }, plain(d), String(decoding: d, as: UTF8.self))
+        }
+    }
+}

@@ -357,6 +357,11 @@ public enum FrenchPhone {
     }
 
     static func isPlaceholder(_ national: UnsafeBufferPointer<UInt8>) -> Bool {
+        // Nearly every number is settled by its first digits: each filler below needs either
+        // its second and third digits equal, its third equal to its first, or "012".
+        if national.count >= 4, let p = national.baseAddress, p[1] != p[2], p[2] != p[0], !(p[1] == 0x31 && p[2] == 0x32) {
+            return false
+        }
         let tail = national.dropFirst()
         if tail.allSatisfy({ $0 == tail.first }) { return true }
         if national.elementsEqual(0x30...0x39) { return true }  // "0123456789"
