@@ -205,7 +205,6 @@ public struct RecordNormalizer: Sendable {
             FrenchPhone.normalize(text, reference: phoneReference, blocks: reference.overseasPhoneBlocks)
         }
         let phone = raw.withBytes(CanonicalField.phone.rawValue, normalized)
-        var phoneResult = phone
         // Two numbers in the phone cell: the second fills an empty mobile.
         let mobile: PhoneResult
         if let second = phone.second, raw.isEmpty(CanonicalField.mobile.rawValue) {
@@ -215,12 +214,12 @@ public struct RecordNormalizer: Sendable {
         }
         // A mobile number in the phone column and nothing in the mobile one: move it.
         if phone.type == .mobile && mobile.quality.status == .missing {
-            phoneResult = PhoneResult(e164: nil, type: .unknown, quality: .missing)
             store(phone, .mobile, .mobileType, &out)
+            store(PhoneResult(type: .unknown, quality: .missing), .phone, .phoneType, &out)
         } else {
             store(mobile, .mobile, .mobileType, &out)
+            store(phone, .phone, .phoneType, &out)
         }
-        store(phoneResult, .phone, .phoneType, &out)
         if let ext = phone.fileExtension { out.set(.phoneExtension, ext, .valid) }
     }
 
