@@ -264,13 +264,12 @@ public enum FrenchPhone {
     }
 
     /// A ten-digit national number (0, then 1-9) to its E.164 form and type, by the plan.
-    static func classify(national: UnsafeBufferPointer<UInt8>, text: UnsafeBufferPointer<UInt8>, _ base: PhoneResult,
+    static func classify(national: UnsafeBufferPointer<UInt8>, text: UnsafeBufferPointer<UInt8>, _ base: consuming PhoneResult,
                          reason initialReason: QualityReason, repaired: Bool, explicitFrance: Bool,
                          reference: PhoneReference?, blocks: OverseasPhoneBlocks) -> PhoneResult {
         var result = base
         var reason = initialReason
-        let fileExtension = base.fileExtension, second = base.second
-        if isPlaceholder(national) { return invalid(.placeholder, fileExtension, second) }
+        if isPlaceholder(national) { return invalid(.placeholder, result.fileExtension, result.second) }
         let prefix2 = national[1]
         let prefix4 = Int(national[1] - 0x30) * 100 + Int(national[2] - 0x30) * 10 + Int(national[3] - 0x30)
         // Written with +33 but in an overseas block: numbering plans disagree on these, so
@@ -291,7 +290,7 @@ public enum FrenchPhone {
         switch prefix2 {
         case 0x31...0x35:  // 01-05 geographic, plus the overseas fixed blocks
             if prefix2 == 0x34 && national[2] == 0x30 {  // no 040 block in the plan (libphonenumber agrees)
-                return invalid(.unknownPrefix, fileExtension, second)
+                return invalid(.unknownPrefix, result.fileExtension, result.second)
             }
             result.setE164(overseasCode(prefix4) ?? 33, subscriber)
             result.type = .fixed
@@ -302,7 +301,7 @@ public enum FrenchPhone {
         case 0x37:  // 07: 073-079 interpersonal mobile, and 0700 (M2M); 0701-0729 are unassigned
             // libphonenumber reads the same (the differential test compares both on these blocks).
             guard national[2] >= 0x33 || (national[2] == 0x30 && national[3] == 0x30) else {
-                return invalid(.unknownPrefix, fileExtension, second)
+                return invalid(.unknownPrefix, result.fileExtension, result.second)
             }
             result.setE164(33, subscriber)
             result.type = .mobile
