@@ -29,6 +29,17 @@ static inline int tamis_may_hold_white_space_to_collapse(const unsigned char *by
         previousSpace = (spaces >> 15) & 1;
         i += 16;
     }
+    if (i < count && count >= 16) {
+        // The last bytes: the sixteen that end the text, those already read masked out (the
+        // byte before the first unread one is in the window, for the double-space test).
+        size_t start = i - (count - 16);
+        __m128i x = _mm_loadu_si128((const __m128i *)(bytes + count - 16));
+        __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, below), x);
+        __m128i lead = _mm_cmpeq_epi8(_mm_and_si128(x, fold), c2);
+        unsigned flagged = (unsigned)_mm_movemask_epi8(_mm_or_si128(control, lead));
+        unsigned spaces = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, space));
+        return ((flagged | (spaces & (spaces << 1))) >> start) != 0;
+    }
     for (; i < count; i++) {
         unsigned char b = bytes[i];
         if (b < 0x20 || b == 0xC2 || b == 0xE2 || (b == 0x20 && previousSpace)) return 1;
