@@ -110,8 +110,8 @@ public struct ByteStringSet: Sendable {
     }
 
     /// The key's index, or nil.
-    @inlinable
-    public func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool { lookup(key) != nil }
+    @inline(__always)
+    public func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool { mayHold(key) && probe(key) != nil }
 
     public func contains(_ key: String) -> Bool {
         var key = key
@@ -119,14 +119,27 @@ public struct ByteStringSet: Sendable {
     }
 
     /// The value attached to `key`, or nil when absent.
+    @inline(__always)
     public func value(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard let index = lookup(key) else { return nil }
+        guard mayHold(key), let index = probe(key) else { return nil }
         return Int(values[index])
     }
 
+    /// The key's index, or nil.
+    @inline(__always)
+    func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? { mayHold(key) ? probe(key) : nil }
+
+    /// The first-byte and length filter, at the caller (about half the keys looked up stop
+    /// here: no call, no hashing).
+    @inline(__always)
+    func mayHold(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = key.first else { return true }
+        return mayContain(first: first, count: key.count)
+    }
+
+    /// The hash table's answer for a key that passed the filter.
     @usableFromInline
-    func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
-        if let first = key.first, !mayContain(first: first, count: key.count) { return nil }
+    func probe(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
         var slot = ByteStringSet.hash(key) & mask
         return arena.withUnsafeBufferPointer { arena in
             slots.withUnsafeBufferPointer { slots in
