@@ -153,3 +153,14 @@ final class PhonePlaceholderTests: XCTestCase {
         }
     }
 }
+
+/// The last "@" of an address, found eight bytes at a time from the end, is `lastIndex(of:)`'s.
+final class EmailAtSignTests: XCTestCase {
+    func test_last_at_sign_equals_last_index() {
+        var rng = SplitMix64(seed: 9)
+        for _ in 0..<20_000 {
+            let bytes: [UInt8] = (0..<rng.int(0...40)).map { _ in rng.next() % 6 == 0 ? 0x40 : UInt8(0x61 + rng.next() % 3) }
+            XCTAssertEqual(bytes.withUnsafeBufferPointer { EmailAddress.lastAt($0) }, bytes.lastIndex(of: 0x40), "\(bytes)")
+        }
+    }
+}
