@@ -220,14 +220,6 @@ public enum Bytes {
         }
     }
 
-    /// Appends what `write` puts at a pointer with room for `capacity` bytes and says it wrote:
-    /// for writers that work on a pointer rather than byte by byte (in place in a
-    /// `ByteWriter`, through a buffer for an array).
-    @inlinable
-    public static func append(to output: inout some ByteSink, capacity: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
-        output.append(room: capacity, write)
-    }
-
     /// Tests on eight bytes at once (a little-endian `UInt64`): each answers with the high bit
     /// of the bytes that pass, exactly for the lowest one and perhaps also for bytes above a
     /// passing one (a borrow). So "none passes" is exact, and a flagged byte is a "maybe".
@@ -257,12 +249,6 @@ public enum Bytes {
         /// ASCII capitals in lower case, every other byte as it is.
         @inlinable @inline(__always)
         public static func lowercased(_ v: UInt64) -> UInt64 { v | inRange(v, 0x41, 0x5A) >> 2 }
-
-        /// Whether all eight bytes are ASCII lower-case letters or digits.
-        @inlinable @inline(__always)
-        public static func allLowerAlphanumeric(_ v: UInt64) -> Bool {
-            inRange(v, 0x61, 0x7A) | inRange(v, 0x30, 0x39) == highs
-        }
 
         @inlinable @inline(__always)
         public static func load(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {

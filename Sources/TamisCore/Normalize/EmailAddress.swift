@@ -74,7 +74,7 @@ public enum EmailAddress {
         }
         if skipped == 7 { text = UnsafeBufferPointer(rebasing: text[start...]) }
         let first = out.count
-        Bytes.append(to: &out, capacity: text.count) { out in  // written in place, not byte by byte
+        out.append(room: text.count) { out in  // written in place, not byte by byte
             var count = 0, i = 0
             let raw = UnsafeRawBufferPointer(text)
             // Eight bytes at a time while none is a space or a control character.

@@ -317,14 +317,6 @@ public enum FrenchPhone {
         return result
     }
 
-    /// "+", the country code, the subscriber number, as a string (tests and callers outside
-    /// the normaliser; the normaliser writes the bytes in place with `setE164`).
-    static func e164(_ countryCode: Int, _ subscriber: UnsafeBufferPointer<UInt8>) -> String {
-        var result = PhoneResult(type: .unknown, quality: .valid)
-        result.setE164(countryCode, subscriber)
-        return result.e164 ?? ""
-    }
-
     /// The libphonenumber region of an overseas national prefix (for the reference).
     public static func overseasRegion(_ prefix4: String) -> String? {
         let digits = Array(prefix4.utf8)

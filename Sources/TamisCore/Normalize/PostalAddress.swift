@@ -246,7 +246,7 @@ extension GeographyTable {
                             if exact && !Bytes.equal(place.deliveryKey, key) {
                                 // The commune's own name, in capitals, without accents.
                                 result.city = appended { out in
-                                    Bytes.append(to: &out, capacity: city.count * 2 + 1) { folded in
+                                    out.append(room: city.count * 2 + 1) { folded in
                                         let count = AccentFolding.foldBytes(city, to: folded, keepPunctuation: true)
                                         for i in 0..<count { folded[i] = Bytes.upper(folded[i]) }
                                         return count

@@ -193,7 +193,7 @@ public struct RecordNormalizer: Sendable {
             // A valid SIRET's SIREN is a valid SIREN, except La Poste's establishments (their own rule).
             if vatNumber, SiretNumber.isLaPoste(siret) ? SiretNumber.isValidSiren(UnsafeBufferPointer(start: digits, count: 9)) : true {
                 out.write(.vatNumber, .valid) { arena in
-                    Bytes.append(to: &arena, capacity: 13) { SiretNumber.writeVATNumber(siren: UnsafeBufferPointer(start: digits, count: 9), to: $0, checked: true) ? 13 : 0 }
+                    arena.append(room: 13) { SiretNumber.writeVATNumber(siren: UnsafeBufferPointer(start: digits, count: 9), to: $0, checked: true) ? 13 : 0 }
                 }
             }
             return true

@@ -84,7 +84,7 @@ public struct NormalizeStage: PipelineStage {
     /// Trims and collapses ASCII white space, U+00A0 and U+202F into single spaces; appends
     /// the result to `output`.
     static func collapseWhitespace(_ input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
-        Bytes.append(to: &output, capacity: input.count) { collapseWhitespace(input, to: $0) }
+        output.append(room: input.count) { collapseWhitespace(input, to: $0) }
     }
 
     /// The same into `out` (room for `input.count` bytes); returns the bytes written.

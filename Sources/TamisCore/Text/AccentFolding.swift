@@ -14,7 +14,7 @@ public enum AccentFolding {
         keepPunctuation: Bool = false
     ) {
         // The result is at most twice the input (ligatures).
-        Bytes.append(to: &output, capacity: input.count &* 2 &+ 1) { foldBytes(input, to: $0, keepPunctuation: keepPunctuation) }
+        output.append(room: input.count &* 2 &+ 1) { foldBytes(input, to: $0, keepPunctuation: keepPunctuation) }
     }
 
     /// Folds `input` into `out` (room for twice the input), returns the bytes written.

@@ -6,7 +6,7 @@ public enum JSONText {
     public static func appendString(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
         out.append(0x22)
         for b in bytes {
-            if needsEscape(b) { Bytes.append(to: &out, capacity: 6) { writeEscaped(b, to: $0) } } else { out.append(b) }
+            if needsEscape(b) { out.append(room: 6) { writeEscaped(b, to: $0) } } else { out.append(b) }
         }
         out.append(0x22)
     }
@@ -14,7 +14,7 @@ public enum JSONText {
     /// The same for bytes in memory, written by `writeString` (runs without escapes copied in
     /// one go) and appended once.
     public static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        Bytes.append(to: &out, capacity: 2 + 6 * bytes.count) { writeString(bytes, to: $0, at: 0) }
+        out.append(room: 2 + 6 * bytes.count) { writeString(bytes, to: $0, at: 0) }
     }
 
     @inline(__always)
